@@ -1,0 +1,103 @@
+# outpost - one GNU Makefile: all check install uninstall demo clean
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share/outpost
+PKG_CONFIG ?= pkg-config
+
+PKGS := libcurl yaml-0.1 libcmark jansson libcrypto
+CFLAGS ?= -O2 -g
+override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow \
+	-Wmissing-prototypes -Wstrict-prototypes -Iinclude -MMD -MP \
+	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+LDLIBS += $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+# SANITIZE=1 builds everything again, apart, under ASan and UBSan.
+ifdef SANITIZE
+override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+override LDFLAGS += -fsanitize=address,undefined
+B := build-san
+BIN := build-san/bin
+else
+B := build
+BIN := bin
+endif
+
+PROGS := outpost outpost-drop outpost-queue
+LIBSRC := $(wildcard src/lib/*.c)
+LIBOBJ := $(LIBSRC:src/lib/%.c=$(B)/lib/%.o)
+LIB := $(B)/liboutpost.a
+UNITS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
+MANS := $(wildcard man/*.[1-8])
+
+all: $(PROGS:%=$(BIN)/%)
+
+$(B)/lib/%.o: src/lib/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(CPPFLAGS) -c -o $@ $<
+
+$(LIB): $(LIBOBJ)
+	$(AR) rcs $@ $^
+
+$(B)/cmd/%.o: src/cmd/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(CPPFLAGS) -c -o $@ $<
+
+$(BIN)/%: $(B)/cmd/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/tests/%: tests/unit/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(CPPFLAGS) $(shell $(PKG_CONFIG) --cflags criterion) \
+		$(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) \
+		$(shell $(PKG_CONFIG) --libs criterion)
+
+deps:
+	@sh contrib/install-deps
+
+# The programs, the unit tests, the integration tests, the man pages.
+check: deps
+	@$(MAKE) --no-print-directory all units
+	@$(MAKE) --no-print-directory run-check
+
+units: $(UNITS)
+
+run-check:
+	@fail=0; for t in $(UNITS); do \
+		echo "== $$t"; \
+		OUTPOST_SKEL=$(CURDIR)/mailbox-skel $$t --jobs 2 || fail=1; \
+	done; \
+	echo "== integration"; \
+	OUTPOST_BIN=$(CURDIR)/$(BIN) sh tests/integration/run || fail=1; \
+	echo "== mandoc -Tlint -Wwarning"; \
+	mandoc -Tlint -Wwarning $(MANS) || fail=1; \
+	exit $$fail
+
+demo: deps all
+	@sh contrib/demo $(CURDIR)/$(BIN)
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)
+	install -m 755 $(PROGS:%=$(BIN)/%) $(DESTDIR)$(BINDIR)
+	for m in $(MANS); do \
+		s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
+		install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s; \
+	done
+	cp -R mailbox-skel contrib $(DESTDIR)$(DATADIR)/
+
+uninstall:
+	rm -f $(PROGS:%=$(DESTDIR)$(BINDIR)/%)
+	for m in $(MANS); do \
+		rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m#man/}; \
+	done
+	rm -rf $(DESTDIR)$(DATADIR)
+
+clean:
+	rm -rf build build-san bin demo
+
+.PHONY: all check units run-check deps demo install uninstall clean
+.SECONDARY:
+
+-include $(LIBOBJ:.o=.d) $(wildcard $(B)/cmd/*.d)

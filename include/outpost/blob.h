@@ -1,0 +1,24 @@
+/*
+ * blob.h - attachments, content-addressed in MAILBOX/blobs/<sha256 hex>.
+ * A blob is created like every other file (tmp/, fsync, rename) and never
+ * changes afterwards; two messages with the same attachment share it.
+ */
+#ifndef OUTPOST_BLOB_H
+#define OUTPOST_BLOB_H
+
+#include "outpost/err.h"
+#include "outpost/mailbox.h"
+
+#define BLOB_HEX 65		/* 64 hex digits and a NUL */
+
+/* Copies the file at path into blobs/; hex receives its name. */
+int blob_put_file(struct mailbox *, const char *path, char hex[BLOB_HEX],
+    struct err *);
+/* Checks "sha256:<64 lowercase hex>"; returns the hex part or NULL. */
+const char *blob_ref_hex(const char *ref);
+/* Opens blobs/<hex> for reading, safely. */
+int blob_open(struct mailbox *, const char *hex, struct err *);
+/* sha256 of len bytes as lowercase hex. */
+void sha256_hex(const void *, size_t, char hex[BLOB_HEX]);
+
+#endif

@@ -1,0 +1,31 @@
+/*
+ * cli.h - what every program does first: options -M and -c, the config,
+ * the mailbox, and the exit code for a failure.
+ */
+#ifndef OUTPOST_CLI_H
+#define OUTPOST_CLI_H
+
+#include "outpost/config.h"
+#include "outpost/err.h"
+#include "outpost/mailbox.h"
+
+#define OUTPOST_VERSION "0.1.0"
+
+struct cli {
+	const char *mflag;	/* -M */
+	const char *cflag;	/* -c */
+	struct config *cfg;
+	struct mailbox mb;
+};
+
+/*
+ * Loads the config (a missing default file is an empty config; a missing
+ * file named by -c or $OUTPOST_CONFIG is an error) and opens the mailbox.
+ */
+int cli_open(struct cli *, int want_mailbox, struct err *);
+void cli_close(struct cli *);
+/* Logs e under what and exits with its sysexits code. */
+void cli_die(const char *what, const struct err *) __attribute__((noreturn));
+void cli_version(void) __attribute__((noreturn));
+
+#endif

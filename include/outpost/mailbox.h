@@ -1,0 +1,112 @@
+/*
+ * mailbox.h - the mailbox directory and the file protocol (outpost(7)).
+ *
+ * Every file is created in tmp/ (O_EXCL, write, fsync, close), published by
+ * a rename that never overwrites, and the directory is fsynced.  Every state
+ * change is one rename(2) within the mailbox; a claim is the rename of
+ * outbound/C/N to active/C/<stem>:<host>:<pid>.md, and whoever gets ENOENT
+ * lost the race.  Nothing here follows a symbolic link or opens anything
+ * but a regular file.
+ */
+#ifndef OUTPOST_MAILBOX_H
+#define OUTPOST_MAILBOX_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "outpost/err.h"
+
+#define NAME_LEN 256		/* a file name and its NUL */
+#define CHANNEL_MAX 64
+
+enum state {
+	ST_OUTBOUND, ST_ACTIVE, ST_SENT, ST_FAILED, ST_DEFERRED, ST_HOLD,
+	ST_ARCHIVE, ST_DEADLETTER, ST_INBOUND, ST__N
+};
+
+struct mailbox {
+	int fd;			/* the mailbox directory */
+	int tmpfd;		/* tmp/ */
+	char path[PATH_MAX];
+};
+
+extern const char *const state_dir[ST__N];	/* "outbound", ".deadletter", ... */
+extern const char *const state_name[ST__N];	/* "outbound", "deadletter", ... */
+int state_parse(const char *);			/* -1 when unknown */
+
+/* Channel and source names: [a-z0-9][a-z0-9_-]{0,63}. */
+int name_valid(const char *);
+/* A message file name: [A-Za-z0-9._:-], ends in ".md", no leading dot. */
+int msgname_valid(const char *);
+/* The stem of a message file name: up to the first ':' or ".md". */
+void msgname_stem(const char *name, char *stem, size_t);
+
+/* Creates the layout under path (mode 0700); idempotent. */
+int mailbox_init(const char *path, struct err *);
+int mailbox_open(struct mailbox *, const char *path, struct err *);
+void mailbox_close(struct mailbox *);
+
+/* A new unique name: time, microseconds, pid, counter, random, host. */
+void mailbox_uniq(char name[NAME_LEN]);
+/* The host name as it appears in names: [A-Za-z0-9-] only. */
+const char *mailbox_host(void);
+
+/*
+ * Opens state/channel (or state itself when channel is NULL) as a
+ * directory, never through a symbolic link.  With create, makes it first.
+ * Caller closes the descriptor.
+ */
+int mailbox_dir(struct mailbox *, enum state, const char *channel,
+    int create, struct err *);
+/* Same for a path relative to the mailbox, such as "state/backoff". */
+int mailbox_subdir(struct mailbox *, const char *rel, int create,
+    struct err *);
+
+/*
+ * Writes len bytes to a new file in tmp/ and fsyncs it; *tmpname receives
+ * its name.  The caller publishes it with mailbox_publish() or removes it
+ * with mailbox_discard().
+ */
+int mailbox_write_tmp(struct mailbox *, const void *, size_t,
+    char tmpname[NAME_LEN], struct err *);
+/* Renames tmp/tmpname to dirfd/name without overwriting, fsyncs dirfd. */
+int mailbox_publish(struct mailbox *, const char *tmpname, int dirfd,
+    const char *name, struct err *);
+void mailbox_discard(struct mailbox *, const char *tmpname);
+/* write_tmp + publish under a new unique name, returned in name. */
+int mailbox_create(struct mailbox *, int dirfd, const void *, size_t,
+    char name[NAME_LEN], struct err *);
+/* Rewrites dirfd/name with new contents: the one deliberate overwrite. */
+int mailbox_replace(struct mailbox *, int dirfd, const char *name,
+    const void *, size_t, struct err *);
+
+/*
+ * Renames fromfd/from to tofd/to, never overwriting.  ENOENT gives
+ * ERR_GONE: another worker moved it first.  With sync, fsyncs tofd.
+ */
+int mailbox_move(int fromfd, const char *from, int tofd, const char *to,
+    int sync, struct err *);
+/* Claims outbound: to active under <stem>:<host>:<pid>.md. */
+int mailbox_claim(int fromfd, const char *name, int activefd,
+    char claimed[NAME_LEN], struct err *);
+
+/*
+ * Opens dirfd/name for reading with O_NOFOLLOW|O_NONBLOCK and refuses what
+ * is not a regular file.  Returns the descriptor; caller closes it.
+ */
+int mailbox_open_file(int dirfd, const char *name, struct err *);
+/* Reads a whole regular file, at most max bytes; caller frees *buf. */
+int mailbox_read_file(int dirfd, const char *name, size_t max, char **buf,
+    size_t *len, struct err *);
+
+/*
+ * Lists the message names in dirfd (regular entries ending in ".md", no
+ * dot-files), sorted.  Caller frees with names_free().
+ */
+int mailbox_list(int dirfd, char ***names, size_t *n, struct err *);
+/* Lists subdirectories with valid channel names, sorted. */
+int mailbox_channels(int dirfd, char ***names, size_t *n, struct err *);
+void names_free(char **, size_t);
+
+#endif
