@@ -1,0 +1,833 @@
+/*
+ * config.c - load and check outpost.yaml(5).
+ *
+ * Everything is checked here, once: the top-level keys, each channel's and
+ * source's keys against its provider's table, every value's type.  Strings
+ * get ${NAME} replaced from the environment; secret keys may be file:PATH.
+ * Errors read "FILE:LINE:COL: text", class ERR_CONFIG (exit 78).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "outpost/clock.h"
+#include "outpost/config.h"
+#include "outpost/mailbox.h"
+
+#define CONFIG_MAX (1024 * 1024)
+#define SECRET_MAX (64 * 1024)
+
+enum vtype {
+	V_STR,		/* a string */
+	V_SECRET,	/* a string; may be file:PATH; never literal if shared */
+	V_STRLIST,	/* a string or a list of strings */
+	V_ARGV,		/* a non-empty list of strings */
+	V_STRMAP,	/* a map of strings to strings */
+	V_BOOL,
+	V_COUNT,	/* an integer >= 1 */
+	V_DURATION,	/* 30s, 5m, 2h, 1d */
+	V_RATE,		/* N/s or N/min */
+	V_BACKOFF,	/* {min: duration, max: duration} */
+	V_ENUM		/* one of the words in `words` */
+};
+
+struct key {
+	const char *name;
+	enum vtype type;
+	const char *words;	/* V_ENUM: "|a|b|c|"; a trailing ':' in a
+				   word accepts anything after it */
+};
+
+/* Keys every channel takes. */
+static const struct key common_keys[] = {
+	{ "provider", V_STR, NULL }, { "rate", V_RATE, NULL },
+	{ "max_attempts", V_COUNT, NULL }, { "backoff", V_BACKOFF, NULL },
+	{ "max_age", V_DURATION, NULL }, { "timeout", V_DURATION, NULL },
+	{ "concurrency", V_COUNT, NULL }, { "ca_file", V_STR, NULL },
+	{ NULL, 0, NULL }
+};
+
+static const struct key email_keys[] = {
+	{ "url", V_STR, NULL }, { "username", V_STR, NULL },
+	{ "password", V_SECRET, NULL }, { "from", V_STR, NULL },
+	{ "to", V_STRLIST, NULL }, { NULL, 0, NULL }
+};
+static const struct key slack_keys[] = {
+	{ "url", V_SECRET, NULL }, { "token", V_SECRET, NULL },
+	{ "to", V_STRLIST, NULL }, { NULL, 0, NULL }
+};
+static const struct key url_keys[] = {		/* teams, discord */
+	{ "url", V_SECRET, NULL }, { NULL, 0, NULL }
+};
+static const struct key dingtalk_keys[] = {
+	{ "url", V_SECRET, NULL }, { "secret", V_SECRET, NULL },
+	{ "at_all", V_BOOL, NULL }, { NULL, 0, NULL }
+};
+static const struct key lark_keys[] = {
+	{ "url", V_SECRET, NULL }, { "secret", V_SECRET, NULL },
+	{ "app_id", V_STR, NULL }, { "app_secret", V_SECRET, NULL },
+	{ "receive_id_type", V_ENUM, "|open_id|user_id|union_id|email|chat_id|" },
+	{ "to", V_STRLIST, NULL }, { NULL, 0, NULL }
+};
+static const struct key wecom_keys[] = {
+	{ "url", V_SECRET, NULL }, { "corp_id", V_STR, NULL },
+	{ "corp_secret", V_SECRET, NULL }, { "agent_id", V_STR, NULL },
+	{ "to", V_STRLIST, NULL }, { NULL, 0, NULL }
+};
+static const struct key telegram_keys[] = {
+	{ "token", V_SECRET, NULL }, { "to", V_STRLIST, NULL },
+	{ NULL, 0, NULL }
+};
+static const struct key whatsapp_keys[] = {
+	{ "token", V_SECRET, NULL }, { "phone_number_id", V_STR, NULL },
+	{ "to", V_STRLIST, NULL }, { NULL, 0, NULL }
+};
+static const struct key webhook_keys[] = {
+	{ "url", V_STR, NULL }, { "secret", V_SECRET, NULL },
+	{ "headers", V_STRMAP, NULL }, { NULL, 0, NULL }
+};
+static const struct key maildir_keys[] = {
+	{ "path", V_STR, NULL }, { NULL, 0, NULL }
+};
+static const struct key exec_keys[] = {
+	{ "command", V_ARGV, NULL }, { NULL, 0, NULL }
+};
+static const struct key imap_keys[] = {
+	{ "provider", V_STR, NULL }, { "url", V_STR, NULL },
+	{ "username", V_STR, NULL }, { "password", V_SECRET, NULL },
+	{ "auth", V_ENUM, "|plain|xoauth2|" },
+	{ "token_command", V_ARGV, NULL },
+	{ "after_fetch", V_ENUM, "|seen|delete|move:|" },
+	{ "interval", V_DURATION, NULL }, { "timeout", V_DURATION, NULL },
+	{ "ca_file", V_STR, NULL }, { NULL, 0, NULL }
+};
+static const struct key alimail_keys[] = {
+	{ "provider", V_STR, NULL }, { "client_id", V_STR, NULL },
+	{ "client_secret", V_SECRET, NULL }, { "account", V_STR, NULL },
+	{ "folder", V_STR, NULL }, { "size", V_COUNT, NULL },
+	{ "timezone", V_STR, NULL }, { "interval", V_DURATION, NULL },
+	{ "timeout", V_DURATION, NULL }, { "ca_file", V_STR, NULL },
+	{ "base_url", V_STR, NULL }, { NULL, 0, NULL }
+};
+static const struct key base_url_key[] = {
+	{ "base_url", V_STR, NULL }, { NULL, 0, NULL }
+};
+
+/*
+ * required: keys that must be present, "a,b"; alternatives separated by
+ * '|' ("url|token": one of the two).
+ */
+static const struct provider {
+	const char *name;
+	const struct key *keys;
+	int network;
+	const char *required;
+} providers[] = {
+	{ "email", email_keys, 1, "url,from" },
+	{ "slack", slack_keys, 1, "url|token" },
+	{ "teams", url_keys, 1, "url" },
+	{ "dingtalk", dingtalk_keys, 1, "url" },
+	{ "lark", lark_keys, 1, "url|app_id" },
+	{ "wecom", wecom_keys, 1, "url|corp_id" },
+	{ "telegram", telegram_keys, 1, "token" },
+	{ "whatsapp", whatsapp_keys, 1, "token,phone_number_id" },
+	{ "discord", url_keys, 1, "url" },
+	{ "webhook", webhook_keys, 1, "url" },
+	{ "maildir", maildir_keys, 0, "path" },
+	{ "exec", exec_keys, 0, "command" },
+	{ NULL, NULL, 0, NULL }
+}, sources[] = {
+	{ "imap", imap_keys, 1, "url,username" },
+	{ "alimail", alimail_keys, 1, "client_id,client_secret,account" },
+	{ NULL, NULL, 0, NULL }
+};
+
+static const struct policy policy_builtin = {
+	.max_attempts = 8, .backoff_min = 30, .backoff_max = 3600,
+	.max_age = 86400, .timeout = 30, .concurrency = 4,
+	.rate_n = 0, .rate_per = 0,
+};
+
+struct loader {
+	const char *path;
+	int shared;		/* the file is readable by group or others */
+	struct err *e;
+};
+
+static int
+fail(struct loader *l, const struct ynode *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+fail(struct loader *l, const struct ynode *n, const char *fmt, ...)
+{
+	char text[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	if (n != NULL)
+		return err_setat(l->e, ERR_CONFIG, n->line, n->col,
+		    "%s:%d:%d: %s", l->path, n->line, n->col, text);
+	return err_set(l->e, ERR_CONFIG, "%s: %s", l->path, text);
+}
+
+static const struct key *
+key_find(const struct key *keys, const char *name)
+{
+	for (; keys != NULL && keys->name != NULL; keys++)
+		if (strcmp(keys->name, name) == 0)
+			return keys;
+	return NULL;
+}
+
+/* Replaces ${NAME} in n->str from the environment. */
+static int
+expand(struct loader *l, struct ynode *n)
+{
+	char *out = NULL, name[128], *close;
+	const char *p, *val;
+	size_t outlen = 0, len;
+	FILE *f;
+
+	if (strstr(n->str, "${") == NULL)
+		return 0;
+	if ((f = open_memstream(&out, &outlen)) == NULL)
+		return err_sys(l->e, "open_memstream");
+	for (p = n->str; *p != '\0'; p++) {
+		if (p[0] != '$' || p[1] != '{') {
+			fputc(*p, f);
+			continue;
+		}
+		if ((close = strchr(p + 2, '}')) == NULL) {
+			fclose(f);
+			free(out);
+			return fail(l, n, "unterminated ${ in value");
+		}
+		len = (size_t)(close - (p + 2));
+		if (len == 0 || len >= sizeof name ||
+		    strspn(p + 2, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+		    "qrstuvwxyz0123456789_") != len) {
+			fclose(f);
+			free(out);
+			return fail(l, n, "bad variable name in ${...}");
+		}
+		memcpy(name, p + 2, len);
+		name[len] = '\0';
+		if ((val = getenv(name)) == NULL) {
+			fclose(f);
+			free(out);
+			return fail(l, n, "environment variable %s is not set",
+			    name);
+		}
+		fputs(val, f);
+		p = close;
+	}
+	if (fclose(f) != 0) {
+		free(out);
+		return err_set(l->e, ERR_TEMP, "out of memory");
+	}
+	free(n->str);
+	n->str = out;
+	n->len = outlen;
+	n->plain = 0;	/* a substituted value is a string, never null */
+	return 0;
+}
+
+/* Reads a secret from file:PATH into n->str, trailing newlines cut. */
+static int
+read_secret(struct loader *l, struct ynode *n)
+{
+	char *buf;
+	ssize_t r;
+	size_t len = 0;
+	int fd;
+
+	fd = open(n->str + 5, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1)
+		return fail(l, n, "%s: %s", n->str + 5, strerror(errno));
+	if ((buf = malloc(SECRET_MAX + 1)) == NULL) {
+		close(fd);
+		return err_set(l->e, ERR_TEMP, "out of memory");
+	}
+	while (len < SECRET_MAX &&
+	    (r = read(fd, buf + len, SECRET_MAX - len)) != 0) {
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			close(fd);
+			free(buf);
+			return fail(l, n, "%s: %s", n->str + 5,
+			    strerror(errno));
+		}
+		len += (size_t)r;
+	}
+	close(fd);
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		len--;
+	buf[len] = '\0';
+	if (memchr(buf, '\0', len) != NULL) {
+		free(buf);
+		return fail(l, n, "%s: secret holds a NUL byte", n->str + 5);
+	}
+	free(n->str);
+	n->str = buf;
+	n->len = len;
+	n->plain = 0;
+	return 0;
+}
+
+static int
+scalar_str(struct loader *l, struct ynode *n, const char *key)
+{
+	if (n->type != YNODE_SCALAR || ynode_is_null(n))
+		return fail(l, n, "%s: expected a string", key);
+	return expand(l, n);
+}
+
+static int
+check_rate(struct loader *l, struct ynode *n, int64_t *count, int64_t *per)
+{
+	char *end;
+	long v;
+
+	if (n->type != YNODE_SCALAR)
+		return fail(l, n, "rate: expected N/s or N/min");
+	errno = 0;
+	v = strtol(n->str, &end, 10);
+	if (end == n->str || v < 1 || errno != 0 || *end != '/')
+		return fail(l, n, "rate: expected N/s or N/min, not \"%s\"",
+		    n->str);
+	if (strcmp(end, "/s") == 0)
+		*per = 1;
+	else if (strcmp(end, "/min") == 0)
+		*per = 60;
+	else if (strcmp(end, "/h") == 0)
+		*per = 3600;
+	else
+		return fail(l, n, "rate: expected N/s or N/min, not \"%s\"",
+		    n->str);
+	*count = v;
+	return 0;
+}
+
+static int
+check_duration(struct loader *l, struct ynode *n, const char *key,
+    int64_t *out)
+{
+	struct err sub;
+
+	if (n->type != YNODE_SCALAR || ynode_is_null(n))
+		return fail(l, n, "%s: expected a duration such as 30s", key);
+	if (duration_parse(n->str, out, &sub) == -1)
+		return fail(l, n, "%s: %s", key, sub.msg);
+	return 0;
+}
+
+static int
+check_backoff(struct loader *l, struct ynode *n, struct policy *p)
+{
+	size_t i;
+
+	if (n->type != YNODE_MAP)
+		return fail(l, n, "backoff: expected {min: DURATION, "
+		    "max: DURATION}");
+	for (i = 0; i < n->n; i++) {
+		struct ynode *k = n->kids[2 * i], *v = n->kids[2 * i + 1];
+
+		if (strcmp(k->str, "min") == 0) {
+			if (check_duration(l, v, "backoff.min",
+			    &p->backoff_min) == -1)
+				return -1;
+		} else if (strcmp(k->str, "max") == 0) {
+			if (check_duration(l, v, "backoff.max",
+			    &p->backoff_max) == -1)
+				return -1;
+		} else
+			return fail(l, k, "backoff: unknown key \"%s\"",
+			    k->str);
+	}
+	if (p->backoff_min > p->backoff_max)
+		return fail(l, n, "backoff: min is greater than max");
+	return 0;
+}
+
+static int
+check_enum(struct loader *l, struct ynode *n, const struct key *k)
+{
+	char word[80];
+	const char *w, *end;
+
+	for (w = k->words + 1; *w != '\0'; w = end + 1) {
+		end = strchr(w, '|');
+		if ((size_t)(end - w) >= sizeof word)
+			break;
+		memcpy(word, w, (size_t)(end - w));
+		word[end - w] = '\0';
+		if (strcmp(n->str, word) == 0)
+			return 0;
+		if (end > w && end[-1] == ':' &&
+		    strncmp(n->str, word, (size_t)(end - w)) == 0 &&
+		    n->str[end - w] != '\0')
+			return 0;
+	}
+	return fail(l, n, "%s: \"%s\" is not one of %.*s", k->name, n->str,
+	    (int)strlen(k->words) - 2, k->words + 1);
+}
+
+/* A secret written into the file itself, rather than ${VAR} or file:. */
+static int
+is_literal(const struct ynode *n)
+{
+	return strncmp(n->str, "file:", 5) != 0 &&
+	    strstr(n->str, "${") == NULL;
+}
+
+/* Checks and resolves one value of type k->type. */
+static int
+check_value(struct loader *l, struct ynode *v, const struct key *k,
+    struct policy *p)
+{
+	size_t i;
+	int64_t x;
+	int b;
+
+	switch (k->type) {
+	case V_STR:
+		return scalar_str(l, v, k->name);
+	case V_SECRET:
+		if (v->type != YNODE_SCALAR || ynode_is_null(v))
+			return fail(l, v, "%s: expected a string", k->name);
+		if (is_literal(v) && l->shared)
+			return fail(l, v, "%s: a literal secret in a file "
+			    "readable by others; use ${VAR} or file:PATH, "
+			    "or chmod go-rwx %s", k->name, l->path);
+		if (expand(l, v) == -1)
+			return -1;
+		if (strncmp(v->str, "file:", 5) == 0)
+			return read_secret(l, v);
+		return 0;
+	case V_STRLIST:
+		if (v->type == YNODE_SCALAR)
+			return scalar_str(l, v, k->name);
+		/* FALLTHROUGH */
+	case V_ARGV:
+		if (v->type != YNODE_SEQ)
+			return fail(l, v, "%s: expected a list of strings",
+			    k->name);
+		if (k->type == V_ARGV && v->n == 0)
+			return fail(l, v, "%s: expected a non-empty list",
+			    k->name);
+		for (i = 0; i < v->n; i++)
+			if (scalar_str(l, v->kids[i], k->name) == -1)
+				return -1;
+		return 0;
+	case V_STRMAP:
+		if (v->type != YNODE_MAP)
+			return fail(l, v, "%s: expected a mapping", k->name);
+		for (i = 0; i < v->n; i++)
+			if (scalar_str(l, v->kids[2 * i + 1], k->name) == -1)
+				return -1;
+		return 0;
+	case V_BOOL:
+		if (ynode_bool(v, &b) == -1)
+			return fail(l, v, "%s: expected true or false",
+			    k->name);
+		return 0;
+	case V_COUNT:
+		if (ynode_int(v, &x) == -1 || x < 1 || x > 1000000)
+			return fail(l, v, "%s: expected a whole number from 1",
+			    k->name);
+		if (p != NULL && strcmp(k->name, "max_attempts") == 0)
+			p->max_attempts = x;
+		else if (p != NULL && strcmp(k->name, "concurrency") == 0)
+			p->concurrency = x;
+		return 0;
+	case V_DURATION:
+		if (check_duration(l, v, k->name, &x) == -1)
+			return -1;
+		if (p != NULL && strcmp(k->name, "max_age") == 0)
+			p->max_age = x;
+		else if (p != NULL && strcmp(k->name, "timeout") == 0)
+			p->timeout = x;
+		return 0;
+	case V_RATE:
+		if (p == NULL)
+			return check_rate(l, v, &x, &x);
+		return check_rate(l, v, &p->rate_n, &p->rate_per);
+	case V_BACKOFF:
+		if (p == NULL) {
+			struct policy scratch = policy_builtin;
+
+			return check_backoff(l, v, &scratch);
+		}
+		return check_backoff(l, v, p);
+	case V_ENUM:
+		if (scalar_str(l, v, k->name) == -1)
+			return -1;
+		return check_enum(l, v, k);
+	}
+	return fail(l, v, "%s: internal error", k->name);
+}
+
+static int
+check_required(struct loader *l, const struct ynode *map,
+    const struct provider *pv, const char *what, const char *name)
+{
+	char req[128], *tok, *save, *alt, *save2;
+	int found;
+
+	snprintf(req, sizeof req, "%s", pv->required);
+	for (tok = strtok_r(req, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		char alts[64];
+
+		snprintf(alts, sizeof alts, "%s", tok);
+		found = 0;
+		for (alt = strtok_r(tok, "|", &save2); alt != NULL;
+		    alt = strtok_r(NULL, "|", &save2))
+			if (ynode_map_get(map, alt) != NULL)
+				found = 1;
+		if (!found) {
+			char *bar;
+
+			while ((bar = strchr(alts, '|')) != NULL)
+				*bar = '/';
+			return fail(l, map, "%s %s: provider %s needs %s",
+			    what, name, pv->name, alts);
+		}
+	}
+	return 0;
+}
+
+/* Checks one channel or source mapping against its provider's keys. */
+static int
+check_entry(struct loader *l, struct ynode *k, struct ynode *v,
+    const struct provider *table, const char *what, struct policy *pol,
+    const struct provider **out)
+{
+	const struct provider *pv;
+	struct ynode *prov;
+	const struct key *key;
+	size_t i;
+
+	if (!name_valid(k->str))
+		return fail(l, k, "%s name \"%s\" is invalid (want "
+		    "[a-z0-9][a-z0-9_-], at most 64)", what, k->str);
+	if (v->type != YNODE_MAP)
+		return fail(l, v, "%s %s: expected a mapping", what, k->str);
+	prov = ynode_map_get(v, "provider");
+	if (prov == NULL)
+		return fail(l, v, "%s %s: no provider", what, k->str);
+	if (!ynode_is_str(prov))
+		return fail(l, prov, "provider: expected a string");
+	for (pv = table; pv->name != NULL; pv++)
+		if (strcmp(pv->name, prov->str) == 0)
+			break;
+	if (pv->name == NULL)
+		return fail(l, prov, "%s %s: unknown provider \"%s\"", what,
+		    k->str, prov->str);
+	for (i = 0; i < v->n; i++) {
+		struct ynode *kk = v->kids[2 * i], *vv = v->kids[2 * i + 1];
+
+		key = key_find(pv->keys, kk->str);
+		if (key == NULL && table == providers)
+			key = key_find(common_keys, kk->str);
+		if (key == NULL && table == providers && pv->network)
+			key = key_find(base_url_key, kk->str);
+		if (key == NULL)
+			return fail(l, kk, "%s %s: unknown key \"%s\" for "
+			    "provider %s", what, k->str, kk->str, pv->name);
+		if (check_value(l, vv, key, pol) == -1)
+			return -1;
+	}
+	if (check_required(l, v, pv, what, k->str) == -1)
+		return -1;
+	*out = pv;
+	return 0;
+}
+
+static int
+check_defaults(struct loader *l, struct ynode *n, struct policy *p)
+{
+	const struct key *key;
+	size_t i;
+
+	if (n->type != YNODE_MAP)
+		return fail(l, n, "defaults: expected a mapping");
+	for (i = 0; i < n->n; i++) {
+		struct ynode *k = n->kids[2 * i], *v = n->kids[2 * i + 1];
+
+		key = key_find(common_keys, k->str);
+		if (key == NULL || strcmp(k->str, "provider") == 0 ||
+		    strcmp(k->str, "ca_file") == 0)
+			return fail(l, k, "defaults: unknown key \"%s\"",
+			    k->str);
+		if (check_value(l, v, key, p) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+load_channels(struct loader *l, struct config *c, struct ynode *n)
+{
+	const struct provider *pv;
+	size_t i;
+
+	if (n->type != YNODE_MAP)
+		return fail(l, n, "channels: expected a mapping");
+	if ((c->channels = calloc(n->n ? n->n : 1, sizeof *c->channels)) ==
+	    NULL)
+		return err_set(l->e, ERR_TEMP, "out of memory");
+	for (i = 0; i < n->n; i++) {
+		struct channel *ch = &c->channels[i];
+
+		ch->policy = c->defaults;
+		if (check_entry(l, n->kids[2 * i], n->kids[2 * i + 1],
+		    providers, "channel", &ch->policy, &pv) == -1)
+			return -1;
+		ch->name = n->kids[2 * i]->str;
+		ch->provider = (char *)pv->name;
+		ch->node = n->kids[2 * i + 1];
+		c->nchannels++;
+	}
+	return 0;
+}
+
+static int
+load_sources(struct loader *l, struct config *c, struct ynode *n)
+{
+	const struct provider *pv;
+	struct ynode *iv;
+	size_t i;
+
+	if (n->type != YNODE_MAP)
+		return fail(l, n, "sources: expected a mapping");
+	if ((c->sources = calloc(n->n ? n->n : 1, sizeof *c->sources)) ==
+	    NULL)
+		return err_set(l->e, ERR_TEMP, "out of memory");
+	for (i = 0; i < n->n; i++) {
+		struct source *s = &c->sources[i];
+
+		if (check_entry(l, n->kids[2 * i], n->kids[2 * i + 1],
+		    sources, "source", NULL, &pv) == -1)
+			return -1;
+		s->name = n->kids[2 * i]->str;
+		s->provider = (char *)pv->name;
+		s->node = n->kids[2 * i + 1];
+		s->interval = 300;
+		if ((iv = ynode_map_get(s->node, "interval")) != NULL)
+			duration_parse(iv->str, &s->interval, NULL);
+		c->nsources++;
+	}
+	return 0;
+}
+
+static int
+load_tree(struct loader *l, struct config *c)
+{
+	struct ynode *r = c->root, *k, *v, *chans = NULL, *srcs = NULL;
+	size_t i;
+
+	if (r->type != YNODE_MAP)
+		return fail(l, r, "expected a mapping at the top");
+	for (i = 0; i < r->n; i++) {
+		k = r->kids[2 * i];
+		v = r->kids[2 * i + 1];
+		if (strcmp(k->str, "mailbox") == 0) {
+			if (scalar_str(l, v, "mailbox") == -1)
+				return -1;
+			if (v->str[0] != '/')
+				return fail(l, v, "mailbox: expected an "
+				    "absolute path");
+			c->mailbox = v->str;
+		} else if (strcmp(k->str, "defaults") == 0) {
+			if (check_defaults(l, v, &c->defaults) == -1)
+				return -1;
+		} else if (strcmp(k->str, "channels") == 0)
+			chans = v;
+		else if (strcmp(k->str, "sources") == 0)
+			srcs = v;
+		else
+			return fail(l, k, "unknown key \"%s\"", k->str);
+	}
+	/* Channels inherit the defaults, wherever the file put them. */
+	if (chans != NULL && !ynode_is_null(chans) &&
+	    load_channels(l, c, chans) == -1)
+		return -1;
+	if (srcs != NULL && !ynode_is_null(srcs) &&
+	    load_sources(l, c, srcs) == -1)
+		return -1;
+	return 0;
+}
+
+struct config *
+config_empty(void)
+{
+	struct config *c = calloc(1, sizeof *c);
+
+	if (c != NULL)
+		c->defaults = policy_builtin;
+	return c;
+}
+
+int
+config_load(const char *path, struct config **out, struct err *e)
+{
+	struct loader l = { path, 0, e };
+	struct config *c;
+	struct stat st;
+	char *buf;
+	ssize_t r;
+	size_t len = 0;
+	int fd;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1) {
+		err_sys(e, "%s", path);
+		e->class = ERR_CONFIG;
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size > CONFIG_MAX) {
+		close(fd);
+		return err_set(e, ERR_CONFIG, "%s: not a regular file of at "
+		    "most 1 MiB", path);
+	}
+	l.shared = (st.st_mode & 077) != 0;
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		close(fd);
+		return err_set(e, ERR_TEMP, "out of memory");
+	}
+	while (len < (size_t)st.st_size &&
+	    (r = read(fd, buf + len, (size_t)st.st_size - len)) != 0) {
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			err_sys(e, "%s", path);
+			close(fd);
+			free(buf);
+			return -1;
+		}
+		len += (size_t)r;
+	}
+	close(fd);
+	buf[len] = '\0';
+	if ((c = config_empty()) == NULL) {
+		free(buf);
+		return err_set(e, ERR_TEMP, "out of memory");
+	}
+	if ((c->path = strdup(path)) == NULL) {
+		free(buf);
+		config_free(c);
+		return err_set(e, ERR_TEMP, "out of memory");
+	}
+	c->root = yaml_load(buf, len, 0, e);
+	free(buf);
+	if (c->root == NULL) {
+		if (e->class != ERR_TEMP) {
+			if (e->line > 0)
+				err_prefix(e, "%s:%d:%d", path, e->line,
+				    e->col);
+			else
+				err_prefix(e, "%s", path);
+			e->class = ERR_CONFIG;
+		}
+		config_free(c);
+		return -1;
+	}
+	if (load_tree(&l, c) == -1) {
+		config_free(c);
+		return -1;
+	}
+	*out = c;
+	return 0;
+}
+
+void
+config_free(struct config *c)
+{
+	if (c == NULL)
+		return;
+	free(c->channels);
+	free(c->sources);
+	ynode_free(c->root);
+	free(c->path);
+	free(c);
+}
+
+const struct channel *
+config_channel(const struct config *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nchannels; i++)
+		if (strcmp(c->channels[i].name, name) == 0)
+			return &c->channels[i];
+	return NULL;
+}
+
+const struct source *
+config_source(const struct config *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nsources; i++)
+		if (strcmp(c->sources[i].name, name) == 0)
+			return &c->sources[i];
+	return NULL;
+}
+
+static const char *
+node_str(const struct ynode *map, const char *key)
+{
+	const struct ynode *v = ynode_map_get(map, key);
+
+	return ynode_is_str(v) ? v->str : NULL;
+}
+
+const char *
+channel_str(const struct channel *ch, const char *key)
+{
+	return node_str(ch->node, key);
+}
+
+const char *
+source_str(const struct source *s, const char *key)
+{
+	return node_str(s->node, key);
+}
+
+const char *
+config_path(const char *flag)
+{
+	const char *env = getenv("OUTPOST_CONFIG");
+
+	if (flag != NULL)
+		return flag;
+	if (env != NULL && *env != '\0')
+		return env;
+	return CONFIG_DEFAULT;
+}
+
+const char *
+config_mailbox(const struct config *c, const char *flag)
+{
+	const char *env = getenv("OUTPOST_MAILBOX");
+
+	if (flag != NULL)
+		return flag;
+	if (env != NULL && *env != '\0')
+		return env;
+	if (c != NULL && c->mailbox != NULL)
+		return c->mailbox;
+	return MAILBOX_DEFAULT;
+}

@@ -1,0 +1,234 @@
+/* test_config.c - outpost.yaml(5): strict keys, types, secrets, positions. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "outpost/config.h"
+
+static char dir[] = "/tmp/outpost-cfg-XXXXXX";
+static char path[256];
+
+static void
+setup(void)
+{
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/outpost.yaml", dir);
+}
+
+static void
+teardown(void)
+{
+	char sec[300];
+
+	snprintf(sec, sizeof sec, "%s/secret", dir);
+	unlink(sec);
+	unlink(path);
+	rmdir(dir);
+}
+
+TestSuite(config, .init = setup, .fini = teardown);
+
+static int
+load(const char *text, mode_t mode, struct config **c, struct err *e)
+{
+	FILE *f = fopen(path, "w");
+
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+	chmod(path, mode);
+	memset(e, 0, sizeof *e);
+	return config_load(path, c, e);
+}
+
+/* Loading must fail with ERR_CONFIG at line:col, the text naming it. */
+static void
+refused_mode(const char *text, mode_t mode, int line, int col,
+    const char *needle)
+{
+	struct config *c = NULL;
+	struct err e;
+	char where[300];
+
+	cr_assert_eq(load(text, mode, &c, &e), -1, "accepted: %s", text);
+	cr_assert_null(c);
+	cr_assert_eq(e.class, ERR_CONFIG, "class %d for %s", e.class, text);
+	cr_assert_eq(e.line, line, "line %d, want %d: %s", e.line, line,
+	    e.msg);
+	cr_assert_eq(e.col, col, "col %d, want %d: %s", e.col, col, e.msg);
+	snprintf(where, sizeof where, "%s:%d:%d: ", path, line, col);
+	cr_assert(strncmp(e.msg, where, strlen(where)) == 0, "msg %s", e.msg);
+	cr_assert(strstr(e.msg, needle) != NULL, "msg %s lacks %s", e.msg,
+	    needle);
+}
+
+static void
+refused(const char *text, int line, int col, const char *needle)
+{
+	refused_mode(text, 0600, line, col, needle);
+}
+
+Test(config, full_example)
+{
+	struct config *c;
+	const struct channel *ch;
+	struct err e;
+
+	setenv("OUTPOST_TEST_URL", "https://hooks.example/T1", 1);
+	cr_assert_eq(load(
+	    "mailbox: /var/spool/test\n"
+	    "defaults: {max_attempts: 3, backoff: {min: 10s, max: 2m}}\n"
+	    "channels:\n"
+	    "  ops: {provider: slack, url: \"${OUTPOST_TEST_URL}\"}\n"
+	    "  alerts: {provider: dingtalk, url: \"https://x/?access_token=${OUTPOST_TEST_URL}\",\n"
+	    "           rate: 20/min, max_attempts: 5, timeout: 5s}\n"
+	    "  local: {provider: maildir, path: /tmp/Maildir}\n"
+	    "  run: {provider: exec, command: [/bin/cat, -u]}\n"
+	    "sources:\n"
+	    "  inbox: {provider: imap, url: \"imaps://h/INBOX\", username: me,\n"
+	    "          password: \"${OUTPOST_TEST_URL}\", interval: 2m}\n",
+	    0644, &c, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(c->mailbox, "/var/spool/test");
+	cr_assert_eq(c->nchannels, 4);
+	ch = config_channel(c, "ops");
+	cr_assert_not_null(ch);
+	cr_assert_str_eq(ch->provider, "slack");
+	cr_assert_str_eq(channel_str(ch, "url"), "https://hooks.example/T1");
+	cr_assert_eq(ch->policy.max_attempts, 3);
+	cr_assert_eq(ch->policy.backoff_min, 10);
+	cr_assert_eq(ch->policy.backoff_max, 120);
+	cr_assert_eq(ch->policy.max_age, 86400);
+	cr_assert_eq(ch->policy.concurrency, 4);
+	ch = config_channel(c, "alerts");
+	cr_assert_eq(ch->policy.max_attempts, 5);
+	cr_assert_eq(ch->policy.timeout, 5);
+	cr_assert_eq(ch->policy.rate_n, 20);
+	cr_assert_eq(ch->policy.rate_per, 60);
+	cr_assert_str_eq(channel_str(ch, "url"),
+	    "https://x/?access_token=https://hooks.example/T1");
+	cr_assert_null(config_channel(c, "nope"));
+	cr_assert_eq(c->nsources, 1);
+	cr_assert_eq(config_source(c, "inbox")->interval, 120);
+	config_free(c);
+}
+
+Test(config, defaults_after_channels_still_apply)
+{
+	struct config *c;
+	struct err e;
+
+	cr_assert_eq(load("channels: {a: {provider: maildir, path: /x}}\n"
+	    "defaults: {max_attempts: 2}\n", 0600, &c, &e), 0, "%s", e.msg);
+	cr_assert_eq(config_channel(c, "a")->policy.max_attempts, 2);
+	config_free(c);
+}
+
+Test(config, file_secret)
+{
+	char sec[300], text[600];
+	struct config *c;
+	struct err e;
+	FILE *f;
+
+	snprintf(sec, sizeof sec, "%s/secret", dir);
+	f = fopen(sec, "w");
+	fputs("hunter2\n", f);
+	fclose(f);
+	snprintf(text, sizeof text, "channels:\n  m: {provider: email, "
+	    "url: \"smtps://h\", from: a@b, password: \"file:%s\"}\n", sec);
+	cr_assert_eq(load(text, 0644, &c, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(channel_str(config_channel(c, "m"), "password"),
+	    "hunter2");
+	config_free(c);
+}
+
+Test(config, literal_secret_needs_private_file)
+{
+	const char *text = "channels:\n"
+	    "  t: {provider: telegram, token: \"123:abc\"}\n";
+	struct config *c;
+	struct err e;
+
+	refused_mode(text, 0640, 2, 34, "literal secret");
+	cr_assert_eq(load(text, 0600, &c, &e), 0, "%s", e.msg);
+	config_free(c);
+	/* The url of a chat webhook is its secret too. */
+	refused_mode("channels:\n  s: {provider: slack, url: https://h/x}\n",
+	    0604, 2, 29, "literal secret");
+}
+
+Test(config, refusals)
+{
+	refused("bogus: 1\n", 1, 1, "unknown key \"bogus\"");
+	refused("channels:\n  ops: {provider: maildir, path: /x, colour: red}\n",
+	    2, 38, "unknown key \"colour\" for provider maildir");
+	refused("channels:\n  Ops: {provider: maildir, path: /x}\n", 2, 3,
+	    "channel name \"Ops\" is invalid");
+	refused("channels:\n  ../x: {provider: maildir, path: /x}\n", 2, 3,
+	    "is invalid");
+	refused("channels:\n  a: {provider: carrier-pigeon}\n", 2, 17,
+	    "unknown provider");
+	refused("channels:\n  a: {provider: maildir}\n", 2, 6,
+	    "needs path");
+	refused("channels:\n  a: {provider: slack}\n", 2, 6, "needs url/token");
+	refused("channels:\n  a: {provider: maildir, path: /x, max_attempts: many}\n",
+	    2, 50, "max_attempts");
+	refused("channels:\n  a: {provider: maildir, path: /x, rate: fast}\n",
+	    2, 42, "rate");
+	refused("channels:\n  a: {provider: maildir, path: [a]}\n", 2, 32,
+	    "path: expected a string");
+	refused("channels:\n  a: {provider: exec, command: []}\n", 2, 32,
+	    "non-empty");
+	refused("channels:\n  a: {provider: maildir, path: \"${OUTPOST_UNSET_X}\"}\n",
+	    2, 32, "OUTPOST_UNSET_X is not set");
+	refused("defaults: {backoff: {min: 1h, max: 1m}}\n", 1, 21,
+	    "min is greater than max");
+	refused("defaults: {timeout: soon}\n", 1, 21, "timeout");
+	refused("mailbox: relative/path\n", 1, 10, "absolute");
+	refused("sources:\n  s: {provider: imap, url: \"imap://h/INBOX\", "
+	    "username: u, after_fetch: burn}\n", 2, 72, "after_fetch");
+	refused("channels: {a: {provider: maildir, path: /x}, "
+	    "a: {provider: maildir, path: /y}}\n", 1, 46, "duplicate");
+	refused("channels: &x {}\n", 1, 11, "anchors");
+	refused("channels: [\n", 2, 1, "YAML");
+}
+
+Test(config, move_folder_accepted)
+{
+	struct config *c;
+	struct err e;
+
+	cr_assert_eq(load("sources:\n  s: {provider: imap, url: \"imap://h/I\", "
+	    "username: u, after_fetch: \"move:Archive\"}\n", 0600, &c, &e), 0,
+	    "%s", e.msg);
+	cr_assert_str_eq(source_str(config_source(c, "s"), "after_fetch"),
+	    "move:Archive");
+	config_free(c);
+}
+
+Test(config, missing_file)
+{
+	struct config *c;
+	struct err e;
+
+	cr_assert_eq(config_load("/nonexistent/outpost.yaml", &c, &e), -1);
+	cr_assert_eq(e.class, ERR_CONFIG);
+}
+
+Test(config, precedence)
+{
+	struct config *c = config_empty();
+
+	unsetenv("OUTPOST_MAILBOX");
+	unsetenv("OUTPOST_CONFIG");
+	cr_assert_str_eq(config_mailbox(c, NULL), MAILBOX_DEFAULT);
+	cr_assert_str_eq(config_path(NULL), CONFIG_DEFAULT);
+	setenv("OUTPOST_MAILBOX", "/m", 1);
+	cr_assert_str_eq(config_mailbox(c, NULL), "/m");
+	cr_assert_str_eq(config_mailbox(c, "/flag"), "/flag");
+	unsetenv("OUTPOST_MAILBOX");
+	config_free(c);
+}
