@@ -1,0 +1,343 @@
+/*
+ * outpost-drop - compose a message and queue it in outbound/<channel>/.
+ *
+ * Everything that can be refused is checked before anything is written:
+ * the options, the config, the channel, the body and the attachments.
+ * Then the attachments go into blobs/, and last the message is created in
+ * tmp/ and renamed into outbound/<channel>/, so a reader never sees a
+ * message whose blobs are missing.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "outpost/blob.h"
+#include "outpost/cli.h"
+#include "outpost/clock.h"
+#include "outpost/log.h"
+#include "outpost/message.h"
+
+#define MAXLIST 256
+
+static struct cli cli;
+static const char *channel, *subject, *format, *notbefore, *expires, *idflag;
+static const char *tos[MAXLIST], *atts[MAXLIST];
+static int ntos, natts;
+
+static void usage(int) __attribute__((noreturn));
+
+static void
+usage(int code)
+{
+	fprintf(code ? stderr : stdout, "usage: outpost-drop [-hqv] [--version] "
+	    "[-M dir] [-c file] -C channel [-t to]... [-s subject]\n"
+	    "       [-a file]... [--format markdown|text|raw] "
+	    "[--not-before time] [--expires time]\n"
+	    "       [--id id] [file | -]\n");
+	exit(code);
+}
+
+static const struct {
+	const char *ext, *type;
+} types[] = {
+	{ "pdf", "application/pdf" }, { "txt", "text/plain" },
+	{ "log", "text/plain" }, { "md", "text/markdown" },
+	{ "csv", "text/csv" }, { "html", "text/html" },
+	{ "json", "application/json" }, { "xml", "application/xml" },
+	{ "zip", "application/zip" }, { "gz", "application/gzip" },
+	{ "png", "image/png" }, { "jpg", "image/jpeg" },
+	{ "jpeg", "image/jpeg" }, { "gif", "image/gif" },
+	{ "svg", "image/svg+xml" }, { "webp", "image/webp" },
+	{ "xlsx", "application/vnd.openxmlformats-officedocument."
+	    "spreadsheetml.sheet" },
+	{ "docx", "application/vnd.openxmlformats-officedocument."
+	    "wordprocessingml.document" },
+};
+
+static const char *
+guess_type(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+	size_t i;
+
+	if (dot != NULL)
+		for (i = 0; i < sizeof types / sizeof types[0]; i++)
+			if (strcasecmp(dot + 1, types[i].ext) == 0)
+				return types[i].type;
+	return "application/octet-stream";
+}
+
+static const char *
+base(const char *path)
+{
+	const char *p = strrchr(path, '/');
+
+	return p ? p + 1 : path;
+}
+
+static void
+parse_args(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "format", required_argument, NULL, 'F' },
+		{ "not-before", required_argument, NULL, 'N' },
+		{ "expires", required_argument, NULL, 'E' },
+		{ "id", required_argument, NULL, 'I' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c, v = 0;
+
+	while ((c = getopt_long(argc, argv, "hqvM:c:C:t:s:a:", longopts,
+	    NULL)) != -1) {
+		switch (c) {
+		case 'M': cli.mflag = optarg; break;
+		case 'c': cli.cflag = optarg; break;
+		case 'C': channel = optarg; break;
+		case 's': subject = optarg; break;
+		case 'F': format = optarg; break;
+		case 'N': notbefore = optarg; break;
+		case 'E': expires = optarg; break;
+		case 'I': idflag = optarg; break;
+		case 'q': v = -1; break;
+		case 'v': v++; break;
+		case 'V': cli_version();
+		case 'h': usage(0);
+		case 't':
+			if (ntos == MAXLIST)
+				usage(64);
+			tos[ntos++] = optarg;
+			break;
+		case 'a':
+			if (natts == MAXLIST)
+				usage(64);
+			atts[natts++] = optarg;
+			break;
+		default: usage(64);
+		}
+	}
+	log_verbosity(v);
+	if (channel == NULL || argc - optind > 1)
+		usage(64);
+}
+
+/* Checks the options that need no config; fills the times. */
+static int
+check_args(int64_t *nb, int64_t *ex, struct err *e)
+{
+	struct stat st;
+	int i;
+
+	if (!name_valid(channel))
+		return err_set(e, ERR_USAGE, "invalid channel name '%s' (want "
+		    "[a-z0-9][a-z0-9_-]{0,63})", channel);
+	if (idflag != NULL && !message_id_valid(idflag))
+		return err_set(e, ERR_USAGE, "invalid id '%s' (want 1 to %d "
+		    "of [A-Za-z0-9._:@+-])", idflag, MESSAGE_ID_MAX);
+	if (format != NULL && strcmp(format, "markdown") != 0 &&
+	    strcmp(format, "text") != 0 && strcmp(format, "raw") != 0)
+		return err_set(e, ERR_USAGE, "invalid format '%s' (want "
+		    "markdown, text or raw)", format);
+	if (notbefore != NULL && time_parse_when(notbefore, nb, e) == -1)
+		return err_prefix(e, "--not-before");
+	if (expires != NULL && time_parse_when(expires, ex, e) == -1)
+		return err_prefix(e, "--expires");
+	for (i = 0; i < natts; i++)
+		if (stat(atts[i], &st) == -1 || !S_ISREG(st.st_mode) ||
+		    access(atts[i], R_OK) == -1)
+			return errno ? err_sys(e, "attachment %s", atts[i]) :
+			    err_set(e, ERR_DATA, "attachment %s: not a "
+			    "regular file", atts[i]);
+	return 0;
+}
+
+static int
+read_body(const char *path, char **buf, size_t *len, struct err *e)
+{
+	size_t cap = 4096, n = 0;
+	ssize_t r;
+	char *p, *np;
+	int fd = 0;
+
+	if (path != NULL && strcmp(path, "-") != 0 &&
+	    (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return err_sys(e, "%s", path);
+	if ((p = malloc(cap)) == NULL)
+		goto nomem;
+	for (;;) {
+		if (n == cap) {
+			if (cap > MESSAGE_MAX) {
+				free(p);
+				err_set(e, ERR_DATA, "body over %d MiB",
+				    MESSAGE_MAX / (1024 * 1024));
+				goto out;
+			}
+			if ((np = realloc(p, cap *= 2)) == NULL)
+				goto nomem;
+			p = np;
+		}
+		if ((r = read(fd, p + n, cap - n)) == 0)
+			break;
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			free(p);
+			err_sys(e, "%s", path ? path : "stdin");
+			goto out;
+		}
+		n += (size_t)r;
+	}
+	if (fd != 0)
+		close(fd);
+	*buf = p;
+	*len = n;
+	return 0;
+nomem:
+	free(p);
+	err_set(e, ERR_TEMP, "out of memory");
+out:
+	if (fd != 0)
+		close(fd);
+	return -1;
+}
+
+/* Copies the attachments into blobs/ and lists them in the message. */
+static int
+add_attachments(struct mailbox *mb, struct message *m, struct err *e)
+{
+	char hex[BLOB_HEX], ref[BLOB_HEX + 8];
+	struct ynode *list, *a;
+	int i;
+
+	if (natts == 0)
+		return 0;
+	if ((list = ynode_seq(0)) == NULL)
+		return err_set(e, ERR_TEMP, "out of memory");
+	for (i = 0; i < natts; i++) {
+		if (blob_put_file(mb, atts[i], hex, e) == -1) {
+			ynode_free(list);
+			return err_prefix(e, "attachment");
+		}
+		snprintf(ref, sizeof ref, "sha256:%s", hex);
+		if ((a = ynode_map(1)) == NULL || ynode_push(list, a) == -1 ||
+		    ynode_map_set(a, "name", ynode_scalar(base(atts[i]), 0)) ||
+		    ynode_map_set(a, "blob", ynode_scalar(ref, 1)) ||
+		    ynode_map_set(a, "type",
+		    ynode_scalar(guess_type(atts[i]), 0))) {
+			ynode_free(list);
+			return err_set(e, ERR_TEMP, "out of memory");
+		}
+	}
+	return ynode_map_set(m->fm, "attachments", list) == -1 ?
+	    err_set(e, ERR_TEMP, "out of memory") : 0;
+}
+
+static int
+compose(struct message *m, const char *id, int64_t nb, int64_t ex,
+    struct err *e)
+{
+	struct ynode *to;
+	int i, r = 0;
+
+	r |= message_set_str(m, "id", id);
+	if (ntos > 0) {
+		if ((to = ynode_seq(1)) == NULL)
+			return err_set(e, ERR_TEMP, "out of memory");
+		for (i = 0; i < ntos; i++)
+			r |= ynode_push(to, ynode_scalar(tos[i], 0));
+		r |= ynode_map_set(m->fm, "to", to);
+	}
+	if (subject != NULL)
+		r |= message_set_str(m, "subject", subject);
+	if (format != NULL)
+		r |= message_set_str(m, "format", format);
+	if (notbefore != NULL)
+		r |= message_set_time(m, "not_before", nb);
+	if (expires != NULL)
+		r |= message_set_time(m, "expires_at", ex);
+	return r ? err_set(e, ERR_TEMP, "out of memory") : 0;
+}
+
+/* Emits m and parses the result again: never queue what dispatch refuses. */
+static int
+render(struct message *m, char **out, size_t *len, struct err *e)
+{
+	struct message *check;
+
+	if (message_emit(m, out, len, e) == -1)
+		return -1;
+	if (message_parse(*out, *len, &check, e) == -1) {
+		free(*out);
+		if (e->class == ERR_DATA)
+			e->class = ERR_USAGE;
+		return -1;
+	}
+	message_free(check);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	char name[NAME_LEN], stem[NAME_LEN], tmp[NAME_LEN], *body = NULL, *out;
+	int64_t nb = 0, ex = 0;
+	struct message *m;
+	struct err e = { 0 };
+	size_t blen = 0, olen, bad;
+	int dir;
+
+	log_init(argv[0]);
+	parse_args(argc, argv);
+	if (check_args(&nb, &ex, &e) == -1)
+		cli_die(NULL, &e);
+	if (cli_open(&cli, 0, &e) == -1)
+		cli_die(NULL, &e);
+	if (config_channel(cli.cfg, channel) == NULL) {
+		err_set(&e, ERR_CONFIG, "channel '%s' is not in %s", channel,
+		    cli.cfg->path ? cli.cfg->path : config_path(cli.cflag));
+		cli_die(NULL, &e);
+	}
+	if (read_body(argv[optind], &body, &blen, &e) == -1)
+		cli_die(NULL, &e);
+	if (utf8_valid(body, blen, &bad) == -1) {
+		err_set(&e, ERR_DATA, "body: invalid UTF-8 or NUL at byte %zu",
+		    bad);
+		cli_die(NULL, &e);
+	}
+	mailbox_uniq(name);
+	msgname_stem(name, stem, sizeof stem);
+	if ((m = message_new()) == NULL ||
+	    message_set_body(m, body, blen) == -1) {
+		err_set(&e, ERR_TEMP, "out of memory");
+		cli_die(NULL, &e);
+	}
+	free(body);
+	if (compose(m, idflag ? idflag : stem, nb, ex, &e) == -1 ||
+	    render(m, &out, &olen, &e) == -1)
+		cli_die(NULL, &e);
+	free(out);
+	if (mailbox_open(&cli.mb, config_mailbox(cli.cfg, cli.mflag), &e) == -1)
+		cli_die(NULL, &e);
+	if ((dir = mailbox_dir(&cli.mb, ST_OUTBOUND, channel, 1, &e)) == -1 ||
+	    add_attachments(&cli.mb, m, &e) == -1 ||
+	    message_emit(m, &out, &olen, &e) == -1 ||
+	    mailbox_write_tmp(&cli.mb, out, olen, tmp, &e) == -1)
+		cli_die(NULL, &e);
+	if (mailbox_publish(&cli.mb, tmp, dir, name, &e) == -1) {
+		mailbox_discard(&cli.mb, tmp);
+		cli_die(NULL, &e);
+	}
+	printf("%s\n", idflag ? idflag : stem);
+	log_info("%s/%s: queued", channel, name);
+	free(out);
+	message_free(m);
+	close(dir);
+	cli_close(&cli);
+	return fflush(stdout) == 0 ? 0 : 74;
+}

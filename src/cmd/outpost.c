@@ -1,0 +1,78 @@
+/*
+ * outpost - "outpost CMD args" runs outpost-CMD args, as git does: from
+ * the directory this program lives in, else from PATH.  No shell.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "outpost/cli.h"
+#include "outpost/log.h"
+
+static const struct {
+	const char *name, *what;
+} cmds[] = {
+	{ "drop", "queue a message in outbound/<channel>/" },
+	{ "queue", "list, show, retry, hold, release, delete; stats" },
+	{ "dispatch", "deliver what is due" },
+	{ "archive", "file outcomes, schedule retries, recover claims" },
+	{ "watch", "follow the mailbox and run dispatch and archive" },
+	{ "poll", "fetch inbound mail into inbound/<source>/" },
+};
+
+static void usage(int) __attribute__((noreturn));
+
+static void
+usage(int code)
+{
+	size_t i;
+	FILE *f = code ? stderr : stdout;
+
+	fprintf(f, "usage: outpost [-h] [--version] command [args]\n\n"
+	    "commands:\n");
+	for (i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+		fprintf(f, "  %-9s %s\n", cmds[i].name, cmds[i].what);
+	fprintf(f, "\n\"outpost CMD -h\" shows a command's options; "
+	    "man outpost-CMD tells the rest.\n");
+	exit(code);
+}
+
+int
+main(int argc, char **argv)
+{
+	char self[PATH_MAX], path[PATH_MAX + 64], prog[64];
+	ssize_t n;
+	char *slash;
+
+	log_init(argv[0]);
+	if (argc < 2)
+		usage(0);
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "help") == 0)
+		usage(0);
+	if (strcmp(argv[1], "--version") == 0)
+		cli_version();
+	if (argv[1][0] == '-' || argv[1][0] == '\0' ||
+	    strspn(argv[1], "abcdefghijklmnopqrstuvwxyz") != strlen(argv[1]) ||
+	    strlen(argv[1]) > 32) {
+		log_err("'%s' is not a command", argv[1]);
+		usage(64);
+	}
+	snprintf(prog, sizeof prog, "outpost-%s", argv[1]);
+	argv[1] = prog;
+	n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/')) != NULL) {
+			*slash = '\0';
+			snprintf(path, sizeof path, "%s/%s", self, prog);
+			execv(path, argv + 1);
+		}
+	}
+	execvp(prog, argv + 1);
+	log_err("%s: %s", prog, strerror(errno));
+	return errno == ENOENT ? 64 : 69;
+}

@@ -1,0 +1,48 @@
+# lib.sh - sourced setup and assertions for one t_*.sh; then runs it.
+# Each case: a name, then commands; `ok NAME` or `fail NAME why`.
+set -u
+B=$OUTPOST_BIN
+PATH=$B:$PATH
+MB=$SCRATCH/mb
+export OUTPOST_MAILBOX=$MB OUTPOST_CONFIG=$SCRATCH/outpost.yaml
+unset JOURNAL_STREAM
+
+ok() { echo "ok $1"; }
+fail() { echo "FAIL $1: $2"; }
+
+# expect CASE CODE cmd... : runs cmd, checks its exit code.
+expect() {
+	_name=$1 _want=$2
+	shift 2
+	"$@" >"$SCRATCH/out" 2>"$SCRATCH/err"
+	_rc=$?
+	if [ "$_rc" -eq "$_want" ]; then ok "$_name"; else
+		fail "$_name" "exit $_rc, want $_want: $(head -c 300 "$SCRATCH/err")"
+	fi
+}
+
+# Must print exactly one line of error, naming the problem.
+err_says() {
+	if [ "$(wc -l <"$SCRATCH/err")" -eq 1 ] && grep -q -- "$2" "$SCRATCH/err"
+	then ok "$1"; else fail "$1" "stderr: $(cat "$SCRATCH/err")"; fi
+}
+
+# A listing of every file and directory, to show nothing changed.
+snapshot() { (cd "$MB" && find . | LC_ALL=C sort); }
+
+same_as() {
+	printf '%s\n' "$2" >"$SCRATCH/snap.want"
+	snapshot >"$SCRATCH/snap.got"
+	if cmp -s "$SCRATCH/snap.want" "$SCRATCH/snap.got"; then ok "$1"; else
+		fail "$1" "mailbox changed: $(diff "$SCRATCH/snap.want" \
+		    "$SCRATCH/snap.got" | tr '\n' ' ')"
+	fi
+}
+
+check() {	# check NAME test-expression...
+	_name=$1
+	shift
+	if "$@"; then ok "$_name"; else fail "$_name" "$*"; fi
+}
+
+. "$1"
