@@ -134,7 +134,8 @@ mailbox_uniq(char name[NAME_LEN])
 	    (unsigned)random();
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof when, "%Y%m%dT%H%M%S", &tm);
-	snprintf(name, NAME_LEN, "%s.%06ldZ.%ld_%lu_%04x.%s.md", when,
+	/* The counter is padded so names of one microsecond sort too. */
+	snprintf(name, NAME_LEN, "%s.%06ldZ.%ld_%010lu_%04x.%s.md", when,
 	    (long)(us % 1000000), (long)getpid(), ++seq, rnd & 0xffff,
 	    mailbox_host());
 }
@@ -522,7 +523,8 @@ list(int dirfd, int (*keep)(int, const struct dirent *), char ***out,
 		n++;
 	}
 	closedir(dir);
-	qsort(v, n, sizeof *v, cmp);
+	if (n > 0)
+		qsort(v, n, sizeof *v, cmp);
 	*out = v;
 	*outn = n;
 	return 0;

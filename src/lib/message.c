@@ -391,6 +391,15 @@ message_emit(const struct message *m, char **out, size_t *outlen,
 	if ((m->had_fm || m->fm->n > 0) &&
 	    yaml_emit(m->fm, &yaml, &ylen, e) == -1)
 		return -1;
+	/*
+	 * libyaml ends a document with "..." after a "|+" scalar; our
+	 * closing "---" ends it as well, and a "..." line would close the
+	 * front matter early and push "---" into the body.
+	 */
+	if (yaml != NULL && ylen >= 4 &&
+	    memcmp(yaml + ylen - 4, "...\n", 4) == 0 &&
+	    (ylen == 4 || yaml[ylen - 5] == '\n'))
+		ylen -= 4;
 	n = (yaml ? ylen + 8 : 0) + m->bodylen;
 	if ((p = malloc(n + 1)) == NULL) {
 		free(yaml);
@@ -481,7 +490,21 @@ message_attachments(const struct message *m, struct attachment *a,
 int
 message_set_str(struct message *m, const char *key, const char *s)
 {
-	return ynode_map_set(m->fm, key, ynode_scalar(s, 0));
+	struct ynode *v = ynode_scalar(s, 0);
+	char *p;
+
+	if (v == NULL)
+		return -1;
+	/*
+	 * These two come from remote servers, and the parser refuses control
+	 * characters in them: a multi-line error text is written with spaces,
+	 * or the file could not be read back.
+	 */
+	if (strcmp(key, "last_error") == 0 || strcmp(key, "receipt") == 0)
+		for (p = v->str; *p != '\0'; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = ' ';
+	return ynode_map_set(m->fm, key, v);
 }
 
 int

@@ -253,8 +253,14 @@ yaml_load(const char *buf, size_t len, int line_base, struct err *e)
 		r = on_event(&l, &ev);
 		yaml_event_delete(&ev);
 	}
-	while (l.depth > 0)
-		ynode_free(l.stack[--l.depth]);
+	while (l.depth > 0) {
+		struct ynode *top = l.stack[--l.depth];
+
+		/* A key waiting for its value is not counted in n yet. */
+		if (top->type == YNODE_MAP && l.want_value[l.depth])
+			ynode_free(top->kids[2 * top->n]);
+		ynode_free(top);
+	}
 	yaml_parser_delete(&l.p);
 	if (r == -1) {
 		ynode_free(l.root);
