@@ -148,6 +148,7 @@ check_args(int64_t *nb, int64_t *ex, struct err *e)
 		return err_prefix(e, "--not-before");
 	if (expires != NULL && time_parse_when(expires, ex, e) == -1)
 		return err_prefix(e, "--expires");
+	errno = 0;
 	for (i = 0; i < natts; i++)
 		if (stat(atts[i], &st) == -1 || !S_ISREG(st.st_mode) ||
 		    access(atts[i], R_OK) == -1)
@@ -172,7 +173,7 @@ read_body(const char *path, char **buf, size_t *len, struct err *e)
 		goto nomem;
 	for (;;) {
 		if (n == cap) {
-			if (cap > MESSAGE_MAX) {
+			if (cap >= MESSAGE_MAX) {
 				free(p);
 				err_set(e, ERR_DATA, "body over %d MiB",
 				    MESSAGE_MAX / (1024 * 1024));
@@ -310,14 +311,18 @@ main(int argc, char **argv)
 		    bad);
 		cli_die(NULL, &e);
 	}
-	mailbox_uniq(name);
-	msgname_stem(name, stem, sizeof stem);
-	if ((m = message_new()) == NULL ||
-	    message_set_body(m, body, blen) == -1) {
-		err_set(&e, ERR_TEMP, "out of memory");
+	/* Input with a front matter is a message: the options add to it. */
+	if (message_parse(body, blen, &m, &e) == -1) {
+		if (e.line > 0)
+			err_prefix(&e, "%s:%d", argv[optind] ? argv[optind] :
+			    "stdin", e.line);
 		cli_die(NULL, &e);
 	}
 	free(body);
+	mailbox_uniq(name);
+	msgname_stem(name, stem, sizeof stem);
+	if (idflag == NULL && message_str(m, "id") != NULL)
+		snprintf(stem, sizeof stem, "%s", message_str(m, "id"));
 	if (compose(m, idflag ? idflag : stem, nb, ex, &e) == -1 ||
 	    render(m, &out, &olen, &e) == -1)
 		cli_die(NULL, &e);

@@ -21,6 +21,7 @@
 #include "outpost/clock.h"
 #include "outpost/log.h"
 #include "outpost/message.h"
+#include "outpost/outcome.h"
 
 struct entry {
 	enum state st;
@@ -56,20 +57,6 @@ usage(int code)
 	    "  hold ID | release ID | delete ID\n"
 	    "  stats [--json | --prometheus]\n");
 	exit(code);
-}
-
-/* The creation time a Maildir-unique name starts with, or -1. */
-static int64_t
-name_time(const char *name)
-{
-	char buf[32];
-	int64_t t;
-
-	if (strlen(name) < 15 || name[8] != 'T')
-		return -1;
-	snprintf(buf, sizeof buf, "%.4s-%.2s-%.2sT%.2s:%.2s:%.2sZ", name,
-	    name + 4, name + 6, name + 9, name + 11, name + 13);
-	return time_parse(buf, &t, NULL) == -1 ? -1 : t;
 }
 
 static int
@@ -283,6 +270,18 @@ jstr(const char *s)
 	return s != NULL ? json_string(s) : json_null();
 }
 
+/* A time key of the message as RFC 3339 UTC, or null. */
+static json_t *
+jtime(const struct entry *en, const char *key)
+{
+	char buf[CLOCK_RFC3339_MAX];
+	int64_t t;
+
+	if (en->m == NULL || message_time(en->m, key, &t) != 1)
+		return json_null();
+	return json_string(time_format(t, buf));
+}
+
 static int
 cmd_list(void)
 {
@@ -296,8 +295,8 @@ cmd_list(void)
 	scan(&s, 0, 1);
 	if (!json) {
 		if (s.n > 0)
-			printf("%-40s %-10s %-16s %3s %-20s %s\n", "ID",
-			    "STATE", "CHANNEL", "TRY", "NEXT_RETRY",
+			printf("%-40s %-10s %-16s %8s %-20s %s\n", "ID",
+			    "STATE", "CHANNEL", "ATTEMPTS", "NEXT_RETRY",
 			    "SUBJECT");
 		for (i = 0; i < s.n; i++) {
 			struct entry *en = &s.v[i];
@@ -308,7 +307,7 @@ cmd_list(void)
 				time_format(t, when);
 			else
 				strcpy(when, "-");
-			printf("%-40s %-10s %-16s %3lld %-20s %s\n", en->id,
+			printf("%-40s %-10s %-16s %8lld %-20s %s\n", en->id,
 			    state_name[en->st], en->channel,
 			    en->m ? (long long)message_attempts(en->m) : 0LL,
 			    when, en->m ? (subj ? subj : "") :
@@ -334,10 +333,11 @@ cmd_list(void)
 		    jstr(str_or_null(en, "subject")));
 		json_object_set_new(o, "attempts", json_integer(en->m ?
 		    message_attempts(en->m) : 0));
-		json_object_set_new(o, "next_retry_at", en->m &&
-		    message_time(en->m, "next_retry_at", &t) == 1 ?
-		    json_string(time_format(t, when)) : json_null());
+		json_object_set_new(o, "next_retry_at",
+		    jtime(en, "next_retry_at"));
 		json_object_set_new(o, "last_error", jstr(err ? err : why));
+		json_object_set_new(o, "not_before", jtime(en, "not_before"));
+		json_object_set_new(o, "expires_at", jtime(en, "expires_at"));
 		json_object_set_new(o, "created",
 		    json_string(time_format(en->created, when)));
 		if (why != NULL)
@@ -394,7 +394,9 @@ move(struct entry *en, enum state to)
 		log_errx(en->id, &e);
 		return err_exitcode(&e);
 	}
-	r = mailbox_move(from, en->name, dst, en->name, 1, &e);
+	r = outcome_move(from, en->name, dst, en->name, &e);
+	if (r == 0)
+		fsync(dst);
 	if (r == 0 && en->st == ST_DEADLETTER) {
 		snprintf(rel, sizeof rel, "%s.reason", en->name);
 		unlinkat(from, rel, 0);

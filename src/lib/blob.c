@@ -113,9 +113,21 @@ blob_put_file(struct mailbox *mb, const char *path, char hex[BLOB_HEX],
 	out = -1;
 	if ((dir = mailbox_subdir(mb, "blobs", 1, e)) == -1)
 		goto discard;
-	/* The same content may be there already: then ours is not needed. */
-	if (mailbox_publish(mb, tmp, dir, hex, e) == -1 && errno != EEXIST)
-		goto discard;
+	/*
+	 * The same content may be there already: then ours is not needed,
+	 * but the old one's mtime is renewed, so that outpost-archive
+	 * --prune, which spares blobs younger than an hour, cannot remove
+	 * it before our message is published.
+	 */
+	if (mailbox_publish(mb, tmp, dir, hex, e) == -1) {
+		if (errno != EEXIST)
+			goto discard;
+		if (utimensat(dir, hex, NULL, AT_SYMLINK_NOFOLLOW) == -1) {
+			err_sys(e, "blobs/%s", hex);
+			goto discard;
+		}
+		e->class = ERR_NONE;
+	}
 	r = 0;
 discard:
 	mailbox_discard(mb, tmp);	/* a no-op once published */

@@ -269,6 +269,10 @@ read_secret(struct loader *l, struct ynode *n)
 		len += (size_t)r;
 	}
 	close(fd);
+	if (len == SECRET_MAX) {
+		free(buf);
+		return fail(l, n, "%s: a secret over 64 KiB", n->str + 5);
+	}
 	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
 		len--;
 	buf[len] = '\0';
@@ -370,7 +374,7 @@ check_enum(struct loader *l, struct ynode *n, const struct key *k)
 			break;
 		memcpy(word, w, (size_t)(end - w));
 		word[end - w] = '\0';
-		if (strcmp(n->str, word) == 0)
+		if (end[-1] != ':' && strcmp(n->str, word) == 0)
 			return 0;
 		if (end > w && end[-1] == ':' &&
 		    strncmp(n->str, word, (size_t)(end - w)) == 0 &&
@@ -702,7 +706,7 @@ config_load(const char *path, struct config **out, struct err *e)
 		return err_set(e, ERR_CONFIG, "%s: not a regular file of at "
 		    "most 1 MiB", path);
 	}
-	l.shared = (st.st_mode & 077) != 0;
+	l.shared = (st.st_mode & 044) != 0;
 	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
 		close(fd);
 		return err_set(e, ERR_TEMP, "out of memory");
