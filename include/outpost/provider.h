@@ -1,0 +1,86 @@
+/*
+ * provider.h - the adapter contract (DESIGN §5).
+ *
+ * A provider is one file and one small table of functions.  The
+ * dispatcher fills a struct delivery with a claimed, parsed message and
+ * calls start().  A local provider (maildir, exec) does its work there and
+ * returns PROV_DONE with the outcome set.  A network provider prepares
+ * d->easy (see http.h) and returns PROV_RUN; the dispatcher runs the
+ * transfer in its curl multi handle, with others, and calls finish() when
+ * it completes.  finish() classifies the response and returns PROV_DONE,
+ * or prepares d->easy again and returns PROV_RUN for a second request (an
+ * upload, a token refresh).  cleanup() frees what start() made; the
+ * dispatcher owns and reuses the easy handle itself.
+ *
+ * Outcomes (DESIGN §5): sent; temporary (network error, timeout, 5xx,
+ * 408, 429, rate-limit codes, expired token); permanent (other 4xx, a bad
+ * recipient or payload).  d->error is one line for last_error, never
+ * holding a secret: use delivery_fail(), which masks the channel's secret
+ * values with "***".
+ */
+#ifndef OUTPOST_PROVIDER_H
+#define OUTPOST_PROVIDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <curl/curl.h>
+
+#include "outpost/config.h"
+#include "outpost/mailbox.h"
+#include "outpost/message.h"
+
+enum outcome { OUT_NONE, OUT_SENT, OUT_TEMP, OUT_PERM };
+enum { PROV_DONE = 0, PROV_RUN = 1 };
+
+#define DELIVERY_RESP_MAX (256 * 1024)	/* response bytes kept */
+
+struct delivery {
+	/* Set by the dispatcher. */
+	struct mailbox *mb;
+	const struct channel *ch;
+	struct message *m;
+	const char *id;		/* the message id: an idempotency key */
+	CURL *easy;		/* a reusable handle, reset before start() */
+
+	/* The transfer, made by http.h helpers and freed by delivery_reset. */
+	struct curl_slist *headers;
+	char *req;		/* request body */
+	size_t reqlen;
+	curl_mime *mime;
+	char *resp;		/* response body, NUL-terminated */
+	size_t resplen;
+	int64_t retry_after;	/* from a Retry-After header, epoch s */
+	char curlerr[CURL_ERROR_SIZE];
+	int step;		/* for providers with several requests */
+	void *priv;		/* provider state, freed by cleanup() */
+
+	/* The outcome. */
+	enum outcome outcome;
+	int throttled;		/* 429 or a rate-limit code: back off channel */
+	char error[512];	/* last_error */
+	char receipt[256];	/* the provider's message id */
+};
+
+struct provider_ops {
+	const char *name;
+	int (*start)(struct delivery *);
+	int (*finish)(struct delivery *, CURLcode, long status);
+	void (*cleanup)(struct delivery *);
+};
+
+const struct provider_ops *provider_find(const char *name);
+
+/* Sets the outcome and a one-line error with secrets masked; PROV_DONE. */
+int delivery_fail(struct delivery *, enum outcome, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+int delivery_sent(struct delivery *, const char *receipt);
+/* Masks every secret value of the channel in s, in place. */
+void delivery_redact(const struct delivery *, char *s, size_t size);
+/* Frees the transfer's buffers (not the easy handle); keeps the outcome. */
+void delivery_reset(struct delivery *);
+
+/* The providers. */
+extern const struct provider_ops prov_maildir, prov_exec, prov_webhook;
+
+#endif

@@ -1,0 +1,241 @@
+/*
+ * http.c - one HTTP request with libcurl, prepared the same way for every
+ * provider, and the status table of DESIGN §5.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "outpost/cli.h"
+#include "outpost/clock.h"
+#include "outpost/http.h"
+
+int
+http_header(struct delivery *d, const char *fmt, ...)
+{
+	struct curl_slist *l;
+	char line[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	if ((l = curl_slist_append(d->headers, line)) == NULL)
+		return -1;
+	d->headers = l;
+	return 0;
+}
+
+static size_t
+on_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct delivery *d = arg;
+	size_t len = size * n, keep = len;
+	char *np;
+
+	if (d->resplen + keep > DELIVERY_RESP_MAX)
+		keep = DELIVERY_RESP_MAX - d->resplen;
+	if (keep == 0)
+		return len;	/* the rest is read and dropped */
+	if ((np = realloc(d->resp, d->resplen + keep + 1)) == NULL)
+		return 0;	/* curl fails the transfer: temporary */
+	memcpy(np + d->resplen, p, keep);
+	d->resplen += keep;
+	np[d->resplen] = '\0';
+	d->resp = np;
+	return len;
+}
+
+/* Retry-After: seconds, or an HTTP date. */
+static size_t
+on_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct delivery *d = arg;
+	size_t len = size * n;
+	char val[128];
+	time_t t;
+	long s;
+
+	if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0 &&
+	    len - 12 < sizeof val) {
+		memcpy(val, p + 12, len - 12);
+		val[len - 12] = '\0';
+		if (sscanf(val, " %ld", &s) == 1 && s >= 0 &&
+		    s < 30 * 86400L)
+			d->retry_after = clock_now() + s;
+		else if ((t = curl_getdate(val, NULL)) != -1)
+			d->retry_after = (int64_t)t;
+	}
+	return len;
+}
+
+static int
+common(struct delivery *d, const char *url)
+{
+	const struct policy *p = &d->ch->policy;
+	const char *ca = channel_str(d->ch, "ca_file");
+	CURL *c = d->easy;
+	int r = 0;
+
+	d->resplen = 0;
+	d->retry_after = 0;
+	d->curlerr[0] = '\0';
+	/* No 100-continue round trip: the servers we talk to answer fast. */
+	if (http_header(d, "Expect:") == -1)
+		return -1;
+	r |= curl_easy_setopt(c, CURLOPT_URL, url);
+	r |= curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	r |= curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	r |= curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	r |= curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)p->timeout);
+	r |= curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT,
+	    (long)(p->timeout < 10 ? p->timeout : 10));
+	/* TLS verification is always on; ca_file names the CAs to trust. */
+	r |= curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	r |= curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (ca != NULL)
+		r |= curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+	r |= curl_easy_setopt(c, CURLOPT_USERAGENT, "outpost/" OUTPOST_VERSION);
+	r |= curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	r |= curl_easy_setopt(c, CURLOPT_WRITEDATA, d);
+	r |= curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	r |= curl_easy_setopt(c, CURLOPT_HEADERDATA, d);
+	r |= curl_easy_setopt(c, CURLOPT_ERRORBUFFER, d->curlerr);
+	r |= curl_easy_setopt(c, CURLOPT_HTTPHEADER, d->headers);
+	return r ? -1 : 0;
+}
+
+int
+http_post(struct delivery *d, const char *url, const char *ctype,
+    char *body, size_t len)
+{
+	free(d->req);
+	d->req = body;
+	d->reqlen = len;
+	if (ctype != NULL && http_header(d, "Content-Type: %s", ctype) == -1)
+		return -1;
+	if (common(d, url) == -1)
+		return -1;
+	if (curl_easy_setopt(d->easy, CURLOPT_POSTFIELDS, d->req) ||
+	    curl_easy_setopt(d->easy, CURLOPT_POSTFIELDSIZE_LARGE,
+	    (curl_off_t)len))
+		return -1;
+	return 0;
+}
+
+int
+http_post_mime(struct delivery *d, const char *url)
+{
+	if (common(d, url) == -1 ||
+	    curl_easy_setopt(d->easy, CURLOPT_MIMEPOST, d->mime))
+		return -1;
+	return 0;
+}
+
+int
+http_get(struct delivery *d, const char *url)
+{
+	if (common(d, url) == -1 ||
+	    curl_easy_setopt(d->easy, CURLOPT_HTTPGET, 1L))
+		return -1;
+	return 0;
+}
+
+/* The first line of the response, short, for last_error. */
+static void
+snippet(const struct delivery *d, char *out, size_t size)
+{
+	size_t i, n = 0;
+
+	for (i = 0; d->resp != NULL && i < d->resplen && n + 1 < size &&
+	    n < 200; i++) {
+		unsigned char c = (unsigned char)d->resp[i];
+
+		out[n++] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
+	}
+	out[n] = '\0';
+}
+
+int
+http_classify(struct delivery *d, CURLcode code, long status,
+    const char *what)
+{
+	char body[256];
+
+	if (code != CURLE_OK) {
+		/* A URL curl cannot use will not work later either. */
+		enum outcome o = code == CURLE_URL_MALFORMAT ||
+		    code == CURLE_UNSUPPORTED_PROTOCOL ? OUT_PERM : OUT_TEMP;
+
+		return delivery_fail(d, o, "%s: %s", what,
+		    d->curlerr[0] ? d->curlerr : curl_easy_strerror(code));
+	}
+	if (status >= 200 && status < 300)
+		return 1;
+	snippet(d, body, sizeof body);
+	if (status == 429)
+		d->throttled = 1;
+	if (status == 408 || status == 425 || status == 429 || status >= 500)
+		return delivery_fail(d, OUT_TEMP, "%s: HTTP %ld %s", what,
+		    status, body);
+	return delivery_fail(d, OUT_PERM, "%s: HTTP %ld %s", what, status,
+	    body);
+}
+
+const char *
+http_base(const struct delivery *d, const char *def)
+{
+	const char *b = channel_str(d->ch, "base_url");
+
+	return b != NULL ? b : def;
+}
+
+void
+hmac_sha256_b64(const void *key, size_t keylen, const void *msg,
+    size_t msglen, char out[45])
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	HMAC(EVP_sha256(), key, (int)keylen, msg, msglen, mac, &n);
+	EVP_EncodeBlock((unsigned char *)out, mac, (int)n);
+}
+
+void
+hmac_sha256_hex(const void *key, size_t keylen, const void *msg,
+    size_t msglen, char out[65])
+{
+	static const char hx[] = "0123456789abcdef";
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int n = 0, i;
+
+	HMAC(EVP_sha256(), key, (int)keylen, msg, msglen, mac, &n);
+	for (i = 0; i < n && i < 32; i++) {
+		out[2 * i] = hx[mac[i] >> 4];
+		out[2 * i + 1] = hx[mac[i] & 15];
+	}
+	out[2 * i] = '\0';
+}
+
+long
+base64_decode(const char *in, unsigned char *out, size_t outsize)
+{
+	size_t len = strlen(in), pad = 0;
+	int n;
+
+	if (len % 4 != 0 || len / 4 * 3 > outsize)
+		return -1;
+	if (len > 0 && in[len - 1] == '=')
+		pad++;
+	if (len > 1 && in[len - 2] == '=')
+		pad++;
+	n = EVP_DecodeBlock(out, (const unsigned char *)in, (int)len);
+	if (n < 0)
+		return -1;
+	return (long)n - (long)pad;
+}

@@ -1,0 +1,115 @@
+/*
+ * provider.c - the table of providers, and the outcome helpers every
+ * adapter shares.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "outpost/provider.h"
+
+static const struct provider_ops *const table[] = {
+	&prov_maildir, &prov_exec, &prov_webhook, NULL
+};
+
+const struct provider_ops *
+provider_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; table[i] != NULL; i++)
+		if (strcmp(table[i]->name, name) == 0)
+			return table[i];
+	return NULL;
+}
+
+/* Keys whose values never appear in a log line, last_error or listing. */
+static const char *const secret_keys[] = {
+	"password", "secret", "token", "app_secret", "corp_secret",
+	"client_secret", "url", "base_url", NULL
+};
+
+static void
+mask(char *s, const char *secret)
+{
+	size_t n = strlen(secret);
+	char *p;
+
+	/* Short values ("1", "on") would mask innocent text. */
+	if (n < 6)
+		return;
+	while ((p = strstr(s, secret)) != NULL) {
+		memcpy(p, "***", 3);
+		memmove(p + 3, p + n, strlen(p + n) + 1);
+	}
+}
+
+void
+delivery_redact(const struct delivery *d, char *s, size_t size)
+{
+	const struct ynode *v, *h;
+	const char *q;
+	size_t i;
+
+	(void)size;	/* masking only shortens s */
+	if (d->ch == NULL)
+		return;
+	for (i = 0; secret_keys[i] != NULL; i++) {
+		if ((v = ynode_map_get(d->ch->node, secret_keys[i])) == NULL ||
+		    !ynode_is_str(v))
+			continue;
+		mask(s, v->str);
+		/* A URL's query often is the secret (access_token=, key=). */
+		if ((q = strchr(v->str, '?')) != NULL)
+			mask(s, q + 1);
+	}
+	if ((h = ynode_map_get(d->ch->node, "headers")) != NULL &&
+	    h->type == YNODE_MAP)
+		for (i = 0; i < h->n; i++)
+			if (ynode_is_str(h->kids[2 * i + 1]))
+				mask(s, h->kids[2 * i + 1]->str);
+}
+
+int
+delivery_fail(struct delivery *d, enum outcome o, const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+
+	va_start(ap, fmt);
+	vsnprintf(d->error, sizeof d->error, fmt, ap);
+	va_end(ap);
+	/* One line: a provider's multi-line message is folded. */
+	for (p = d->error; *p != '\0'; p++)
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			*p = ' ';
+	delivery_redact(d, d->error, sizeof d->error);
+	d->outcome = o;
+	return PROV_DONE;
+}
+
+int
+delivery_sent(struct delivery *d, const char *receipt)
+{
+	d->outcome = OUT_SENT;
+	d->error[0] = '\0';
+	snprintf(d->receipt, sizeof d->receipt, "%s", receipt ? receipt : "");
+	delivery_redact(d, d->receipt, sizeof d->receipt);
+	return PROV_DONE;
+}
+
+void
+delivery_reset(struct delivery *d)
+{
+	curl_slist_free_all(d->headers);
+	d->headers = NULL;
+	free(d->req);
+	d->req = NULL;
+	d->reqlen = 0;
+	curl_mime_free(d->mime);
+	d->mime = NULL;
+	free(d->resp);
+	d->resp = NULL;
+	d->resplen = 0;
+}
