@@ -1,0 +1,539 @@
+/*
+ * prov_exec.c - delivery by a command, the message file on its stdin.
+ *
+ * The command is an argv list and never goes through a shell: execve()
+ * when argv[0] holds a '/', else a PATH search.  The child gets the
+ * emitted message (message_emit) on stdin and OUTPOST_ID, OUTPOST_CHANNEL,
+ * OUTPOST_SUBJECT and OUTPOST_TO in its environment, and no descriptor of
+ * ours but 0, 1 and 2: ours are all close-on-exec, and close_range()
+ * sweeps whatever other code left open.  An exec failure comes back as an
+ * errno through a close-on-exec pipe.
+ *
+ * One poll loop feeds stdin, keeps the first bytes of stdout and stderr
+ * and watches a pidfd for the exit (or looks every 100 ms without one),
+ * until the channel's timeout, when the child's process group gets
+ * SIGKILL.  The child is always reaped.  SIGPIPE is ignored while we write
+ * (a command need not read its input) and restored afterwards.
+ *
+ * Exit 0 is sent, the receipt the first line of stdout; 75 (EX_TEMPFAIL)
+ * and a timeout are temporary; any other status is permanent, with the
+ * start of stderr as the error.  A death by signal is temporary, as in
+ * qmail: an OOM kill or a crash says nothing about the message.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "outpost/provider.h"
+#include "outpost/render.h"
+
+#define OUT_KEEP	4096	/* stdout bytes kept: the receipt's line */
+#define ERR_KEEP	400	/* stderr bytes kept for last_error */
+#define EXIT_TEMP	75	/* EX_TEMPFAIL */
+
+extern char **environ;
+
+struct child {
+	pid_t pid;
+	int pidfd;		/* -1 where the kernel has no pidfd_open */
+	int in, out, err;	/* our ends of its 0, 1, 2; -1 once closed */
+	const char *msg;	/* what goes to its stdin */
+	size_t len, off;
+	char obuf[OUT_KEEP + 1], ebuf[ERR_KEEP + 1];
+	size_t olen, elen;
+	int status, reaped, lost, timedout;
+};
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	/* Not clock_now(): a test's frozen clock must not stop a timeout. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+closefd(int *fd)
+{
+	if (*fd != -1)
+		close(*fd);
+	*fd = -1;
+}
+
+/* A close-on-exec pipe whose ends are above 2, so dup2 cannot clash. */
+static int
+pipe_high(int p[2])
+{
+	int i, fd;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return -1;
+	for (i = 0; i < 2; i++) {
+		if (p[i] > 2)
+			continue;
+		fd = fcntl(p[i], F_DUPFD_CLOEXEC, 3);
+		close(p[i]);
+		p[i] = fd;
+	}
+	if (p[0] == -1 || p[1] == -1) {
+		closefd(&p[0]);
+		closefd(&p[1]);
+		return -1;
+	}
+	return 0;
+}
+
+/* In the child: only async-signal-safe calls from here to exec. */
+__attribute__((noreturn)) static void
+child(const int in[2], const int out[2], const int err[2], int ex,
+    char *const argv[], char *const envp[])
+{
+	sigset_t none;
+	int no, sig;
+
+	setpgid(0, 0);
+	if (dup2(in[0], 0) == -1 || dup2(out[1], 1) == -1 ||
+	    dup2(err[1], 2) == -1)
+		goto fail;
+	close_range(3, (unsigned)ex - 1, 0);
+	close_range((unsigned)ex + 1, ~0U, 0);
+	for (sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (strchr(argv[0], '/') != NULL)
+		execve(argv[0], argv, envp);
+	else
+		execvpe(argv[0], argv, envp);
+fail:
+	no = errno;
+	while (write(ex, &no, sizeof no) == -1 && errno == EINTR)
+		;
+	_exit(127);
+}
+
+static void
+close_pipes(int in[2], int out[2], int err[2], int ex[2])
+{
+	int *all[] = { in, out, err, ex };
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		closefd(&all[i][0]);
+		closefd(&all[i][1]);
+	}
+}
+
+/* Waits for exec: 0, or -1 with errno from the child when it failed. */
+static int
+exec_status(struct child *c, int ex)
+{
+	ssize_t n;
+	int no;
+
+	while ((n = read(ex, &no, sizeof no)) == -1 && errno == EINTR)
+		;
+	if (n != (ssize_t)sizeof no)
+		return 0;
+	while (waitpid(c->pid, NULL, 0) == -1 && errno == EINTR)
+		;
+	errno = no;
+	return -1;
+}
+
+static int
+spawn(struct child *c, char *const argv[], char *const envp[],
+    struct err *e)
+{
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
+	int ex[2] = { -1, -1 };
+
+	if (pipe_high(in) == -1 || pipe_high(out) == -1 ||
+	    pipe_high(err) == -1 || pipe_high(ex) == -1) {
+		err_sys(e, "pipe");
+		close_pipes(in, out, err, ex);
+		return -1;
+	}
+	if ((c->pid = fork()) == -1) {
+		err_sys(e, "fork");
+		close_pipes(in, out, err, ex);
+		return -1;
+	}
+	if (c->pid == 0)
+		child(in, out, err, ex[1], argv, envp);
+	setpgid(c->pid, c->pid);	/* either side may win; both try */
+	c->in = in[1];
+	c->out = out[0];
+	c->err = err[0];
+	in[1] = out[0] = err[0] = -1;
+	closefd(&ex[1]);
+	if (exec_status(c, ex[0]) == -1) {
+		err_sys(e, "exec %s", argv[0]);
+		close_pipes(in, out, err, ex);
+		closefd(&c->in);
+		closefd(&c->out);
+		closefd(&c->err);
+		return -1;
+	}
+	close_pipes(in, out, err, ex);
+	fcntl(c->in, F_SETFL, O_NONBLOCK);
+	fcntl(c->out, F_SETFL, O_NONBLOCK);
+	fcntl(c->err, F_SETFL, O_NONBLOCK);
+#ifdef SYS_pidfd_open
+	c->pidfd = (int)syscall(SYS_pidfd_open, c->pid, 0);
+#else
+	c->pidfd = -1;
+#endif
+	return 0;
+}
+
+/* Writes what the pipe takes; a reader that went away ends the input. */
+static void
+feed(struct child *c)
+{
+	ssize_t w;
+
+	while (c->off < c->len) {
+		w = write(c->in, c->msg + c->off, c->len - c->off);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w == -1 && errno == EAGAIN)
+			return;
+		if (w == -1)
+			break;		/* EPIPE: it did not want it all */
+		c->off += (size_t)w;
+	}
+	closefd(&c->in);
+}
+
+/* Reads fd, keeping the first max bytes: 1 read, 0 closed, -1 empty. */
+static int
+collect(int *fd, char *buf, size_t *len, size_t max)
+{
+	char tmp[4096];
+	ssize_t n;
+	size_t k;
+
+	if ((n = read(*fd, tmp, sizeof tmp)) > 0) {
+		k = max - *len < (size_t)n ? max - *len : (size_t)n;
+		memcpy(buf + *len, tmp, k);
+		*len += k;
+		buf[*len] = '\0';
+		return 1;
+	}
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return -1;
+	closefd(fd);
+	return 0;
+}
+
+static void
+reap(struct child *c, int flags)
+{
+	pid_t r;
+
+	while ((r = waitpid(c->pid, &c->status, flags)) == -1 &&
+	    errno == EINTR)
+		;
+	if (r == c->pid)
+		c->reaped = 1;
+	else if (r == -1)	/* ECHILD: our caller ignores SIGCHLD */
+		c->reaped = c->lost = 1;
+}
+
+static void
+kill_child(struct child *c)
+{
+	kill(-c->pid, SIGKILL);
+	kill(c->pid, SIGKILL);
+	reap(c, 0);
+	c->timedout = 1;
+}
+
+static void
+add(struct pollfd *p, nfds_t *n, int fd, short ev)
+{
+	if (fd == -1)
+		return;
+	p[*n].fd = fd;
+	p[*n].events = ev;
+	p[*n].revents = 0;
+	(*n)++;
+}
+
+/* One round of poll and what it found ready. */
+static void
+step(struct child *c, int64_t left)
+{
+	struct pollfd p[4];
+	nfds_t n = 0, i;
+	int ms = left > INT_MAX ? INT_MAX : (int)left;
+
+	add(p, &n, c->in, POLLOUT);
+	add(p, &n, c->out, POLLIN);
+	add(p, &n, c->err, POLLIN);
+	add(p, &n, c->pidfd, POLLIN);
+	if (c->pidfd == -1 && ms > 100)
+		ms = 100;
+	if (poll(p, n, ms) == -1)
+		return;		/* EINTR: the caller loops */
+	for (i = 0; i < n; i++) {
+		if (p[i].revents == 0)
+			continue;
+		if (p[i].fd == c->in)
+			feed(c);
+		else if (p[i].fd == c->out)
+			collect(&c->out, c->obuf, &c->olen, OUT_KEEP);
+		else if (p[i].fd == c->err)
+			collect(&c->err, c->ebuf, &c->elen, ERR_KEEP);
+	}
+	if (c->pidfd == -1 || (p[n - 1].fd == c->pidfd && p[n - 1].revents))
+		reap(c, WNOHANG);
+}
+
+static void
+run(struct child *c, int64_t timeout)
+{
+	struct sigaction ign, old;
+	int64_t end = mono_ms() + timeout * 1000, left;
+	int i;
+
+	memset(&ign, 0, sizeof ign);
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGPIPE, &ign, &old);
+	while (!c->reaped) {
+		if ((left = end - mono_ms()) <= 0) {
+			kill_child(c);
+			break;
+		}
+		step(c, left);
+	}
+	sigaction(SIGPIPE, &old, NULL);
+	/*
+	 * What it wrote before it exited is in the pipes still.  A
+	 * grandchild may hold them open and write on: take what a pipe
+	 * buffer holds, no more.
+	 */
+	for (i = 0; i < 16 && c->out != -1 && collect(&c->out, c->obuf,
+	    &c->olen, OUT_KEEP) == 1; i++)
+		;
+	for (i = 0; i < 16 && c->err != -1 && collect(&c->err, c->ebuf,
+	    &c->elen, ERR_KEEP) == 1; i++)
+		;
+	closefd(&c->in);
+	closefd(&c->out);
+	closefd(&c->err);
+	closefd(&c->pidfd);
+}
+
+/*
+ * Makes s (len bytes) fit for a YAML scalar on one line: an incomplete
+ * character at the end is cut, invalid bytes become '?', and blanks around
+ * it go.  Returns s.
+ */
+static char *
+tidy(char *s, size_t len)
+{
+	size_t bad, i, k;
+
+	for (i = len; i > 0 && len - i < 4; i--)
+		if (((unsigned char)s[i - 1] & 0xc0) != 0x80)
+			break;
+	if (i > 0 && (unsigned char)s[i - 1] >= 0xc0) {
+		k = (unsigned char)s[i - 1] >= 0xf0 ? 4 :
+		    (unsigned char)s[i - 1] >= 0xe0 ? 3 : 2;
+		if (len - (i - 1) < k)
+			len = i - 1;
+	}
+	s[len] = '\0';
+	while (utf8_valid(s, len, &bad) == -1)
+		s[bad] = '?';
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			s[i] = ' ';
+	while (len > 0 && s[len - 1] == ' ')
+		s[--len] = '\0';
+	return s + strspn(s, " ");
+}
+
+/* "what: stderr", or just "what" when it said nothing. */
+static int
+failed(struct delivery *d, enum outcome o, struct child *c, const char *what)
+{
+	const char *text = tidy(c->ebuf, c->elen);
+
+	return delivery_fail(d, o, "%s%s%s", what, *text ? ": " : "", text);
+}
+
+static int
+outcome(struct delivery *d, struct child *c, int64_t timeout)
+{
+	char what[64], *line;
+	size_t n;
+	int code;
+
+	if (c->timedout)
+		return delivery_fail(d, OUT_TEMP, "timed out after %llds",
+		    (long long)timeout);
+	if (c->lost)
+		return delivery_fail(d, OUT_TEMP, "lost the exit status "
+		    "(is SIGCHLD ignored?)");
+	if (WIFSIGNALED(c->status)) {
+		snprintf(what, sizeof what, "killed by signal %d",
+		    WTERMSIG(c->status));
+		return failed(d, OUT_TEMP, c, what);
+	}
+	if ((code = WEXITSTATUS(c->status)) != 0) {
+		snprintf(what, sizeof what, "exit %d", code);
+		return failed(d, code == EXIT_TEMP ? OUT_TEMP : OUT_PERM, c,
+		    what);
+	}
+	line = c->obuf + strspn(c->obuf, " \t");
+	line[strcspn(line, "\r\n")] = '\0';
+	if ((n = strlen(line)) > sizeof d->receipt - 1)
+		n = sizeof d->receipt - 1;
+	line = tidy(line, n);
+	return delivery_sent(d, *line != '\0' ? line : NULL);
+}
+
+/* argv from the channel's command list; strings borrowed. */
+static char **
+command(const struct channel *ch)
+{
+	const struct ynode *v = ynode_map_get(ch->node, "command");
+	char **argv;
+	size_t i;
+
+	if (v == NULL || v->type != YNODE_SEQ || v->n == 0 ||
+	    (argv = calloc(v->n + 1, sizeof *argv)) == NULL)
+		return NULL;
+	for (i = 0; i < v->n; i++)
+		argv[i] = v->kids[i]->str;
+	return argv;
+}
+
+static int
+ours(const char *s)
+{
+	return strncmp(s, "OUTPOST_ID=", 11) == 0 ||
+	    strncmp(s, "OUTPOST_CHANNEL=", 16) == 0 ||
+	    strncmp(s, "OUTPOST_SUBJECT=", 16) == 0 ||
+	    strncmp(s, "OUTPOST_TO=", 11) == 0;
+}
+
+/* OUTPOST_TO: the message's to, comma-joined; caller frees. */
+static char *
+to_var(const struct message *m)
+{
+	size_t n = message_list(m, "to", NULL, 0), i, size = 16;
+	const char **v = calloc(n + 1, sizeof *v);
+	char *s;
+
+	if (v == NULL)
+		return NULL;
+	message_list(m, "to", v, n);
+	for (i = 0; i < n; i++)
+		size += strlen(v[i]) + 1;
+	if ((s = malloc(size)) != NULL) {
+		strcpy(s, "OUTPOST_TO=");
+		for (i = 0; i < n; i++) {
+			if (i > 0)
+				strcat(s, ",");
+			strcat(s, v[i]);
+		}
+	}
+	free(v);
+	return s;
+}
+
+/* The environment plus our four; own[] holds what we made, to free. */
+static char **
+environment(const struct delivery *d, char *own[4])
+{
+	const char *id = d->id ? d->id : message_str(d->m, "id");
+	char *title = render_title(d->m), **envp;
+	size_t n, i, k = 0;
+
+	for (n = 0; environ[n] != NULL; n++)
+		;
+	if ((envp = calloc(n + 5, sizeof *envp)) == NULL) {
+		free(title);
+		return NULL;
+	}
+	for (i = 0; i < n; i++)
+		if (!ours(environ[i]))
+			envp[k++] = environ[i];
+	if (asprintf(&own[0], "OUTPOST_ID=%s", id ? id : "") == -1)
+		own[0] = NULL;
+	if (asprintf(&own[1], "OUTPOST_CHANNEL=%s", d->ch->name) == -1)
+		own[1] = NULL;
+	if (asprintf(&own[2], "OUTPOST_SUBJECT=%s", title ? title : "") == -1)
+		own[2] = NULL;
+	own[3] = to_var(d->m);
+	free(title);
+	for (i = 0; i < 4; i++) {
+		if (own[i] == NULL) {
+			free(envp);
+			return NULL;
+		}
+		envp[k++] = own[i];
+	}
+	return envp;
+}
+
+static int
+exec_start(struct delivery *d)
+{
+	struct child c;
+	struct err e;
+	char **argv = NULL, **envp = NULL, *msg = NULL, *own[4] = { 0 };
+	int64_t timeout = d->ch->policy.timeout > 0 ?
+	    d->ch->policy.timeout : 30;
+	size_t len, i;
+	int r;
+
+	memset(&c, 0, sizeof c);
+	memset(&e, 0, sizeof e);
+	c.in = c.out = c.err = c.pidfd = -1;
+	if ((argv = command(d->ch)) == NULL) {
+		r = delivery_fail(d, OUT_PERM, "exec: no command");
+		goto out;
+	}
+	if (message_emit(d->m, &msg, &len, &e) == -1 ||
+	    (envp = environment(d, own)) == NULL) {
+		r = delivery_fail(d, OUT_TEMP, "%s", e.msg[0] ? e.msg :
+		    "out of memory");
+		goto out;
+	}
+	c.msg = msg;
+	c.len = len;
+	if (spawn(&c, argv, envp, &e) == -1) {
+		r = delivery_fail(d, e.class == ERR_TEMP ? OUT_TEMP : OUT_PERM,
+		    "%s", e.msg);
+		goto out;
+	}
+	run(&c, timeout);
+	r = outcome(d, &c, timeout);
+out:
+	for (i = 0; i < 4; i++)
+		free(own[i]);
+	free(envp);
+	free(msg);
+	free(argv);
+	return r;
+}
+
+/* Local: start() does it all and never returns PROV_RUN. */
+const struct provider_ops prov_exec = { "exec", exec_start, NULL, NULL };
