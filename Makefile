@@ -24,7 +24,7 @@ B := build
 BIN := bin
 endif
 
-PROGS := outpost outpost-drop outpost-queue
+PROGS := outpost outpost-drop outpost-queue outpost-dispatch outpost-archive
 LIBSRC := $(wildcard src/lib/*.c)
 LIBOBJ := $(LIBSRC:src/lib/%.c=$(B)/lib/%.o)
 LIB := $(B)/liboutpost.a

@@ -45,4 +45,32 @@ check() {	# check NAME test-expression...
 	if "$@"; then ok "$_name"; else fail "$_name" "$*"; fi
 }
 
+# start_recorder NAME [SCRIPT-JSON]: an HTTP stand-in; sets NAME_port.
+# Stopped by pid when the test ends.
+recorders=
+start_recorder() {
+	mkdir -p "$SCRATCH/$1"
+	[ -n "${2:-}" ] && printf '%s\n' "$2" >"$SCRATCH/$1.script"
+	python3 "$here/../servers/recorder.py" "$SCRATCH/$1" \
+	    ${2:+--script "$SCRATCH/$1.script"} 2>>"$SCRATCH/$1.log" &
+	recorders="$recorders $!"
+	wait_for "$SCRATCH/$1/port" || { echo "FAIL recorder $1 did not start"; exit 1; }
+	eval "$1_port=\$(cat \"\$SCRATCH/\$1/port\")"
+}
+cleanup() { for p in $recorders; do kill "$p" 2>/dev/null; done; }
+trap cleanup EXIT
+
+# wait_for FILE: up to 10 s for FILE to exist (polled, not slept blindly).
+wait_for() {
+	_i=0
+	while [ ! -e "$1" ] && [ $_i -lt 500 ]; do sleep 0.02; _i=$((_i + 1)); done
+	[ -e "$1" ]
+}
+
+# count DIR: the number of *.md files directly in DIR.
+count() { ls "$1" 2>/dev/null | grep -c '\.md$'; }
+
+# fm FILE KEY: the value of a top-level front matter key.
+fm() { sed -n '2,/^---$/p' "$1" | sed -n "s/^$2: //p" | head -1; }
+
 . "$1"

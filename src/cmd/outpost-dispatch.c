@@ -1,0 +1,674 @@
+/*
+ * outpost-dispatch - claim what is due, deliver it, record the outcome.
+ *
+ * For each channel: list outbound/<channel>/ (and deferred/<channel>/
+ * files whose mtime, their next_retry_at, has passed), claim each by
+ * renaming it into active/<channel>/<stem>:<host>:<pid>.md, parse it, hand
+ * it to the channel's provider, then rewrite it with the outcome and
+ * rename it into sent/ or failed/.  Network transfers of all channels run
+ * together in one curl multi handle, up to each channel's concurrency, so
+ * connections are reused.  A file that cannot be parsed goes to
+ * .deadletter/ with its reason and never stops the run.
+ *
+ * --linger S: after draining, follow the outbound directories with
+ * inotify and drain again when something arrives, until idle for S
+ * seconds (how outpost-watch runs us: a process start costs ~6 ms).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stddef.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "outpost/cli.h"
+#include "outpost/clock.h"
+#include "outpost/follow.h"
+#include "outpost/log.h"
+#include "outpost/message.h"
+#include "outpost/outcome.h"
+#include "outpost/provider.h"
+
+#define MAXJOBS 256
+#define FOREVER (-1)
+
+struct pend {
+	char *name;
+	int deferred;		/* from deferred/, not outbound/ */
+};
+
+struct chan {
+	const struct channel *cfg;
+	const struct provider_ops *ops;
+	int outfd, deffd, actfd, sentfd, failfd;
+	struct pend *pend;
+	size_t npend, next;
+	int inflight;
+	int dirty;		/* sent/ or failed/ got a rename: fsync */
+	int64_t held;		/* back-off until */
+};
+
+struct job {
+	struct delivery d;
+	struct chan *c;
+	char claimed[NAME_LEN], name[NAME_LEN];
+	int live;
+};
+
+static struct cli cli;
+static const char *only;
+static int once = 1, loop;
+static double linger;
+static char **files;
+static int nfiles;
+static struct chan *chans;
+static size_t nchans;
+static struct job jobs[MAXJOBS];
+static CURLM *multi;
+static int64_t next_due;	/* earliest deferred file not yet due */
+static volatile sig_atomic_t stop;
+
+static void usage(int) __attribute__((noreturn));
+
+static void
+usage(int code)
+{
+	fprintf(code ? stderr : stdout, "usage: outpost-dispatch [-hqv] "
+	    "[--version] [-M dir] [-c file]\n"
+	    "       [--once | --loop | --linger seconds] [--channel name] "
+	    "[file ...]\n");
+	exit(code);
+}
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void
+pend_free(struct chan *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->npend; i++)
+		free(c->pend[i].name);
+	free(c->pend);
+	c->pend = NULL;
+	c->npend = c->next = 0;
+}
+
+static int
+pend_add(struct chan *c, const char *name, int deferred)
+{
+	struct pend *p;
+
+	if ((p = realloc(c->pend, (c->npend + 1) * sizeof *p)) == NULL)
+		return -1;
+	c->pend = p;
+	if ((p[c->npend].name = strdup(name)) == NULL)
+		return -1;
+	p[c->npend++].deferred = deferred;
+	return 0;
+}
+
+static void
+chan_close(struct chan *c)
+{
+	int *fds[] = { &c->outfd, &c->deffd, &c->actfd, &c->sentfd,
+	    &c->failfd };
+	size_t i;
+
+	for (i = 0; i < sizeof fds / sizeof fds[0]; i++)
+		if (*fds[i] != -1) {
+			close(*fds[i]);
+			*fds[i] = -1;
+		}
+	pend_free(c);
+}
+
+/* Finds or sets up the channel named name; NULL when it cannot run. */
+static struct chan *
+chan_get(const char *name)
+{
+	const struct provider_ops *ops;
+	const struct channel *cfg;
+	struct chan *c;
+	struct err e;
+	size_t i;
+
+	for (i = 0; i < nchans; i++)
+		if (strcmp(chans[i].cfg->name, name) == 0)
+			return &chans[i];
+	if ((cfg = config_channel(cli.cfg, name)) == NULL) {
+		log_warn("outbound/%s: no such channel in %s; left alone",
+		    name, cli.cfg->path ? cli.cfg->path : "the config");
+		return NULL;
+	}
+	if ((ops = provider_find(cfg->provider)) == NULL) {
+		log_warn("channel %s: provider %s is not built in; left "
+		    "alone", name, cfg->provider);
+		return NULL;
+	}
+	if ((c = realloc(chans, (nchans + 1) * sizeof *c)) == NULL)
+		return NULL;
+	chans = c;
+	c = &chans[nchans];
+	memset(c, 0, sizeof *c);
+	c->cfg = cfg;
+	c->ops = ops;
+	c->outfd = mailbox_dir(&cli.mb, ST_OUTBOUND, name, 1, &e);
+	c->deffd = mailbox_dir(&cli.mb, ST_DEFERRED, name, 1, &e);
+	c->actfd = mailbox_dir(&cli.mb, ST_ACTIVE, name, 1, &e);
+	c->sentfd = mailbox_dir(&cli.mb, ST_SENT, name, 1, &e);
+	c->failfd = mailbox_dir(&cli.mb, ST_FAILED, name, 1, &e);
+	if (c->outfd == -1 || c->deffd == -1 || c->actfd == -1 ||
+	    c->sentfd == -1 || c->failfd == -1) {
+		log_errx(name, &e);
+		chan_close(c);
+		return NULL;
+	}
+	nchans++;
+	return c;
+}
+
+/* Lists what is due in c: outbound/ in name order, then due deferred/. */
+static void
+chan_list(struct chan *c)
+{
+	char **names;
+	size_t n, i;
+	struct stat st;
+	struct err e;
+	int64_t now = clock_now();
+
+	pend_free(c);
+	if ((c->held = backoff_until(&cli.mb, c->cfg->name)) != 0) {
+		log_info("%s: held off until the provider's back-off ends",
+		    c->cfg->name);
+		if (next_due == 0 || c->held < next_due)
+			next_due = c->held;
+		return;
+	}
+	if (mailbox_list(c->outfd, &names, &n, &e) == 0) {
+		for (i = 0; i < n; i++)
+			pend_add(c, names[i], 0);
+		names_free(names, n);
+	}
+	if (mailbox_list(c->deffd, &names, &n, &e) == 0) {
+		for (i = 0; i < n; i++) {
+			if (fstatat(c->deffd, names[i], &st,
+			    AT_SYMLINK_NOFOLLOW) == -1)
+				continue;
+			if (st.st_mtime <= now)
+				pend_add(c, names[i], 1);
+			else if (next_due == 0 || st.st_mtime < next_due)
+				next_due = st.st_mtime;
+		}
+		names_free(names, n);
+	}
+}
+
+/* Finds every channel with an outbound or deferred directory. */
+static void
+chan_scan(void)
+{
+	static const enum state where[] = { ST_OUTBOUND, ST_DEFERRED };
+	char **names;
+	size_t n, i, k;
+	struct err e;
+	int dir;
+
+	for (k = 0; k < 2; k++) {
+		if ((dir = mailbox_dir(&cli.mb, where[k], NULL, 0, &e)) == -1)
+			continue;
+		if (mailbox_channels(dir, &names, &n, &e) == 0) {
+			for (i = 0; i < n; i++)
+				chan_get(names[i]);
+			names_free(names, n);
+		}
+		close(dir);
+	}
+}
+
+static struct job *
+job_free_slot(void)
+{
+	size_t i;
+
+	for (i = 0; i < MAXJOBS; i++)
+		if (!jobs[i].live)
+			return &jobs[i];
+	return NULL;
+}
+
+/* Writes the outcome into the message and files it in sent/ or failed/. */
+static void
+record(struct job *j)
+{
+	struct delivery *d = &j->d;
+	struct chan *c = j->c;
+	struct message *m = d->m;
+	int64_t now = clock_now();
+	int ok = d->outcome == OUT_SENT, r = 0;
+	struct err e;
+
+	if (d->throttled && backoff_set(&cli.mb, c->cfg->name,
+	    d->retry_after > now ? d->retry_after : now + 60, d->error,
+	    &e) == -1)
+		log_errx("back-off", &e);
+	r |= message_set_str(m, "status", ok ? "sent" : "failed");
+	r |= message_set_int(m, "attempts", message_attempts(m) + 1);
+	if (ok) {
+		r |= message_set_time(m, "sent_at", now);
+		r |= message_set_null(m, "last_error");
+		r |= d->receipt[0] ? message_set_str(m, "receipt",
+		    d->receipt) : message_set_null(m, "receipt");
+	} else {
+		r |= message_set_str(m, "last_error", d->error[0] ? d->error :
+		    "failed");
+		r |= message_set_str(m, "error_class",
+		    d->outcome == OUT_PERM ? "permanent" : "temporary");
+		if (d->retry_after > now)
+			r |= message_set_time(m, "retry_after",
+			    d->retry_after);
+	}
+	if (r != 0 || outcome_rewrite(&cli.mb, c->actfd, j->claimed, m, 0,
+	    &e) == -1) {
+		/* Left in active/: outpost-archive recovers it later. */
+		log_err("%s/%s: cannot record the outcome: %s", c->cfg->name,
+		    j->claimed, r ? "out of memory" : e.msg);
+		return;
+	}
+	if (outcome_move(c->actfd, j->claimed, ok ? c->sentfd : c->failfd,
+	    j->name, &e) == -1) {
+		log_err("%s/%s: %s", c->cfg->name, j->claimed, e.msg);
+		return;
+	}
+	c->dirty++;
+	if (ok)
+		log_info("%s/%s: sent%s%s", c->cfg->name, j->name,
+		    d->receipt[0] ? " " : "", d->receipt);
+	else
+		log_notice("%s/%s: %s failure: %s", c->cfg->name, j->name,
+		    d->outcome == OUT_PERM ? "permanent" : "temporary",
+		    d->error);
+}
+
+static void
+job_end(struct job *j)
+{
+	if (j->d.outcome == OUT_NONE)
+		delivery_fail(&j->d, OUT_TEMP, "%s: no outcome (a bug)",
+		    j->c->ops->name);
+	record(j);
+	if (j->c->ops->cleanup != NULL)
+		j->c->ops->cleanup(&j->d);
+	delivery_reset(&j->d);
+	message_free(j->d.m);
+	j->d.m = NULL;
+	j->c->inflight--;
+	j->live = 0;
+}
+
+/* Runs the next step of j: hands its transfer to curl, or ends it. */
+static void
+job_step(struct job *j, int r)
+{
+	if (r == PROV_RUN && j->d.outcome == OUT_NONE) {
+		if (curl_multi_add_handle(multi, j->d.easy) == CURLM_OK)
+			return;
+		delivery_fail(&j->d, OUT_TEMP, "curl_multi_add_handle "
+		    "failed");
+	}
+	job_end(j);
+}
+
+/* Parks a claimed message whose not_before is ahead in deferred/. */
+static void
+park(struct chan *c, const char *claimed, const char *name, int64_t when)
+{
+	struct timespec ts[2] = { { (time_t)when, 0 }, { (time_t)when, 0 } };
+	struct err e;
+
+	if (utimensat(c->actfd, claimed, ts, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    outcome_move(c->actfd, claimed, c->deffd, name, &e) == -1)
+		log_err("%s/%s: cannot defer: %s", c->cfg->name, claimed,
+		    strerror(errno));
+	else
+		c->dirty++;
+}
+
+/* Claims p and starts its delivery. */
+static void
+claim(struct chan *c, const struct pend *p)
+{
+	char claimed[NAME_LEN], stem[NAME_LEN];
+	struct message *m;
+	struct job *j;
+	struct err e;
+	int64_t t, now = clock_now();
+	const char *id;
+	CURL *easy;
+
+	if (mailbox_claim(p->deferred ? c->deffd : c->outfd, p->name,
+	    c->actfd, claimed, &e) == -1) {
+		if (e.class != ERR_GONE)
+			log_errx(c->cfg->name, &e);
+		return;		/* another dispatcher took it */
+	}
+	if (message_load(c->actfd, claimed, &m, &e) == -1) {
+		char why[700];
+
+		if (e.line > 0)
+			snprintf(why, sizeof why, "line %d: %s", e.line,
+			    e.msg);
+		else
+			snprintf(why, sizeof why, "%s", e.msg);
+		log_err("%s/%s: unparseable, to .deadletter: %s",
+		    c->cfg->name, p->name, why);
+		if (outcome_deadletter(&cli.mb, c->actfd, claimed,
+		    c->cfg->name, p->name, why, &e) == -1)
+			log_errx(p->name, &e);
+		return;
+	}
+	if (message_time(m, "not_before", &t) == 1 && t > now) {
+		park(c, claimed, p->name, t);
+		if (next_due == 0 || t < next_due)
+			next_due = t;
+		message_free(m);
+		return;
+	}
+	j = job_free_slot();	/* never NULL: fill() checked */
+	easy = j->d.easy;
+	memset(&j->d, 0, sizeof j->d);
+	j->d.easy = easy ? easy : curl_easy_init();
+	if (j->d.easy == NULL) {
+		log_err("out of memory");
+		exit(75);
+	}
+	curl_easy_reset(j->d.easy);
+	curl_easy_setopt(j->d.easy, CURLOPT_PRIVATE, j);
+	j->d.mb = &cli.mb;
+	j->d.ch = c->cfg;
+	j->d.m = m;
+	msgname_stem(p->name, stem, sizeof stem);
+	id = message_str(m, "id");
+	if (id == NULL && message_set_str(m, "id", stem) == 0)
+		id = message_str(m, "id");
+	j->d.id = id ? id : "";
+	j->c = c;
+	memcpy(j->claimed, claimed, sizeof j->claimed);
+	/* Out of active/, the message takes back its unclaimed name. */
+	if (snprintf(j->name, sizeof j->name, "%s.md", stem) >=
+	    (int)sizeof j->name)
+		memcpy(j->name, p->name, sizeof j->name);
+	j->live = 1;
+	c->inflight++;
+	if (message_time(m, "expires_at", &t) == 1 && t <= now) {
+		char when[CLOCK_RFC3339_MAX];
+
+		delivery_fail(&j->d, OUT_PERM, "expired at %s before "
+		    "delivery", time_format(t, when));
+		job_end(j);
+		return;
+	}
+	job_step(j, c->ops->start(&j->d));
+}
+
+/* Starts what the free slots allow, channel by channel in turn. */
+static int
+fill(void)
+{
+	size_t i, started = 1;
+	int live = 0;
+
+	while (started && !stop) {
+		started = 0;
+		for (i = 0; i < nchans; i++) {
+			struct chan *c = &chans[i];
+
+			if (c->next >= c->npend ||
+			    c->inflight >= c->cfg->policy.concurrency ||
+			    job_free_slot() == NULL)
+				continue;
+			claim(c, &c->pend[c->next++]);
+			started = 1;
+		}
+	}
+	for (i = 0; i < MAXJOBS; i++)
+		live += jobs[i].live;
+	return live;
+}
+
+/* Collects finished transfers. */
+static void
+reap(void)
+{
+	struct job *j;
+	CURLMsg *msg;
+	long status;
+	int left, r;
+
+	while ((msg = curl_multi_info_read(multi, &left)) != NULL) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+		    (char **)&j);
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE,
+		    &status);
+		curl_multi_remove_handle(multi, msg->easy_handle);
+		r = j->c->ops->finish(&j->d, msg->data.result, status);
+		if (r == PROV_RUN && j->d.outcome == OUT_NONE)
+			curl_easy_setopt(j->d.easy, CURLOPT_PRIVATE, j);
+		job_step(j, r);
+	}
+}
+
+/*
+ * The directory fsyncs of a burst, once at its end.  Until then a crash
+ * can undo a rename into sent/ or failed/; the file is then still whole in
+ * active/ (renames never copy), and outpost-archive sends it back through
+ * failed/ as interrupted: at worst a duplicate, never a loss.
+ */
+static void
+sync_dirs(void)
+{
+	size_t i;
+
+	for (i = 0; i < nchans; i++) {
+		if (!chans[i].dirty)
+			continue;
+		fsync(chans[i].sentfd);
+		fsync(chans[i].failfd);
+		fsync(chans[i].deffd);
+		fsync(chans[i].actfd);
+		chans[i].dirty = 0;
+	}
+}
+
+/*
+ * Delivers everything due now.  Channels are added (and chans moved by
+ * realloc) only here, before any job holds a pointer into it.
+ */
+static void
+drain(void *arg)
+{
+	int running, live;
+	size_t i;
+
+	(void)arg;
+	next_due = 0;
+	if (nfiles == 0) {
+		if (only != NULL)
+			chan_get(only);
+		else
+			chan_scan();
+		for (i = 0; i < nchans; i++)
+			chan_list(&chans[i]);
+	}
+	for (;;) {
+		live = fill();
+		if (live == 0)
+			break;
+		curl_multi_perform(multi, &running);
+		reap();
+		if (running > 0)
+			curl_multi_poll(multi, NULL, 0, 1000, NULL);
+		/* Many completions in a row: sync in bursts of ~64. */
+		for (i = 0; i < nchans; i++)
+			if (chans[i].dirty > 64)
+				sync_dirs();
+	}
+	sync_dirs();
+}
+
+/* Queues the files named on the command line. */
+static void
+queue_files(void)
+{
+	char dir[PATH_MAX], want[PATH_MAX + 16], real[PATH_MAX], got[PATH_MAX];
+	char *slash, *ch;
+	struct chan *c;
+	int i;
+
+	for (i = 0; i < nfiles; i++) {
+		snprintf(dir, sizeof dir, "%s", files[i]);
+		if ((slash = strrchr(dir, '/')) == NULL) {
+			log_err("%s: name a file in outbound/CHANNEL/",
+			    files[i]);
+			continue;
+		}
+		*slash = '\0';
+		ch = strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir;
+		if (snprintf(want, sizeof want, "%s/outbound/%s", cli.mb.path,
+		    ch) >= (int)sizeof want)
+			continue;
+		if (!name_valid(ch) || realpath(dir, got) == NULL ||
+		    realpath(want, real) == NULL || strcmp(got, real) != 0 ||
+		    !msgname_valid(slash + 1)) {
+			log_err("%s: not a message in %s/outbound/", files[i],
+			    cli.mb.path);
+			continue;
+		}
+		if ((c = chan_get(ch)) != NULL)
+			pend_add(c, slash + 1, 0);
+	}
+}
+
+/* Adds inotify watches on the outbound directories in scope. */
+static void
+watch_dirs(int ifd, void *arg)
+{
+	char path[PATH_MAX + NAME_LEN];
+	size_t i;
+
+	(void)arg;
+	if (only == NULL) {
+		snprintf(path, sizeof path, "%s/outbound", cli.mb.path);
+		inotify_add_watch(ifd, path, IN_CREATE | IN_MOVED_TO |
+		    IN_ONLYDIR | IN_DONT_FOLLOW);
+	}
+	/* Adding a watch twice just updates it. */
+	for (i = 0; i < nchans; i++) {
+		snprintf(path, sizeof path, "%s/outbound/%s", cli.mb.path,
+		    chans[i].cfg->name);
+		inotify_add_watch(ifd, path, IN_MOVED_TO | IN_CLOSE_WRITE |
+		    IN_ONLYDIR | IN_DONT_FOLLOW);
+	}
+}
+
+static void
+parse_args(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "once", no_argument, NULL, 'O' },
+		{ "loop", no_argument, NULL, 'L' },
+		{ "linger", required_argument, NULL, 'G' },
+		{ "channel", required_argument, NULL, 'C' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char *end;
+	int c, v = 0;
+
+	while ((c = getopt_long(argc, argv, "hqvM:c:", longopts, NULL)) != -1)
+		switch (c) {
+		case 'M': cli.mflag = optarg; break;
+		case 'c': cli.cflag = optarg; break;
+		case 'O': once = 1; loop = 0; linger = 0; break;
+		case 'L': loop = 1; once = 0; break;
+		case 'G':
+			linger = strtod(optarg, &end);
+			if (*end != '\0' || linger < 0 || linger > 86400)
+				usage(64);
+			once = 0;
+			break;
+		case 'C': only = optarg; break;
+		case 'q': v = -1; break;
+		case 'v': v++; break;
+		case 'V': cli_version();
+		case 'h': usage(0);
+		default: usage(64);
+		}
+	log_verbosity(v);
+	files = argv + optind;
+	nfiles = argc - optind;
+	if (only != NULL && !name_valid(only)) {
+		log_err("invalid channel name '%s'", only);
+		exit(64);
+	}
+	if (nfiles > 0 && (loop || linger > 0 || only != NULL))
+		usage(64);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct sigaction sa;
+	struct err e = { 0 };
+	size_t i;
+
+	log_init(argv[0]);
+	parse_args(argc, argv);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (cli_open(&cli, 1, &e) == -1)
+		cli_die(NULL, &e);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 ||
+	    (multi = curl_multi_init()) == NULL) {
+		log_err("cannot start libcurl");
+		return 70;
+	}
+	if (nfiles > 0)
+		queue_files();
+	drain(NULL);
+	if (!once && !stop) {
+		struct follow f = { linger, loop, drain, watch_dirs, &next_due,
+		    &stop, NULL };
+
+		follow_run(&f);
+	}
+	for (i = 0; i < MAXJOBS; i++)
+		if (jobs[i].d.easy != NULL)
+			curl_easy_cleanup(jobs[i].d.easy);
+	for (i = 0; i < nchans; i++)
+		chan_close(&chans[i]);
+	free(chans);
+	curl_multi_cleanup(multi);
+	curl_global_cleanup();
+	cli_close(&cli);
+	return 0;
+}

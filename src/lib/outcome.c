@@ -1,0 +1,162 @@
+/*
+ * outcome.c - rewrite, move, dead-letter; the back-off marks.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "outpost/clock.h"
+#include "outpost/outcome.h"
+
+static int
+set_mtime(int dirfd, const char *name, int64_t t)
+{
+	struct timespec ts[2];
+
+	ts[0].tv_sec = ts[1].tv_sec = (time_t)t;
+	ts[0].tv_nsec = ts[1].tv_nsec = 0;
+	return utimensat(dirfd, name, ts, AT_SYMLINK_NOFOLLOW);
+}
+
+int
+outcome_rewrite(struct mailbox *mb, int dirfd, const char *name,
+    const struct message *m, int64_t mtime, struct err *e)
+{
+	char tmp[NAME_LEN], *buf;
+	size_t len;
+	int r;
+
+	if (message_emit(m, &buf, &len, e) == -1)
+		return -1;
+	r = mailbox_write_tmp(mb, buf, len, tmp, e);
+	free(buf);
+	if (r == -1)
+		return -1;
+	if (mtime > 0 && set_mtime(mb->tmpfd, tmp, mtime) == -1) {
+		err_sys(e, "set the time of tmp/%s", tmp);
+		mailbox_discard(mb, tmp);
+		return -1;
+	}
+	/*
+	 * No directory fsync: the caller moves the file on next, and that
+	 * rename is synced; until then a crash leaves either version.
+	 */
+	if (renameat(mb->tmpfd, tmp, dirfd, name) == -1) {
+		err_sys(e, "rename over %s", name);
+		mailbox_discard(mb, tmp);
+		return -1;
+	}
+	return 0;
+}
+
+int
+outcome_move(int fromfd, const char *from, int tofd, const char *to,
+    struct err *e)
+{
+	char fresh[NAME_LEN];
+
+	if (mailbox_move(fromfd, from, tofd, to, 0, e) == 0)
+		return 0;
+	if (errno != EEXIST)
+		return -1;
+	/* Two files dropped by hand as x.md: keep both. */
+	mailbox_uniq(fresh);
+	return mailbox_move(fromfd, from, tofd, fresh, 0, e);
+}
+
+int
+outcome_deadletter(struct mailbox *mb, int fromfd, const char *from,
+    const char *channel, const char *name, const char *reason,
+    struct err *e)
+{
+	char rname[NAME_LEN + 8], tmp[NAME_LEN], line[1024];
+	int dir, n;
+
+	if ((dir = mailbox_dir(mb, ST_DEADLETTER, channel, 1, e)) == -1)
+		return -1;
+	n = snprintf(line, sizeof line, "%s\n", reason);
+	snprintf(rname, sizeof rname, "%s.reason", name);
+	if (mailbox_write_tmp(mb, line, (size_t)n < sizeof line ? (size_t)n :
+	    sizeof line - 1, tmp, e) == -1)
+		goto fail;
+	/* A reason left from an earlier death of the same name is stale. */
+	if (renameat(mb->tmpfd, tmp, dir, rname) == -1) {
+		err_sys(e, "rename %s", rname);
+		mailbox_discard(mb, tmp);
+		goto fail;
+	}
+	if (mailbox_move(fromfd, from, dir, name, 1, e) == -1)
+		goto fail;
+	close(dir);
+	return 0;
+fail:
+	close(dir);
+	return -1;
+}
+
+static int
+backoff_dir(struct mailbox *mb, int create, struct err *e)
+{
+	return mailbox_subdir(mb, "state/backoff", create, e);
+}
+
+int64_t
+backoff_until(struct mailbox *mb, const char *channel)
+{
+	struct stat st;
+	int dir, r;
+
+	if ((dir = backoff_dir(mb, 0, NULL)) == -1)
+		return 0;
+	r = fstatat(dir, channel, &st, AT_SYMLINK_NOFOLLOW);
+	close(dir);
+	if (r == -1 || !S_ISREG(st.st_mode) || st.st_mtime <= clock_now())
+		return 0;
+	return (int64_t)st.st_mtime;
+}
+
+int
+backoff_set(struct mailbox *mb, const char *channel, int64_t until,
+    const char *why, struct err *e)
+{
+	char tmp[NAME_LEN], line[600], when[CLOCK_RFC3339_MAX];
+	int dir, n;
+
+	if (backoff_until(mb, channel) >= until)
+		return 0;
+	if ((dir = backoff_dir(mb, 1, e)) == -1)
+		return -1;
+	n = snprintf(line, sizeof line, "%s %s\n", time_format(until, when),
+	    why);
+	if (mailbox_write_tmp(mb, line, (size_t)n < sizeof line ? (size_t)n :
+	    sizeof line - 1, tmp, e) == -1) {
+		close(dir);
+		return -1;
+	}
+	if (set_mtime(mb->tmpfd, tmp, until) == -1 ||
+	    renameat(mb->tmpfd, tmp, dir, channel) == -1) {
+		err_sys(e, "state/backoff/%s", channel);
+		mailbox_discard(mb, tmp);
+		close(dir);
+		return -1;
+	}
+	close(dir);
+	return 0;
+}
+
+int64_t
+name_time(const char *name)
+{
+	char buf[32];
+	int64_t t;
+
+	if (strlen(name) < 15 || name[8] != 'T')
+		return -1;
+	snprintf(buf, sizeof buf, "%.4s-%.2s-%.2sT%.2s:%.2s:%.2sZ", name,
+	    name + 4, name + 6, name + 9, name + 11, name + 13);
+	return time_parse(buf, &t, NULL) == -1 ? -1 : t;
+}
