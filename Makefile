@@ -24,7 +24,8 @@ B := build
 BIN := bin
 endif
 
-PROGS := outpost outpost-drop outpost-queue outpost-dispatch outpost-archive
+PROGS := outpost outpost-drop outpost-queue outpost-dispatch outpost-archive \
+	outpost-watch
 LIBSRC := $(wildcard src/lib/*.c)
 LIBOBJ := $(LIBSRC:src/lib/%.c=$(B)/lib/%.o)
 LIB := $(B)/liboutpost.a
