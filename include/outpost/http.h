@@ -32,6 +32,13 @@ int http_get(struct delivery *, const char *url);
 int http_classify(struct delivery *, CURLcode, long status,
     const char *what);
 
+/*
+ * TLS for any libcurl transfer (HTTP, SMTP, IMAP): verification on, and
+ * the channel's ca_file added to the system's CAs.  -1 when ca_file
+ * cannot be read.
+ */
+int tls_setup(CURL *, const struct channel *);
+
 /* A base URL: the channel's base_url, else def; no trailing slash. */
 const char *http_base(const struct delivery *, const char *def);
 

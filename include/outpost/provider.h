@@ -81,6 +81,8 @@ void delivery_redact(const struct delivery *, char *s, size_t size);
 void delivery_reset(struct delivery *);
 
 /* The providers. */
-extern const struct provider_ops prov_maildir, prov_exec, prov_webhook;
+extern const struct provider_ops prov_maildir, prov_exec, prov_webhook,
+    prov_email, prov_slack, prov_teams, prov_dingtalk, prov_lark, prov_wecom,
+    prov_telegram, prov_whatsapp, prov_discord;
 
 #endif

@@ -78,7 +78,6 @@ static int
 common(struct delivery *d, const char *url)
 {
 	const struct policy *p = &d->ch->policy;
-	const char *ca = channel_str(d->ch, "ca_file");
 	CURL *c = d->easy;
 	int r = 0;
 
@@ -95,11 +94,7 @@ common(struct delivery *d, const char *url)
 	r |= curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)p->timeout);
 	r |= curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT,
 	    (long)(p->timeout < 10 ? p->timeout : 10));
-	/* TLS verification is always on; ca_file names the CAs to trust. */
-	r |= curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	r |= curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (ca != NULL)
-		r |= curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+	r |= tls_setup(c, d->ch);
 	r |= curl_easy_setopt(c, CURLOPT_USERAGENT, "outpost/" OUTPOST_VERSION);
 	r |= curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	r |= curl_easy_setopt(c, CURLOPT_WRITEDATA, d);
@@ -107,6 +102,79 @@ common(struct delivery *d, const char *url)
 	r |= curl_easy_setopt(c, CURLOPT_HEADERDATA, d);
 	r |= curl_easy_setopt(c, CURLOPT_ERRORBUFFER, d->curlerr);
 	r |= curl_easy_setopt(c, CURLOPT_HTTPHEADER, d->headers);
+	return r ? -1 : 0;
+}
+
+/* The system's CA bundle followed by ca_file, read once per file. */
+static struct curl_blob *
+ca_blob(const char *path)
+{
+	static struct cache {
+		char *path;
+		struct curl_blob blob;
+	} cache[8];
+	static const char *const system[] = {
+		"/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt"
+	};
+	struct cache *c;
+	FILE *f, *mem;
+	char *buf = NULL, chunk[8192];
+	size_t len = 0, i, n;
+
+	for (i = 0; i < 8 && cache[i].path != NULL; i++)
+		if (strcmp(cache[i].path, path) == 0)
+			return &cache[i].blob;
+	if (i == 8 || (mem = open_memstream(&buf, &len)) == NULL)
+		return NULL;
+	for (n = 0; n < 2; n++)
+		if ((f = fopen(system[n], "r")) != NULL) {
+			while ((i = fread(chunk, 1, sizeof chunk, f)) > 0)
+				fwrite(chunk, 1, i, mem);
+			fclose(f);
+			fputc('\n', mem);
+			break;
+		}
+	if ((f = fopen(path, "r")) == NULL) {
+		fclose(mem);
+		free(buf);
+		return NULL;
+	}
+	while ((i = fread(chunk, 1, sizeof chunk, f)) > 0)
+		fwrite(chunk, 1, i, mem);
+	fclose(f);
+	if (fclose(mem) != 0) {
+		free(buf);
+		return NULL;
+	}
+	for (i = 0; cache[i].path != NULL; i++)
+		;
+	c = &cache[i];
+	if ((c->path = strdup(path)) == NULL) {
+		free(buf);
+		return NULL;
+	}
+	c->blob.data = buf;
+	c->blob.len = len;
+	c->blob.flags = CURL_BLOB_NOCOPY;
+	return &c->blob;
+}
+
+int
+tls_setup(CURL *c, const struct channel *ch)
+{
+	const char *ca = channel_str(ch, "ca_file");
+	struct curl_blob *blob;
+	int r = 0;
+
+	/* Verification is always on; there is no switch to turn it off. */
+	r |= curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	r |= curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (ca != NULL) {
+		/* ca_file adds to the system's CAs; it does not replace them. */
+		if ((blob = ca_blob(ca)) == NULL)
+			return -1;
+		r |= curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, blob);
+	}
 	return r ? -1 : 0;
 }
 

@@ -10,7 +10,9 @@
 #include "outpost/provider.h"
 
 static const struct provider_ops *const table[] = {
-	&prov_maildir, &prov_exec, &prov_webhook, NULL
+	&prov_maildir, &prov_exec, &prov_webhook, &prov_email, &prov_slack,
+	&prov_teams, &prov_dingtalk, &prov_lark, &prov_wecom, &prov_telegram,
+	&prov_whatsapp, &prov_discord, NULL
 };
 
 const struct provider_ops *

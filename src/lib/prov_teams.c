@@ -1,0 +1,10 @@
+/* prov_teams.c - TEMPORARY placeholder until the provider lands. */
+#include "outpost/provider.h"
+
+static int
+start(struct delivery *d)
+{
+	return delivery_fail(d, OUT_PERM, "teams: not built yet");
+}
+
+const struct provider_ops prov_teams = { "teams", start, NULL, NULL };

@@ -1,0 +1,10 @@
+/* prov_whatsapp.c - TEMPORARY placeholder until the provider lands. */
+#include "outpost/provider.h"
+
+static int
+start(struct delivery *d)
+{
+	return delivery_fail(d, OUT_PERM, "whatsapp: not built yet");
+}
+
+const struct provider_ops prov_whatsapp = { "whatsapp", start, NULL, NULL };
