@@ -68,7 +68,7 @@ units: $(UNITS)
 run-check:
 	@fail=0; for t in $(UNITS); do \
 		echo "== $$t"; \
-		OUTPOST_SKEL=$(CURDIR)/mailbox-skel $$t --jobs 2 || fail=1; \
+		$$t --jobs 2 || fail=1; \
 	done; \
 	echo "== integration"; \
 	OUTPOST_BIN=$(CURDIR)/$(BIN) sh tests/integration/run || fail=1; \
