@@ -40,6 +40,16 @@ int64_t backoff_until(struct mailbox *, const char *channel);
 int backoff_set(struct mailbox *, const char *channel, int64_t until,
     const char *why, struct err *);
 
+/*
+ * rate: N/min spaced across processes and hosts.  Time is cut into slots
+ * of per/n seconds; a send takes the current slot by creating
+ * state/rate/<channel>/<slot> with O_EXCL, so each slot has one winner.
+ * Returns 0 when the slot was taken, else the microseconds until the next
+ * slot begins.
+ */
+int64_t rate_take(struct mailbox *, const char *channel, int64_t n,
+    int64_t per);
+
 /* The creation time encoded in a Maildir-unique name, or -1. */
 int64_t name_time(const char *name);
 

@@ -19,6 +19,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <stddef.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -426,20 +427,31 @@ claim(struct chan *c, const struct pend *p)
 
 /* Starts what the free slots allow, channel by channel in turn. */
 static int
-fill(void)
+fill(int64_t *wait_us)
 {
+	const struct policy *p;
 	size_t i, started = 1;
+	int64_t w;
 	int live = 0;
 
+	*wait_us = 0;
 	while (started && !stop) {
 		started = 0;
 		for (i = 0; i < nchans; i++) {
 			struct chan *c = &chans[i];
 
+			p = &c->cfg->policy;
 			if (c->next >= c->npend ||
-			    c->inflight >= c->cfg->policy.concurrency ||
+			    c->inflight >= p->concurrency ||
 			    job_free_slot() == NULL)
 				continue;
+			/* rate: wait for this channel's next send slot. */
+			if (p->rate_n > 0 && (w = rate_take(&cli.mb,
+			    c->cfg->name, p->rate_n, p->rate_per)) > 0) {
+				if (*wait_us == 0 || w < *wait_us)
+					*wait_us = w;
+				continue;
+			}
 			claim(c, &c->pend[c->next++]);
 			started = 1;
 		}
@@ -502,7 +514,8 @@ sync_dirs(void)
 static void
 drain(void *arg)
 {
-	int running, live;
+	int running, live, timeout;
+	int64_t wait_us;
 	size_t i;
 
 	(void)arg;
@@ -516,13 +529,20 @@ drain(void *arg)
 			chan_list(&chans[i]);
 	}
 	for (;;) {
-		live = fill();
-		if (live == 0)
+		live = fill(&wait_us);
+		if (live == 0 && wait_us == 0)
 			break;
+		/* A rate-limited channel waits for its slot, in every mode. */
+		timeout = wait_us > 0 && wait_us < 1000000 ?
+		    (int)(wait_us / 1000) + 1 : 1000;
+		if (live == 0) {
+			poll(NULL, 0, timeout);
+			continue;
+		}
 		curl_multi_perform(multi, &running);
 		reap();
 		if (running > 0)
-			curl_multi_poll(multi, NULL, 0, 1000, NULL);
+			curl_multi_poll(multi, NULL, 0, timeout, NULL);
 		/* Many completions in a row: sync in bursts of ~64. */
 		for (i = 0; i < nchans; i++)
 			if (chans[i].dirty > 64)

@@ -149,6 +149,35 @@ backoff_set(struct mailbox *mb, const char *channel, int64_t until,
 }
 
 int64_t
+rate_take(struct mailbox *mb, const char *channel, int64_t n, int64_t per)
+{
+	char rel[NAME_LEN + 16], name[32];
+	int64_t gap = per * 1000000 / n, now = clock_now_us(), slot = now / gap;
+	int dir, fd;
+
+	if (gap <= 0)
+		return 0;
+	snprintf(rel, sizeof rel, "state/rate/%s", channel);
+	if ((dir = mailbox_subdir(mb, rel, 1, NULL)) == -1)
+		return 0;	/* cannot coordinate: do not block delivery */
+	snprintf(name, sizeof name, "%lld", (long long)slot);
+	fd = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+	    O_NOFOLLOW, 0600);
+	if (fd != -1) {
+		close(fd);
+		/* Slots two back can no longer be wanted by anyone. */
+		snprintf(name, sizeof name, "%lld", (long long)(slot - 2));
+		unlinkat(dir, name, 0);
+		close(dir);
+		return 0;
+	}
+	close(dir);
+	if (errno != EEXIST)
+		return 0;
+	return (slot + 1) * gap - now;
+}
+
+int64_t
 name_time(const char *name)
 {
 	char buf[32];

@@ -211,3 +211,21 @@ outpost-archive --linger 1 &
 ap=$!
 check archive-linger-files wait_for "$MB/archive/hook/$day/$id.md"
 wait $ap; check archive-linger-exit-0 [ $? = 0 ]
+
+# 13. rate: N/min spaces sends across processes (slots in state/rate/).
+#     The clock is frozen, so the second slot never opens; timeout ends
+#     each run while it waits, before it has claimed anything.
+start_recorder rated '[{"status": 200}]'
+cat >>"$OUTPOST_CONFIG" <<X
+  rated: {provider: webhook, url: "http://127.0.0.1:$rated_port/", rate: 1/min}
+X
+r1=$(echo one | outpost-drop -C rated)
+r2=$(echo two | outpost-drop -C rated)
+t0=1795600000
+OUTPOST_NOW=$t0 timeout 2 outpost-dispatch --once --channel rated
+check rate-first-sent [ -f "$MB/sent/rated/$r1.md" ]
+check rate-second-waits [ -f "$MB/outbound/rated/$r2.md" ]
+OUTPOST_NOW=$((t0 + 10)) timeout 2 outpost-dispatch --once --channel rated
+check rate-other-process-waits [ "$(ls "$SCRATCH/rated" | grep -c json)" = 1 ]
+expect rate-next-slot 0 env OUTPOST_NOW=$((t0 + 60)) outpost-dispatch --once --channel rated
+check rate-second-sent [ -f "$MB/sent/rated/$r2.md" ]
