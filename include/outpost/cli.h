@@ -5,6 +5,8 @@
 #ifndef OUTPOST_CLI_H
 #define OUTPOST_CLI_H
 
+#include <stddef.h>
+
 #include "outpost/config.h"
 #include "outpost/err.h"
 #include "outpost/mailbox.h"
@@ -23,6 +25,13 @@ struct cli {
  * file named by -c or $OUTPOST_CONFIG is an error) and opens the mailbox.
  */
 int cli_open(struct cli *, int want_mailbox, struct err *);
+/* Just the config, as cli_open() loads it. */
+int cli_config(const char *cflag, struct config **, struct err *);
+/*
+ * The path of prog in the directory this program was run from, as git
+ * finds its commands; 0 when it is there and executable.
+ */
+int cli_sibling(const char *prog, char *path, size_t size);
 void cli_close(struct cli *);
 /* Logs e under what and exits with its sysexits code. */
 void cli_die(const char *what, const struct err *) __attribute__((noreturn));

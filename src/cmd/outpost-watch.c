@@ -7,9 +7,11 @@
  * read again when a child ends and once a minute.  A dispatcher, once
  * started, follows outbound/<channel>/ itself until it has been idle for
  * --linger seconds, so while it lives the watcher leaves that channel
- * alone; when it ends and work is left, another is started.  Due times (a
- * deferred file's mtime, a message's not_before) come from clock_now();
- * intervals (back-off, the rescan) from CLOCK_MONOTONIC.
+ * alone; when it ends and work is left, another is started.  Anything in
+ * outbound/ is work now: a message whose not_before is ahead is parked in
+ * deferred/ by the dispatcher, and a deferred file is due at its mtime.
+ * Due times come from clock_now(); intervals (back-off, the rescan) from
+ * CLOCK_MONOTONIC.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -44,7 +46,6 @@
 #define JOBS_DEFAULT	8
 #define JOBS_MAX	1024
 #define LINGER_MAX	86400	/* what outpost-dispatch accepts */
-#define FM_READ		(MESSAGE_FM_MAX + 8)
 #define DIR_MASK	(IN_CREATE | IN_MOVED_TO | IN_ONLYDIR | IN_DONT_FOLLOW)
 #define FILE_MASK	(DIR_MASK | IN_CLOSE_WRITE)
 
@@ -60,7 +61,7 @@ struct slot {			/* a channel's dispatcher, or the archiver */
 struct chan {
 	char name[CHANNEL_MAX + 1];
 	struct slot d;
-	int64_t out_due;	/* earliest future not_before in outbound/ */
+	int64_t out_due;	/* when the channel's back-off ends */
 	int64_t def_due;	/* earliest future mtime in deferred/ */
 	int warned;		/* said once that the config lacks it */
 };
@@ -195,67 +196,6 @@ is_dir(int dirfd, const struct dirent *de)
 	    S_ISDIR(sb.st_mode);
 }
 
-/* The length of the front matter with its "---" lines; 0 for none. */
-static size_t
-fm_len(const char *buf, size_t len)
-{
-	const char *p = buf, *end = buf + len, *nl;
-
-	if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
-		p += 3;
-	if (end - p < 4 || memcmp(p, "---", 3) != 0 ||
-	    (p[3] != '\n' && p[3] != '\r'))
-		return 0;
-	while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-		p = nl + 1;
-		if (end - p < 3 || (memcmp(p, "---", 3) != 0 &&
-		    memcmp(p, "...", 3) != 0) ||
-		    (end - p > 3 && p[3] != '\n' && p[3] != '\r'))
-			continue;
-		nl = memchr(p, '\n', (size_t)(end - p));
-		return (size_t)((nl ? nl + 1 : end) - buf);
-	}
-	return 0;
-}
-
-/*
- * When a message in outbound/ is due: its not_before, else 0 (now).  Only
- * the front matter is read.  A file that does not parse is due at once,
- * so that a dispatcher files it in .deadletter/; one that cannot be opened
- * (gone, not a regular file) is -1: nothing to do.
- */
-static int64_t
-not_before(int dirfd, const char *name)
-{
-	struct message *m;
-	struct err e;
-	size_t len = 0, n;
-	ssize_t r;
-	int64_t t = 0;
-	char *buf;
-	int fd;
-
-	if ((fd = mailbox_open_file(dirfd, name, &e)) == -1)
-		return -1;
-	if ((buf = malloc(FM_READ)) == NULL) {
-		close(fd);
-		return 0;
-	}
-	while (len < FM_READ) {
-		if ((r = read(fd, buf + len, FM_READ - len)) > 0)
-			len += (size_t)r;
-		else if (r == 0 || errno != EINTR)
-			break;
-	}
-	close(fd);
-	if ((n = fm_len(buf, len)) > 0 && message_parse(buf, n, &m, &e) == 0) {
-		message_time(m, "not_before", &t);
-		message_free(m);
-	}
-	free(buf);
-	return t;
-}
-
 /* A deferred file is due at its mtime; -1 when it is not a regular file. */
 static int64_t
 mtime(int dirfd, const char *name)
@@ -342,7 +282,7 @@ scan_outbound(struct chan *ch)
 		return;
 	while (!ch->d.want && (de = readdir(d)) != NULL)
 		if (is_msg(de->d_name))
-			outbound_at(ch, not_before(dirfd(d), de->d_name), now);
+			outbound_at(ch, 0, now);
 	closedir(d);
 }
 
@@ -534,7 +474,7 @@ on_file(enum state st, struct chan *ch, const char *name)
 	if ((d = open_dir(st, ch->name, 0)) == NULL)
 		return;
 	if (st == ST_OUTBOUND)
-		outbound_at(ch, not_before(dirfd(d), name), clock_now());
+		outbound_at(ch, 0, clock_now());
 	else
 		deferred_at(ch, mtime(dirfd(d), name), clock_now());
 	closedir(d);
@@ -586,26 +526,6 @@ read_inotify(void)
 		log_warn("inotify: %s", strerror(errno));
 }
 
-/* dir(/proc/self/exe)/prog, as outpost(1) finds its commands. */
-static int
-beside_me(const char *prog, char *path, size_t size)
-{
-	char self[PATH_MAX], *slash;
-	ssize_t n;
-	int r;
-
-	if ((n = readlink("/proc/self/exe", self, sizeof self - 1)) <= 0)
-		return -1;
-	self[n] = '\0';
-	if ((slash = strrchr(self, '/')) == NULL)
-		return -1;
-	*slash = '\0';
-	r = snprintf(path, size, "%s/%s", self, prog);
-	if (r < 0 || (size_t)r >= size)
-		return -1;
-	return access(path, X_OK);
-}
-
 /* Starts prog with argv only, no shell; returns its pid or -1. */
 static pid_t
 spawn(const char *prog, const char *channel)
@@ -652,7 +572,7 @@ spawn(const char *prog, const char *channel)
 	    POSIX_SPAWN_SETSIGDEF);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	if (beside_me(prog, path, sizeof path) == 0)
+	if (cli_sibling(prog, path, sizeof path) == 0)
 		r = posix_spawn(&pid, path, &fa, &sa, argv, environ);
 	else
 		r = posix_spawnp(&pid, prog, &fa, &sa, argv, environ);
@@ -864,21 +784,6 @@ stop(int sig)
 	term_children();
 }
 
-/* As cli_open(): a missing default file is the empty config. */
-static int
-load_config(struct config **cfg, struct err *e)
-{
-	const char *path = config_path(cli.cflag);
-	int named = cli.cflag != NULL || getenv("OUTPOST_CONFIG") != NULL;
-
-	if (!named && access(path, F_OK) == -1 && errno == ENOENT) {
-		if ((*cfg = config_empty()) == NULL)
-			return err_set(e, ERR_TEMP, "out of memory");
-		return 0;
-	}
-	return config_load(path, cfg, e);
-}
-
 /* The config names another mailbox: drop every watch, keep the children. */
 static void
 switch_mailbox(const char *path)
@@ -917,7 +822,7 @@ reload(void)
 	snprintf(msg, sizeof msg, "RELOADING=1\nMONOTONIC_USEC=%lld",
 	    (long long)mono_us());
 	notify(msg);
-	if (load_config(&cfg, &e) == -1) {
+	if (cli_config(cli.cflag, &cfg, &e) == -1) {
 		log_errx("reload", &e);
 		log_warn("keeping the configuration loaded before");
 	} else {

@@ -43,9 +43,7 @@ usage(int code)
 int
 main(int argc, char **argv)
 {
-	char self[PATH_MAX], path[PATH_MAX + 64], prog[64];
-	ssize_t n;
-	char *slash;
+	char path[PATH_MAX + 64], prog[64];
 
 	log_init(argv[0]);
 	if (argc < 2)
@@ -63,15 +61,8 @@ main(int argc, char **argv)
 	}
 	snprintf(prog, sizeof prog, "outpost-%s", argv[1]);
 	argv[1] = prog;
-	n = readlink("/proc/self/exe", self, sizeof self - 1);
-	if (n > 0) {
-		self[n] = '\0';
-		if ((slash = strrchr(self, '/')) != NULL) {
-			*slash = '\0';
-			snprintf(path, sizeof path, "%s/%s", self, prog);
-			execv(path, argv + 1);
-		}
-	}
+	if (cli_sibling(prog, path, sizeof path) == 0)
+		execv(path, argv + 1);
 	execvp(prog, argv + 1);
 	log_err("%s: %s", prog, strerror(errno));
 	return errno == ENOENT ? 64 : 69;

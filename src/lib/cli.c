@@ -1,5 +1,6 @@
 /* cli.c - the common start of every program. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,18 +10,44 @@
 #include "outpost/log.h"
 
 int
+cli_config(const char *cflag, struct config **cfg, struct err *e)
+{
+	const char *path = config_path(cflag);
+	int named = cflag != NULL || getenv("OUTPOST_CONFIG") != NULL;
+
+	if (!named && access(path, F_OK) == -1 && errno == ENOENT) {
+		if ((*cfg = config_empty()) == NULL)
+			return err_set(e, ERR_TEMP, "out of memory");
+		return 0;
+	}
+	return config_load(path, cfg, e);
+}
+
+int
+cli_sibling(const char *prog, char *path, size_t size)
+{
+	char self[PATH_MAX], *slash;
+	ssize_t n;
+	int r;
+
+	if ((n = readlink("/proc/self/exe", self, sizeof self - 1)) <= 0)
+		return -1;
+	self[n] = '\0';
+	if ((slash = strrchr(self, '/')) == NULL)
+		return -1;
+	*slash = '\0';
+	r = snprintf(path, size, "%s/%s", self, prog);
+	if (r < 0 || (size_t)r >= size)
+		return -1;
+	return access(path, X_OK);
+}
+
+int
 cli_open(struct cli *c, int want_mailbox, struct err *e)
 {
-	const char *path = config_path(c->cflag);
-	int named = c->cflag != NULL || getenv("OUTPOST_CONFIG") != NULL;
-
 	c->mb.fd = c->mb.tmpfd = -1;
-	if (!named && access(path, F_OK) == -1 && errno == ENOENT)
-		c->cfg = config_empty();
-	else if (config_load(path, &c->cfg, e) == -1)
+	if (cli_config(c->cflag, &c->cfg, e) == -1)
 		return -1;
-	if (c->cfg == NULL)
-		return err_set(e, ERR_TEMP, "out of memory");
 	if (!want_mailbox)
 		return 0;
 	return mailbox_open(&c->mb, config_mailbox(c->cfg, c->mflag), e);
