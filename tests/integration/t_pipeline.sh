@@ -229,3 +229,18 @@ OUTPOST_NOW=$((t0 + 10)) timeout 2 outpost-dispatch --once --channel rated
 check rate-other-process-waits [ "$(ls "$SCRATCH/rated" | grep -c json)" = 1 ]
 expect rate-next-slot 0 env OUTPOST_NOW=$((t0 + 60)) outpost-dispatch --once --channel rated
 check rate-second-sent [ -f "$MB/sent/rated/$r2.md" ]
+
+# 14. The Standard Webhooks vector W1: a raw body, signed at a fixed time.
+printf '{"test": 2432232314}' | outpost-drop -C hook --format raw --id msg_p5jXN8AQM9LWM0D4loKWxJek >/dev/null
+n=$(ls "$SCRATCH/ok" | grep -c json)
+OUTPOST_NOW=1614265330 outpost-dispatch --once --channel hook
+last=$(ls "$SCRATCH/ok"/*.json | tail -1)
+check webhook-w1 python3 - "$last" <<'PY'
+import json, sys, base64
+r = json.load(open(sys.argv[1]))
+h = {k.lower(): v for k, v in r["headers"]}
+assert base64.b64decode(r["body_b64"]) == b'{"test": 2432232314}', r
+assert h["webhook-id"] == "msg_p5jXN8AQM9LWM0D4loKWxJek", h
+assert h["webhook-timestamp"] == "1614265330", h
+assert h["webhook-signature"] == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", h
+PY
