@@ -65,8 +65,17 @@ check: deps
 
 units: $(UNITS)
 
+# Under SANITIZE=1 every report of every process, tests and programs
+# alike, lands in $(B)/san/; any report fails the check.
+SANLOG := $(CURDIR)/$(B)/san
+ifdef SANITIZE
+SANENV := ASAN_OPTIONS=log_path=$(SANLOG)/asan \
+	UBSAN_OPTIONS=log_path=$(SANLOG)/ubsan:print_stacktrace=1
+endif
+
 run-check:
-	@fail=0; for t in $(UNITS); do \
+	@rm -rf $(SANLOG); mkdir -p $(SANLOG); export $(SANENV); \
+	fail=0; for t in $(UNITS); do \
 		echo "== $$t"; \
 		$$t --jobs 2 || fail=1; \
 	done; \
@@ -74,6 +83,9 @@ run-check:
 	OUTPOST_BIN=$(CURDIR)/$(BIN) sh tests/integration/run || fail=1; \
 	echo "== mandoc -Tlint -Wwarning"; \
 	mandoc -Tlint -Wwarning $(MANS) || fail=1; \
+	if [ -n "$$(ls $(SANLOG))" ]; then \
+		echo "== sanitizer reports:"; cat $(SANLOG)/* | head -60; fail=1; \
+	fi; \
 	exit $$fail
 
 demo: deps all
