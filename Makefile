@@ -6,11 +6,14 @@ DATADIR ?= $(PREFIX)/share/outpost
 PKG_CONFIG ?= pkg-config
 
 PKGS := libcurl yaml-0.1 libcmark jansson libcrypto
+# GMime is linked only into what reads inbound mail.
+MIMEPKG := gmime-3.0
 CFLAGS ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow \
 	-Wmissing-prototypes -Wstrict-prototypes -Iinclude -MMD -MP \
-	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+	$(shell $(PKG_CONFIG) --cflags $(PKGS) $(MIMEPKG) 2>/dev/null)
 LDLIBS += $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+MIMELIBS := $(shell $(PKG_CONFIG) --libs $(MIMEPKG) 2>/dev/null)
 
 # SANITIZE=1 builds everything again, apart, under ASan and UBSan.
 ifdef SANITIZE
@@ -49,10 +52,14 @@ $(BIN)/%: $(B)/cmd/%.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BIN)/outpost-poll: $(B)/cmd/outpost-poll.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(MIMELIBS)
+
 $(B)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(CPPFLAGS) $(shell $(PKG_CONFIG) --cflags criterion) \
-		$(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) \
+		$(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) $(MIMELIBS) \
 		$(shell $(PKG_CONFIG) --libs criterion)
 
 deps:
