@@ -3,6 +3,7 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 DATADIR ?= $(PREFIX)/share/outpost
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 PKG_CONFIG ?= pkg-config
 
 PKGS := libcurl yaml-0.1 libcmark jansson libcrypto
@@ -106,6 +107,11 @@ install: all
 		install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s; \
 	done
 	cp -R mailbox-skel contrib $(DESTDIR)$(DATADIR)/
+	install -d $(DESTDIR)$(UNITDIR)
+	for u in contrib/systemd/*; do \
+		sed 's|/usr/local/bin/|$(BINDIR)/|g' $$u \
+		    >$(DESTDIR)$(UNITDIR)/$${u##*/}; \
+	done
 
 uninstall:
 	rm -f $(PROGS:%=$(DESTDIR)$(BINDIR)/%)
@@ -113,6 +119,7 @@ uninstall:
 		rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m#man/}; \
 	done
 	rm -rf $(DESTDIR)$(DATADIR)
+	for u in contrib/systemd/*; do rm -f $(DESTDIR)$(UNITDIR)/$${u##*/}; done
 
 clean:
 	rm -rf build build-san bin demo
