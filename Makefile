@@ -96,6 +96,14 @@ run-check:
 	fi; \
 	exit $$fail
 
+# Figures, not assertions: see tests/bench/run.
+bench: deps all $(B)/bench-limit $(B)/bench-drop
+	@sh tests/bench/run $(CURDIR)/$(BIN) $(CURDIR)/$(B)
+
+$(B)/bench-%: tests/bench/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $<
+
 demo: deps all
 	@sh contrib/demo $(CURDIR)/$(BIN)
 
@@ -124,7 +132,7 @@ uninstall:
 clean:
 	rm -rf build build-san bin demo
 
-.PHONY: all check units run-check deps demo install uninstall clean
+.PHONY: all check units run-check deps demo bench install uninstall clean
 .SECONDARY:
 
 -include $(LIBOBJ:.o=.d) $(wildcard $(B)/cmd/*.d)
