@@ -112,19 +112,21 @@ ca_blob(const char *path)
 	static struct cache {
 		char *path;
 		struct curl_blob blob;
-	} cache[8];
+	} *cache;
+	static size_t ncache;
 	static const char *const system[] = {
-		"/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt"
+		"/etc/ssl/certs/ca-certificates.crt",
+		"/etc/pki/tls/certs/ca-bundle.crt"
 	};
 	struct cache *c;
 	FILE *f, *mem;
 	char *buf = NULL, chunk[8192];
 	size_t len = 0, i, n;
 
-	for (i = 0; i < 8 && cache[i].path != NULL; i++)
+	for (i = 0; i < ncache; i++)
 		if (strcmp(cache[i].path, path) == 0)
 			return &cache[i].blob;
-	if (i == 8 || (mem = open_memstream(&buf, &len)) == NULL)
+	if ((mem = open_memstream(&buf, &len)) == NULL)
 		return NULL;
 	for (n = 0; n < 2; n++)
 		if ((f = fopen(system[n], "r")) != NULL) {
@@ -142,13 +144,13 @@ ca_blob(const char *path)
 	while ((i = fread(chunk, 1, sizeof chunk, f)) > 0)
 		fwrite(chunk, 1, i, mem);
 	fclose(f);
-	if (fclose(mem) != 0) {
+	if (fclose(mem) != 0 ||
+	    (c = realloc(cache, (ncache + 1) * sizeof *c)) == NULL) {
 		free(buf);
 		return NULL;
 	}
-	for (i = 0; cache[i].path != NULL; i++)
-		;
-	c = &cache[i];
+	cache = c;
+	c = &cache[ncache];
 	if ((c->path = strdup(path)) == NULL) {
 		free(buf);
 		return NULL;
@@ -156,6 +158,7 @@ ca_blob(const char *path)
 	c->blob.data = buf;
 	c->blob.len = len;
 	c->blob.flags = CURL_BLOB_NOCOPY;
+	ncache++;
 	return &c->blob;
 }
 
@@ -173,6 +176,7 @@ tls_setup(CURL *c, const struct channel *ch)
 		/* ca_file adds to the system's CAs; it does not replace them. */
 		if ((blob = ca_blob(ca)) == NULL)
 			return -1;
+		/* NOCOPY: curl keeps the data pointer, which lives as long as we. */
 		r |= curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, blob);
 	}
 	return r ? -1 : 0;

@@ -38,8 +38,11 @@ mask(char *s, const char *secret)
 	size_t n = strlen(secret);
 	char *p;
 
-	/* Short values ("1", "on") would mask innocent text. */
-	if (n < 6)
+	/*
+	 * Values under four bytes ("1", "on") would mask innocent text and
+	 * are no secret worth the name; outpost.yaml(5) says so.
+	 */
+	if (n < 4)
 		return;
 	while ((p = strstr(s, secret)) != NULL) {
 		memcpy(p, "***", 3);
