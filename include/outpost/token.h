@@ -1,0 +1,58 @@
+/*
+ * token.h - access tokens cached in MAILBOX/state/tokens/<name>: Lark
+ * tenant tokens, WeCom corp tokens, the Alimail OAuth token (DESIGN §5).
+ *
+ * The file holds the token, when it was obtained and when it expires, as
+ * "key: value" lines.  It is written like every other file (tmp/, O_EXCL,
+ * mode 0600, fsync) and renamed over the old one, so a reader sees a whole
+ * token, old or new, never a mix.  Two processes refreshing at once each
+ * rename a whole file and the last one wins; both tokens work, as the
+ * platforms hand out a new token without revoking the one before.
+ *
+ * A token is a credential: never log one; token_redact() masks it.
+ */
+#ifndef OUTPOST_TOKEN_H
+#define OUTPOST_TOKEN_H
+
+#include <stdint.h>
+
+#include "outpost/err.h"
+#include "outpost/mailbox.h"
+
+#define TOKEN_MAX 2048		/* the value and its NUL */
+#define TOKEN_EARLY 300		/* refresh 5 minutes before expiry... */
+#define TOKEN_EARLY_PCT 10	/* ...or at 10 % of the lifetime left */
+
+struct token {
+	char value[TOKEN_MAX];	/* "" when there is none */
+	int64_t obtained_at;	/* seconds since the epoch */
+	int64_t expires_at;
+};
+
+/*
+ * Reads state/tokens/name.  No file, or one that is not a token, gives an
+ * empty token (stale, so the caller fetches one) and 0; -1 only when the
+ * cache cannot be read at all.
+ */
+int token_load(struct mailbox *, const char *name, struct token *,
+    struct err *);
+/* Replaces state/tokens/name with tok, by rename; mode 0600. */
+int token_store(struct mailbox *, const char *name, const struct token *,
+    struct err *);
+/*
+ * Fills tok with value, obtained at now and good for lifetime seconds.
+ * -1 when value is empty, too long, or holds anything but printable ASCII
+ * (it goes into headers, URLs and the cache file).
+ */
+int token_set(struct token *, const char *value, int64_t lifetime,
+    int64_t now, struct err *);
+/*
+ * 1 when tok should be refreshed at now: empty, expired, or at the earlier
+ * of 5 minutes or 10 % of its lifetime before expiry (for tokens shorter
+ * than 10 minutes, halfway through their life); else 0.
+ */
+int token_stale(const struct token *, int64_t now);
+/* Masks tok's value in s with "***", in place. */
+void token_redact(const struct token *, char *s);
+
+#endif

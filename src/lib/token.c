@@ -1,0 +1,174 @@
+/*
+ * token.c - the token cache in state/tokens/ (see token.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "outpost/clock.h"
+#include "outpost/token.h"
+
+#define TOKEN_FILE_MAX (TOKEN_MAX + 256)
+
+static int
+dir_open(struct mailbox *mb, int create, struct err *e)
+{
+	return mailbox_subdir(mb, "state/tokens", create, e);
+}
+
+static int
+printable(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s < 0x21 || *s > 0x7e)
+			return 0;
+	return 1;
+}
+
+/* Parses the file; 0 when it is a whole token, -1 when it is not. */
+static int
+parse(char *buf, struct token *tok)
+{
+	char *line, *next, *val;
+	int have = 0;
+
+	memset(tok, 0, sizeof *tok);
+	for (line = buf; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if ((val = strstr(line, ": ")) == NULL)
+			continue;
+		*val = '\0';
+		val += 2;
+		if (strcmp(line, "token") == 0 && strlen(val) < TOKEN_MAX &&
+		    printable(val)) {
+			memcpy(tok->value, val, strlen(val) + 1);
+			have |= 1;
+		} else if (strcmp(line, "obtained_at") == 0 &&
+		    time_parse(val, &tok->obtained_at, NULL) == 0)
+			have |= 2;
+		else if (strcmp(line, "expires_at") == 0 &&
+		    time_parse(val, &tok->expires_at, NULL) == 0)
+			have |= 4;
+	}
+	if (have != 7 || tok->value[0] == '\0') {
+		memset(tok, 0, sizeof *tok);
+		return -1;
+	}
+	return 0;
+}
+
+int
+token_load(struct mailbox *mb, const char *name, struct token *tok,
+    struct err *e)
+{
+	struct token t;
+	char *buf;
+	size_t len;
+	int dir, absent;
+
+	if (!name_valid(name))
+		return err_set(e, ERR_USAGE, "invalid token name '%s'", name);
+	if ((dir = dir_open(mb, 1, e)) == -1)
+		return -1;
+	if (mailbox_read_file(dir, name, TOKEN_FILE_MAX, &buf, &len, e) ==
+	    -1) {
+		absent = errno == ENOENT;
+		close(dir);
+		/* Absent: none yet.  Not a regular file: never trusted. */
+		if (!absent && e->class != ERR_DATA)
+			return -1;
+		memset(tok, 0, sizeof *tok);
+		return 0;
+	}
+	close(dir);
+	/* A file that is not a token is as good as none: fetch anew. */
+	parse(buf, &t);
+	free(buf);
+	*tok = t;
+	return 0;
+}
+
+int
+token_store(struct mailbox *mb, const char *name, const struct token *tok,
+    struct err *e)
+{
+	char buf[TOKEN_FILE_MAX], tmp[NAME_LEN];
+	char ob[CLOCK_RFC3339_MAX], ex[CLOCK_RFC3339_MAX];
+	int dir, n;
+
+	if (!name_valid(name))
+		return err_set(e, ERR_USAGE, "invalid token name '%s'", name);
+	if (tok->value[0] == '\0' || !printable(tok->value))
+		return err_set(e, ERR_SOFTWARE, "%s: not a token", name);
+	n = snprintf(buf, sizeof buf, "token: %s\nobtained_at: %s\n"
+	    "expires_at: %s\n", tok->value, time_format(tok->obtained_at, ob),
+	    time_format(tok->expires_at, ex));
+	if (n < 0 || (size_t)n >= sizeof buf)
+		return err_set(e, ERR_SOFTWARE, "%s: token too long", name);
+	if ((dir = dir_open(mb, 1, e)) == -1)
+		return -1;
+	if (mailbox_write_tmp(mb, buf, (size_t)n, tmp, e) == -1) {
+		close(dir);
+		return -1;
+	}
+	/*
+	 * The one deliberate overwrite of a cache.  No directory fsync: a
+	 * crash that undoes the rename costs one token request, nothing more.
+	 */
+	if (renameat(mb->tmpfd, tmp, dir, name) == -1) {
+		err_sys(e, "state/tokens/%s", name);
+		mailbox_discard(mb, tmp);
+		close(dir);
+		return -1;
+	}
+	close(dir);
+	return 0;
+}
+
+int
+token_set(struct token *tok, const char *value, int64_t lifetime,
+    int64_t now, struct err *e)
+{
+	size_t n = value != NULL ? strlen(value) : 0;
+
+	if (n == 0 || n >= TOKEN_MAX || !printable(value))
+		return err_set(e, ERR_PERM, "the token in the response is "
+		    "empty, too long or not printable ASCII");
+	memcpy(tok->value, value, n + 1);
+	tok->obtained_at = now;
+	tok->expires_at = now + (lifetime > 0 ? lifetime : 0);
+	return 0;
+}
+
+int
+token_stale(const struct token *tok, int64_t now)
+{
+	int64_t life = tok->expires_at - tok->obtained_at, early;
+
+	if (tok->value[0] == '\0' || life <= 0)
+		return 1;
+	early = life * TOKEN_EARLY_PCT / 100;
+	if (early < TOKEN_EARLY)
+		early = TOKEN_EARLY;
+	/* A short-lived token still gets half its life of use. */
+	if (early > life / 2)
+		early = life / 2;
+	return now >= tok->expires_at - early;
+}
+
+void
+token_redact(const struct token *tok, char *s)
+{
+	size_t n = strlen(tok->value);
+	char *p;
+
+	if (n < 4)
+		return;
+	while ((p = strstr(s, tok->value)) != NULL) {
+		memcpy(p, "***", 3);
+		memmove(p + 3, p + n, strlen(p + n) + 1);
+	}
+}
