@@ -669,6 +669,11 @@ load_tree(struct loader *l, struct config *c)
 	if (srcs != NULL && !ynode_is_null(srcs) &&
 	    load_sources(l, c, srcs) == -1)
 		return -1;
+	/* They would share state/tokens/<name> and state/backoff/<name>. */
+	for (i = 0; i < c->nsources; i++)
+		if (config_channel(c, c->sources[i].name) != NULL)
+			return fail(l, srcs->kids[2 * i], "source %s: a "
+			    "channel has that name too", c->sources[i].name);
 	return 0;
 }
 

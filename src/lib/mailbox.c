@@ -444,10 +444,13 @@ mailbox_read_file(int dirfd, const char *name, size_t max, char **buf,
 
 	if ((fd = mailbox_open_file(dirfd, name, e)) == -1)
 		return -1;
-	if (fstat(fd, &st) == -1 || (size_t)st.st_size > max) {
-		if (errno == 0 || (size_t)st.st_size > max)
-			err_set(e, ERR_DATA, "%s: file over %zu bytes", name,
-			    max);
+	if (fstat(fd, &st) == -1) {
+		err_sys(e, "%s", name);
+		close(fd);
+		return -1;
+	}
+	if ((size_t)st.st_size > max) {
+		err_set(e, ERR_DATA, "%s: file over %zu bytes", name, max);
 		close(fd);
 		return -1;
 	}

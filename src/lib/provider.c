@@ -50,11 +50,49 @@ mask(char *s, const char *secret)
 	}
 }
 
+/*
+ * The parts of a URL that are secrets on their own, echoed without the
+ * rest: each query value (access_token=, key=, sig=) and the last path
+ * segment (the token of a Slack, Discord or Lark hook).
+ */
+static void
+mask_url_parts(char *s, const char *url)
+{
+	char part[512];
+	const char *p, *q, *eq, *end;
+	size_t n;
+
+	if ((p = strstr(url, "://")) == NULL)
+		return;
+	end = url + strcspn(url, "?#");
+	/* The host is no secret, and naming it helps; only a path is. */
+	if ((p = strchr(p + 3, '/')) == NULL || p > end)
+		p = end;
+	for (q = end; q > p && q[-1] != '/'; q--)
+		;
+	if ((n = (size_t)(end - q)) >= 6 && n < sizeof part) {
+		memcpy(part, q, n);
+		part[n] = '\0';
+		mask(s, part);
+	}
+	if (*end != '?')
+		return;
+	for (p = end + 1; *p != '\0' && *p != '#'; p = q + (*q == '&')) {
+		q = p + strcspn(p, "&#");
+		eq = memchr(p, '=', (size_t)(q - p));
+		if (eq != NULL && (n = (size_t)(q - eq - 1)) >= 4 &&
+		    n < sizeof part) {
+			memcpy(part, eq + 1, n);
+			part[n] = '\0';
+			mask(s, part);
+		}
+	}
+}
+
 void
 delivery_redact(const struct delivery *d, char *s, size_t size)
 {
 	const struct ynode *v, *h;
-	const char *q;
 	size_t i;
 
 	(void)size;	/* masking only shortens s */
@@ -65,9 +103,7 @@ delivery_redact(const struct delivery *d, char *s, size_t size)
 		    !ynode_is_str(v))
 			continue;
 		mask(s, v->str);
-		/* A URL's query often is the secret (access_token=, key=). */
-		if ((q = strchr(v->str, '?')) != NULL)
-			mask(s, q + 1);
+		mask_url_parts(s, v->str);
 	}
 	if ((h = ynode_map_get(d->ch->node, "headers")) != NULL &&
 	    h->type == YNODE_MAP)

@@ -193,6 +193,9 @@ Test(config, refusals)
 	refused("channels: {a: {provider: maildir, path: /x}, "
 	    "a: {provider: maildir, path: /y}}\n", 1, 46, "duplicate");
 	refused("channels: &x {}\n", 1, 11, "anchors");
+	refused("channels: {s: {provider: maildir, path: /x}}\n"
+	    "sources: {s: {provider: imap, url: \"imap://h/I\", username: u}}\n",
+	    2, 11, "a channel has that name too");
 	refused("channels: [\n", 2, 1, "YAML");
 }
 
