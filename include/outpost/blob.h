@@ -21,6 +21,8 @@ const char *blob_ref_hex(const char *ref);
  * downloaded): blob_begin() opens a file in tmp/, blob_write() appends and
  * hashes, blob_commit() fsyncs and renames it to blobs/<hex> (an existing
  * blob of the same content is kept and touched), blob_abort() removes it.
+ * blob_abort() is safe at any point: after a failed begin, after a commit
+ * (which cleans up after itself when it fails), or twice.
  */
 struct blob_writer {
 	struct mailbox *mb;

@@ -9,6 +9,9 @@
  * attachments (name, blob, type, size), and whose body is the text/plain
  * part, else text made from the HTML part.  Broken input is parsed as far
  * as it goes; it never fails for being malformed, only for I/O.
+ *
+ * fd must be a regular file; it is read from its start, whatever its
+ * offset (which is moved).  Caller frees *msg with message_free().
  */
 #ifndef OUTPOST_INBOUND_H
 #define OUTPOST_INBOUND_H

@@ -46,96 +46,157 @@ blob_ref_hex(const char *ref)
 	return h;
 }
 
-/* Copies in to out while hashing; out is fsynced by the caller. */
-static int
-copy_hash(int in, int out, char hex[BLOB_HEX], struct err *e)
+/*
+ * The writer: a file in tmp/ that grows while a SHA-256 runs over it.
+ * blob_abort() may be called at any point, even after blob_begin() failed
+ * or blob_commit() ran, so callers need one cleanup path only.
+ */
+int
+blob_begin(struct mailbox *mb, struct blob_writer *w, struct err *e)
 {
-	unsigned char md[32];
-	char buf[65536];
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	ssize_t n, w, off;
-	int r = -1;
+	int tries;
 
-	if (ctx == NULL || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-		err_set(e, ERR_TEMP, "out of memory");
-		goto out;
+	w->mb = mb;
+	w->fd = -1;
+	w->tmp[0] = '\0';
+	w->size = 0;
+	if ((w->ctx = EVP_MD_CTX_new()) == NULL ||
+	    !EVP_DigestInit_ex(w->ctx, EVP_sha256(), NULL)) {
+		blob_abort(w);
+		return err_set(e, ERR_TEMP, "out of memory");
 	}
-	while ((n = read(in, buf, sizeof buf)) != 0) {
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			err_sys(e, "read");
-			goto out;
-		}
-		EVP_DigestUpdate(ctx, buf, (size_t)n);
-		for (off = 0; off < n; off += w)
-			if ((w = write(out, buf + off, (size_t)(n - off))) == -1) {
-				err_sys(e, "write tmp/");
-				goto out;
-			}
+	for (tries = 0; tries < 10; tries++) {
+		mailbox_uniq(w->tmp);
+		w->fd = openat(mb->tmpfd, w->tmp, O_WRONLY | O_CREAT | O_EXCL |
+		    O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (w->fd != -1 || errno != EEXIST)
+			break;
 	}
-	EVP_DigestFinal_ex(ctx, md, NULL);
-	tohex(md, hex);
-	r = 0;
-out:
-	EVP_MD_CTX_free(ctx);
-	return r;
+	if (w->fd == -1) {
+		err_sys(e, "tmp/%s", w->tmp);
+		w->tmp[0] = '\0';
+		blob_abort(w);
+		return -1;
+	}
+	return 0;
 }
 
 int
-blob_put_file(struct mailbox *mb, const char *path, char hex[BLOB_HEX],
-    struct err *e)
+blob_write(struct blob_writer *w, const void *buf, size_t n, struct err *e)
 {
-	char tmp[NAME_LEN];
-	int in, out = -1, dir = -1, r = -1;
-	struct stat st;
+	const char *p = buf;
+	ssize_t k;
 
-	if ((in = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
-		return err_sys(e, "%s", path);
-	if (fstat(in, &st) == -1 || !S_ISREG(st.st_mode)) {
-		err_set(e, ERR_DATA, "%s: not a regular file", path);
+	if (w->fd == -1)
+		return err_set(e, ERR_SOFTWARE, "blob_write: no open blob");
+	EVP_DigestUpdate(w->ctx, buf, n);
+	w->size += n;
+	while (n > 0) {
+		if ((k = write(w->fd, p, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return err_sys(e, "write tmp/%s", w->tmp);
+		}
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+int
+blob_commit(struct blob_writer *w, char hex[BLOB_HEX], struct err *e)
+{
+	unsigned char md[32];
+	int dir = -1, r = -1, fd = w->fd;
+
+	if (fd == -1)
+		return err_set(e, ERR_SOFTWARE, "blob_commit: no open blob");
+	w->fd = -1;
+	if (fsync(fd) == -1) {
+		err_sys(e, "fsync tmp/%s", w->tmp);
+		close(fd);
 		goto out;
 	}
-	mailbox_uniq(tmp);
-	out = openat(mb->tmpfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
-	    O_NOFOLLOW, 0600);
-	if (out == -1) {
-		err_sys(e, "tmp/%s", tmp);
+	if (close(fd) == -1) {		/* NFS reports write errors here */
+		err_sys(e, "close tmp/%s", w->tmp);
 		goto out;
 	}
-	if (copy_hash(in, out, hex, e) == -1)
-		goto discard;
-	if (fsync(out) == -1 || close(out) == -1) {
-		err_sys(e, "tmp/%s", tmp);
-		out = -1;
-		goto discard;
-	}
-	out = -1;
-	if ((dir = mailbox_subdir(mb, "blobs", 1, e)) == -1)
-		goto discard;
+	EVP_DigestFinal_ex(w->ctx, md, NULL);
+	tohex(md, hex);
+	if ((dir = mailbox_subdir(w->mb, "blobs", 1, e)) == -1)
+		goto out;
 	/*
 	 * The same content may be there already: then ours is not needed,
 	 * but the old one's mtime is renewed, so that outpost-archive
 	 * --prune, which spares blobs younger than an hour, cannot remove
 	 * it before our message is published.
 	 */
-	if (mailbox_publish(mb, tmp, dir, hex, e) == -1) {
+	if (mailbox_publish(w->mb, w->tmp, dir, hex, e) == -1) {
 		if (errno != EEXIST)
-			goto discard;
+			goto out;
 		if (utimensat(dir, hex, NULL, AT_SYMLINK_NOFOLLOW) == -1) {
 			err_sys(e, "blobs/%s", hex);
-			goto discard;
+			goto out;
 		}
-		e->class = ERR_NONE;
+		if (e != NULL)
+			e->class = ERR_NONE;
 	}
 	r = 0;
-discard:
-	mailbox_discard(mb, tmp);	/* a no-op once published */
 out:
-	if (out != -1)
-		close(out);
 	if (dir != -1)
 		close(dir);
+	blob_abort(w);		/* the tmp file is gone once published */
+	return r;
+}
+
+void
+blob_abort(struct blob_writer *w)
+{
+	if (w->fd != -1) {
+		close(w->fd);
+		w->fd = -1;
+	}
+	if (w->tmp[0] != '\0') {
+		mailbox_discard(w->mb, w->tmp);
+		w->tmp[0] = '\0';
+	}
+	EVP_MD_CTX_free(w->ctx);
+	w->ctx = NULL;
+}
+
+int
+blob_put_file(struct mailbox *mb, const char *path, char hex[BLOB_HEX],
+    struct err *e)
+{
+	struct blob_writer w;
+	struct stat st;
+	char buf[65536];
+	ssize_t n;
+	int in, r = -1;
+
+	if ((in = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
+		return err_sys(e, "%s", path);
+	if (fstat(in, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(in);
+		return err_set(e, ERR_DATA, "%s: not a regular file", path);
+	}
+	if (blob_begin(mb, &w, e) == -1) {
+		close(in);
+		return -1;
+	}
+	while ((n = read(in, buf, sizeof buf)) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			err_sys(e, "read %s", path);
+			goto out;
+		}
+		if (blob_write(&w, buf, (size_t)n, e) == -1)
+			goto out;
+	}
+	r = blob_commit(&w, hex, e);
+out:
+	blob_abort(&w);
 	close(in);
 	return r;
 }
