@@ -781,8 +781,9 @@ Test(inbound, empty_file)
 {
 	struct message *m = parse_str("");
 
-	cr_expect_eq(m->fm->n, 1);
+	cr_expect_eq(m->fm->n, 2);
 	expect_str(m, "source", "inbox");
+	expect_str(m, "format", "text");
 	expect_body(m, "");
 	message_free(m);
 }
