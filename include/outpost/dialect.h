@@ -11,6 +11,15 @@
  * its own.  For DIALECT_LARK each part is the JSON array of a post's
  * paragraphs; for DIALECT_TEAMS the JSON array of an Adaptive Card's body
  * elements; for the others, text.
+ *
+ * Raw HTML is text, escaped as the dialect escapes (entities in Slack,
+ * Telegram, DingTalk and WeCom, backslashes in Discord); WhatsApp, which
+ * cannot escape, and e-mail drop it as cmark's safe mode does.  In the
+ * JSON parts every < is written \u003c.  javascript:, vbscript:, file:
+ * and data: links are their text.  A block longer than the limit is cut
+ * at a line, else a space, else between characters; markup open there
+ * (a Telegram tag, a fence, bold, a link) is closed at the end of the
+ * part and opened again in the next.  Tests: tests/golden.
  */
 #ifndef OUTPOST_DIALECT_H
 #define OUTPOST_DIALECT_H
@@ -34,8 +43,48 @@ struct rendered {
 
 extern const char *const dialect_name[DIALECT__N];	/* "slack", ... */
 
+/* Caller frees *r with rendered_free(); *r is untouched on failure. */
 int render_dialect(const struct message *, enum dialect, size_t limit,
     struct rendered *, struct err *);
-void rendered_free(struct rendered *);
+void rendered_free(struct rendered *);	/* NULL and zeroed are fine */
+
+/*
+ * Inside the module only: src/lib/dialect.c (the entry point, URLs, the
+ * packing of parts), dialect_text.c (the markup dialects and Teams, on one
+ * walker) and dialect_lark.c.  The others return 0, or -1 when out of
+ * memory.
+ */
+struct cmark_node;
+struct json_t;
+
+int dialect_text(struct cmark_node *, enum dialect, size_t limit,
+    struct rendered *);
+/* HTML fragments, one a block, cut into parts at tag boundaries. */
+int dialect_html(char *const *html, size_t n, size_t limit,
+    struct rendered *);
+int dialect_lark(struct cmark_node *, size_t limit, struct rendered *);
+/* Plain text cut into parts of at most limit code points counted as a
+ * JSON string, at a line break, else a space (kept in code), else
+ * between characters. */
+int dialect_split(const char *, size_t limit, int code, struct rendered *);
+
+/* 0 for javascript:, vbscript:, file: and data: URLs, and empty ones. */
+int dialect_url_ok(const char *);
+/* The URL percent-encoded down to a safe set; caller frees. */
+char *dialect_url_clean(const char *);
+/* The text under a node, breaks as spaces, raw HTML left out: an image's
+ * alt text.  Caller frees. */
+char *dialect_plain(struct cmark_node *);
+/* The length of s in code points; as a JSON string body when json (see
+ * dialect_dump). */
+size_t dialect_cost(const char *, size_t, int json);
+/* Appends a part, which it now owns (freed on failure too). */
+int dialect_add_part(struct rendered *, char *);
+/* A JSON value, compact, with < as \u003c: no part holds a tag, even in
+ * a string (HTML-safe JSON).  Caller frees. */
+char *dialect_dump(struct json_t *);
+/* Packs JSON values (an array of them, stolen) into parts that are JSON
+ * arrays of at most limit code points. */
+int dialect_pack_json(struct rendered *, struct json_t *, size_t limit);
 
 #endif

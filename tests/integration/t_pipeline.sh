@@ -64,7 +64,7 @@ outpost-dispatch --once 2>/dev/null
 f=$MB/failed/flaky/$id.md
 check temp-failed [ -f "$f" ]
 check temp-class [ "$(fm "$f" error_class)" = temporary ]
-check temp-error grep -q '^last_error: .*HTTP 500 oops \*\*\* bad' "$f"
+check temp-error grep -q '^last_error: .*HTTP 500 oops token=\*\*\* bad' "$f"
 check temp-no-secret sh -c "! grep -rq SECRETVALUE123 '$MB'"
 expect temp-archive 0 outpost-archive --once
 f=$MB/deferred/flaky/$id.md

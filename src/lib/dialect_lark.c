@@ -1,0 +1,504 @@
+/*
+ * dialect_lark.c - the body as Lark `post` rich text: the JSON array of a
+ * post's paragraphs, each an array of text, a (link) and code_block
+ * elements, as the provider puts under content.post.<locale>.content.
+ *
+ * A paragraph is a line: a block starts one, and so does a line break.
+ * Bold and italic are styles on the text, and a heading is bold; a quote
+ * and a list item start their lines with "> " and a marker.  Images need
+ * an upload key, so they are links; raw HTML is text, as all text is
+ * here.  A paragraph longer than the limit is cut between its elements,
+ * an element longer than that at a line, a space or a character.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmark.h>
+#include <jansson.h>
+
+#include "outpost/dialect.h"
+
+struct lbox {
+	char first[32], prefix[32];	/* a line's start: the first, after */
+	int used;
+};
+
+struct lark {
+	json_t *paras;		/* the paragraphs */
+	json_t *cur;		/* the one being written; NULL at a line start */
+	struct lbox *box;	/* quotes and list items, outermost first */
+	size_t nbox, boxcap;
+	long *num;		/* list item numbers, -1 for bullets */
+	size_t nnum, numcap;
+	int bold, ital, inhead;
+	char *href;		/* inside a link: its URL */
+	FILE *run;		/* the text of the element being written */
+	char *runs;
+	size_t runn;
+	int runbold, runital;	/* ... its style and link */
+	char *runhref;
+	int oom;
+};
+
+/* p with room for n + 1 elements, or NULL (p untouched). */
+static void *
+grow(void *p, size_t *cap, size_t n, size_t size)
+{
+	size_t c;
+
+	if (n < *cap)
+		return p;
+	c = *cap ? 2 * *cap : 8;
+	if ((p = realloc(p, c * size)) != NULL)
+		*cap = c;
+	return p;
+}
+
+static void
+append(struct lark *l, json_t *to, json_t *v)
+{
+	if (v == NULL || json_array_append_new(to, v) == -1)
+		l->oom = 1;
+}
+
+/* Ends the element being written: text, or a link, in its style. */
+static void
+endrun(struct lark *l)
+{
+	json_t *o, *st;
+
+	if (l->run == NULL)
+		return;
+	if (fclose(l->run) != 0)
+		l->oom = 1;
+	l->run = NULL;
+	if (!l->oom && *l->runs != '\0') {
+		o = json_pack("{s:s,s:s}", "tag", l->runhref != NULL ? "a" :
+		    "text", "text", l->runs);
+		if (o != NULL && l->runhref != NULL)
+			json_object_set_new(o, "href", json_string(l->runhref));
+		if (o != NULL && (l->runbold || l->runital)) {
+			st = json_array();
+			if (l->runbold)
+				json_array_append_new(st, json_string("bold"));
+			if (l->runital)
+				json_array_append_new(st, json_string("italic"));
+			json_object_set_new(o, "style", st);
+		}
+		append(l, l->cur, o);
+	}
+	free(l->runs);
+	free(l->runhref);
+	l->runs = l->runhref = NULL;
+}
+
+/* Text in the current style and link: it runs on in the element being
+ * written if that has the same. */
+static void
+run(struct lark *l, const char *s, int bold, int ital, const char *href)
+{
+	if (l->run != NULL && (l->runbold != bold || l->runital != ital ||
+	    (l->runhref == NULL) != (href == NULL) ||
+	    (href != NULL && strcmp(href, l->runhref) != 0)))
+		endrun(l);
+	if (l->run == NULL) {
+		l->runbold = bold;
+		l->runital = ital;
+		if ((l->run = open_memstream(&l->runs, &l->runn)) == NULL ||
+		    (href != NULL && (l->runhref = strdup(href)) == NULL)) {
+			l->oom = 1;
+			return;
+		}
+	}
+	fputs(s, l->run);
+}
+
+/* Ends the line: the next text starts a paragraph. */
+static void
+newline(struct lark *l)
+{
+	endrun(l);
+	l->cur = NULL;
+}
+
+/* A new line: a paragraph, opened with the containers' prefixes. */
+static void
+line(struct lark *l)
+{
+	size_t i;
+
+	append(l, l->paras, l->cur = json_array());
+	for (i = 0; i < l->nbox; i++) {
+		run(l, l->box[i].used ? l->box[i].prefix : l->box[i].first, 0,
+		    0, NULL);
+		l->box[i].used = 1;
+	}
+}
+
+static void
+emit(struct lark *l, const char *s)
+{
+	if (*s == '\0')
+		return;
+	if (l->cur == NULL)
+		line(l);
+	run(l, s, l->bold > 0, l->ital > 0, l->href);
+}
+
+/* Text that may hold line breaks (raw HTML): a paragraph a line. */
+static void
+lines(struct lark *l, const char *s)
+{
+	const char *nl;
+	char *t;
+
+	for (; (nl = strchr(s, '\n')) != NULL; s = nl + 1) {
+		if ((t = strndup(s, (size_t)(nl - s))) == NULL) {
+			l->oom = 1;
+			return;
+		}
+		emit(l, t);
+		free(t);
+		newline(l);
+	}
+	emit(l, s);
+}
+
+static void
+push_box(struct lark *l, const char *first, const char *prefix)
+{
+	struct lbox *v;
+
+	if ((v = grow(l->box, &l->boxcap, l->nbox, sizeof *v)) == NULL) {
+		l->oom = 1;
+		return;
+	}
+	l->box = v;
+	snprintf(l->box[l->nbox].first, sizeof l->box->first, "%s", first);
+	snprintf(l->box[l->nbox].prefix, sizeof l->box->prefix, "%s", prefix);
+	l->box[l->nbox++].used = 0;
+}
+
+static void
+item(struct lark *l)
+{
+	char m[32], pad[32];
+	size_t k;
+
+	if (l->nnum > 0 && l->num[l->nnum - 1] >= 0)
+		snprintf(m, sizeof m, "%ld. ", l->num[l->nnum - 1]++);
+	else
+		snprintf(m, sizeof m, "\u2022 ");
+	k = dialect_cost(m, strlen(m), 0);
+	memset(pad, ' ', k);
+	pad[k] = '\0';
+	push_box(l, m, pad);
+}
+
+static void
+code_block(struct lark *l, cmark_node *n)
+{
+	const char *s = cmark_node_get_literal(n);
+	const char *info = cmark_node_get_fence_info(n);
+	char lang[33], *t;
+	size_t k = s != NULL ? strlen(s) : 0, i;
+	json_t *o;
+
+	if (k > 0 && s[k - 1] == '\n')
+		k--;
+	if (k == 0)
+		return;
+	for (i = 0; info != NULL && i + 1 < sizeof lang &&
+	    (isalnum((unsigned char)info[i]) || (info[i] != '\0' &&
+	    strchr("_+#.-", info[i]) != NULL)); i++)
+		lang[i] = (char)toupper((unsigned char)info[i]);
+	lang[i] = '\0';
+	if ((t = strndup(s, k)) == NULL) {
+		l->oom = 1;
+		return;
+	}
+	o = *lang != '\0' ? json_pack("{s:s,s:s,s:s}", "tag", "code_block",
+	    "language", lang, "text", t) : json_pack("{s:s,s:s}", "tag",
+	    "code_block", "text", t);
+	free(t);
+	newline(l);
+	append(l, l->paras, json_pack("[o]", o));
+}
+
+static void
+link(struct lark *l, cmark_node *n)
+{
+	const char *url = cmark_node_get_url(n);
+
+	if (url != NULL && dialect_url_ok(url) && l->href == NULL &&
+	    (l->href = dialect_url_clean(url)) == NULL)
+		l->oom = 1;
+	if (l->href != NULL && cmark_node_first_child(n) == NULL)
+		emit(l, l->href);
+}
+
+static void
+image(struct lark *l, cmark_node *n)
+{
+	const char *url = cmark_node_get_url(n);
+	char *alt = dialect_plain(n);
+
+	if (alt == NULL) {
+		l->oom = 1;
+		return;
+	}
+	if (url != NULL && dialect_url_ok(url) && l->href == NULL) {
+		if ((l->href = dialect_url_clean(url)) == NULL)
+			l->oom = 1;
+		else
+			emit(l, *alt != '\0' ? alt : l->href);
+		free(l->href);
+		l->href = NULL;
+	} else {
+		emit(l, alt);
+	}
+	free(alt);
+}
+
+/* One case a node type.  Returns 1 to skip the node's children. */
+static int
+enter(struct lark *l, cmark_node *n)
+{
+	cmark_node_type t = cmark_node_get_type(n);
+	long *v;
+
+	if (t >= CMARK_NODE_FIRST_BLOCK && t <= CMARK_NODE_LAST_BLOCK)
+		newline(l);
+	switch (t) {
+	case CMARK_NODE_BLOCK_QUOTE:
+		push_box(l, "> ", "> ");
+		break;
+	case CMARK_NODE_LIST:
+		if ((v = grow(l->num, &l->numcap, l->nnum, sizeof *v)) == NULL) {
+			l->oom = 1;
+			break;
+		}
+		l->num = v;
+		l->num[l->nnum++] = cmark_node_get_list_type(n) ==
+		    CMARK_ORDERED_LIST ? cmark_node_get_list_start(n) : -1;
+		break;
+	case CMARK_NODE_ITEM:
+		item(l);
+		break;
+	case CMARK_NODE_HEADING:
+		l->bold++;
+		l->inhead++;
+		break;
+	case CMARK_NODE_CODE_BLOCK:
+		code_block(l, n);
+		break;
+	case CMARK_NODE_HTML_BLOCK:
+		lines(l, cmark_node_get_literal(n));
+		break;
+	case CMARK_NODE_THEMATIC_BREAK:
+		append(l, l->paras, json_pack("[{s:s}]", "tag", "hr"));
+		break;
+	case CMARK_NODE_TEXT:
+	case CMARK_NODE_CODE:
+		emit(l, cmark_node_get_literal(n));
+		break;
+	case CMARK_NODE_HTML_INLINE:
+		lines(l, cmark_node_get_literal(n));
+		break;
+	case CMARK_NODE_SOFTBREAK:
+	case CMARK_NODE_LINEBREAK:
+		if (l->inhead > 0)
+			emit(l, " ");
+		else
+			newline(l);
+		break;
+	case CMARK_NODE_STRONG:
+		l->bold++;
+		break;
+	case CMARK_NODE_EMPH:
+		l->ital++;
+		break;
+	case CMARK_NODE_LINK:
+		link(l, n);
+		break;
+	case CMARK_NODE_IMAGE:
+		image(l, n);
+		return 1;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static void
+leave(struct lark *l, cmark_node *n)
+{
+	switch (cmark_node_get_type(n)) {
+	case CMARK_NODE_ITEM:
+		if (l->nbox > 0 && !l->box[l->nbox - 1].used) {
+			/* An empty item keeps its marker, without the space. */
+			l->box[l->nbox - 1].first[strcspn(
+			    l->box[l->nbox - 1].first, " ")] = '\0';
+			line(l);
+		}
+		/* FALLTHROUGH */
+	case CMARK_NODE_BLOCK_QUOTE:
+		if (l->nbox > 0)
+			l->nbox--;
+		break;
+	case CMARK_NODE_LIST:
+		if (l->nnum > 0)
+			l->nnum--;
+		break;
+	case CMARK_NODE_HEADING:
+		l->inhead--;
+		/* FALLTHROUGH */
+	case CMARK_NODE_STRONG:
+		l->bold--;
+		break;
+	case CMARK_NODE_EMPH:
+		l->ital--;
+		break;
+	case CMARK_NODE_LINK:
+		free(l->href);
+		l->href = NULL;
+		break;
+	default:
+		break;
+	}
+}
+
+static size_t
+cost(json_t *v)
+{
+	char *s = dialect_dump(v);
+	size_t c;
+
+	if (s == NULL)
+		return (size_t)-1;
+	c = dialect_cost(s, strlen(s), 0);
+	free(s);
+	return c;
+}
+
+/* An element too long for any paragraph: its text in pieces, each in a
+ * paragraph of its own. */
+static int
+split_element(json_t *out, json_t *e, size_t budget)
+{
+	const char *tag = json_string_value(json_object_get(e, "tag"));
+	const char *text = json_string_value(json_object_get(e, "text"));
+	struct rendered t;
+	json_t *o;
+	size_t over, i;
+	int rc = 0;
+
+	if (text == NULL)
+		return json_array_append_new(out, json_pack("[O]", e));
+	if ((o = json_deep_copy(e)) == NULL ||
+	    json_object_set_new(o, "text", json_string("")) == -1) {
+		json_decref(o);
+		return -1;
+	}
+	over = cost(o) + 2;
+	json_decref(o);
+	memset(&t, 0, sizeof t);
+	if (dialect_split(text, budget > over ? budget - over : 1,
+	    strcmp(tag, "code_block") == 0, &t) == -1)
+		rc = -1;
+	for (i = 0; rc == 0 && i < t.nparts; i++) {
+		if ((o = json_deep_copy(e)) == NULL ||
+		    json_object_set_new(o, "text", json_string(t.parts[i])) ==
+		    -1 || json_array_append_new(out, json_pack("[o]", o)) == -1)
+			rc = -1;
+	}
+	rendered_free(&t);
+	return rc;
+}
+
+/* A paragraph, in as many as it takes to fit the limit. */
+static int
+split(json_t *out, json_t *para, size_t limit)
+{
+	size_t budget = limit > 2 ? limit - 2 : 1, used = 2, c, i;
+	json_t *cur, *e;
+
+	if (limit == 0 || cost(para) <= budget)
+		return json_array_append(out, para);
+	if ((cur = json_array()) == NULL)
+		return -1;
+	json_array_foreach(para, i, e) {
+		c = cost(e);
+		if (json_array_size(cur) > 0 && used + 1 + c > budget) {
+			if (json_array_append_new(out, cur) == -1 ||
+			    (cur = json_array()) == NULL)
+				return -1;
+			used = 2;
+		}
+		if (used + c <= budget) {
+			used += c + (json_array_size(cur) > 0);
+			json_array_append(cur, e);
+		} else if (split_element(out, e, budget) == -1) {
+			json_decref(cur);
+			return -1;
+		}
+	}
+	if (json_array_size(cur) == 0) {
+		json_decref(cur);
+		return 0;
+	}
+	return json_array_append_new(out, cur);
+}
+
+static void
+walk(struct lark *l, cmark_node *doc)
+{
+	cmark_event_type ev;
+	cmark_iter *it;
+	cmark_node *n;
+
+	if ((it = cmark_iter_new(doc)) == NULL) {
+		l->oom = 1;
+		return;
+	}
+	while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+		n = cmark_iter_get_node(it);
+		if (ev == CMARK_EVENT_EXIT) {
+			leave(l, n);
+		} else if (enter(l, n)) {
+			cmark_iter_reset(it, n, CMARK_EVENT_EXIT);
+			leave(l, n);
+		}
+	}
+	cmark_iter_free(it);
+}
+
+int
+dialect_lark(cmark_node *doc, size_t limit, struct rendered *r)
+{
+	struct lark l;
+	json_t *out, *p;
+	size_t i;
+
+	memset(&l, 0, sizeof l);
+	if ((l.paras = json_array()) == NULL || (out = json_array()) == NULL) {
+		json_decref(l.paras);
+		return -1;
+	}
+	walk(&l, doc);
+	endrun(&l);
+	json_array_foreach(l.paras, i, p)
+		if (!l.oom && split(out, p, limit) == -1)
+			l.oom = 1;
+	free(l.box);
+	free(l.num);
+	free(l.href);
+	json_decref(l.paras);
+	if (l.oom) {
+		json_decref(out);
+		return -1;
+	}
+	return dialect_pack_json(r, out, limit);
+}
