@@ -3,6 +3,7 @@
 
 usage: smtpd.py DIR [--tls CERT KEY] [--implicit-tls] [--no-starttls]
                     [--auth USER PASSWORD] [--script FILE] [--stall]
+                    [--discard]
 
 Listens on 127.0.0.1, on a port the kernel picks, and writes the port to
 DIR/port and its pid to DIR/pid (each written beside and renamed, so a
@@ -21,6 +22,8 @@ so a test can prove nothing was sent in clear.
                   "data": "451 4.3.0 try later"}: answer RCPT of an
                   address, or the end of DATA, with this reply instead
 --stall           accept connections and never answer (for timeouts)
+--discard         keep nothing, count messages in DIR/count, and take
+                  messages of any size (for the benchmark)
 
 Debian's python3-aiosmtpd installs for /usr/bin/python3 only: run it with
 that interpreter.
@@ -49,6 +52,7 @@ class Handler:
     def __init__(self, out, script, implicit):
         self.out, self.script, self.implicit = out, script, implicit
         self.count = 0
+        self.discard = False
 
     def encrypted(self, session):
         return self.implicit or session.ssl is not None
@@ -73,6 +77,9 @@ class Handler:
         if self.script.get("data"):
             return self.script["data"]
         self.count += 1
+        if self.discard:
+            put(os.path.join(self.out, "count"), b"%d\n" % self.count)
+            return "250 2.0.0 discarded"
         base = os.path.join(self.out, "%04d" % self.count)
         login = getattr(session.auth_data, "login", None)
         meta = {"mail_from": envelope.mail_from,
@@ -87,7 +94,7 @@ class Handler:
 
 def parse(args):
     opts = {"tls": None, "implicit": False, "plain": False, "auth": None,
-            "script": {}, "stall": False}
+            "script": {}, "stall": False, "discard": False}
     if not args:
         sys.exit(__doc__)
     opts["out"] = args.pop(0)
@@ -99,6 +106,8 @@ def parse(args):
             opts["implicit"] = True
         elif a == "--no-starttls":
             opts["plain"] = True
+        elif a == "--discard":
+            opts["discard"] = True
         elif a == "--stall":
             opts["stall"] = opts["plain"] = True
         elif a == "--auth":
@@ -120,6 +129,7 @@ def main():
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ctx.load_cert_chain(*o["tls"])
     handler = Handler(o["out"], o["script"], o["implicit"])
+    handler.discard = o["discard"]
 
     def check(server, session, envelope, mechanism, data):
         ok = (data.login, data.password) == o["auth"]
@@ -128,7 +138,8 @@ def main():
                           auth_data=data if ok else None)
 
     starttls = ctx if ctx is not None and not o["implicit"] else None
-    kw = {"hostname": "smtpd.test", "data_size_limit": DATA_LIMIT,
+    kw = {"hostname": "smtpd.test",
+          "data_size_limit": None if o["discard"] else DATA_LIMIT,
           "tls_context": starttls, "require_starttls": bool(starttls),
           # Implicit TLS is encryption too; aiosmtpd only counts STARTTLS.
           "auth_require_tls": not o["implicit"]}
