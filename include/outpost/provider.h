@@ -9,8 +9,10 @@
  * transfer in its curl multi handle, with others, and calls finish() when
  * it completes.  finish() classifies the response and returns PROV_DONE,
  * or prepares d->easy again and returns PROV_RUN for a second request (an
- * upload, a token refresh).  cleanup() frees what start() made; the
- * dispatcher owns and reuses the easy handle itself.
+ * upload, a token refresh): before preparing it, finish() calls
+ * delivery_reset() and curl_easy_reset(d->easy), or the old headers and
+ * options carry over.  cleanup() frees what start() made; the dispatcher
+ * owns and reuses the easy handle itself.
  *
  * Outcomes (DESIGN §5): sent; temporary (network error, timeout, 5xx,
  * 408, 429, rate-limit codes, expired token); permanent (other 4xx, a bad

@@ -404,7 +404,13 @@ check_value(struct loader *l, struct ynode *v, const struct key *k,
 
 	switch (k->type) {
 	case V_STR:
-		return scalar_str(l, v, k->name);
+		if (scalar_str(l, v, k->name) == -1)
+			return -1;
+		/* "https://host/" and "https://host" are one base. */
+		if (strcmp(k->name, "base_url") == 0)
+			while (v->len > 0 && v->str[v->len - 1] == '/')
+				v->str[--v->len] = '\0';
+		return 0;
 	case V_SECRET:
 		if (v->type != YNODE_SCALAR || ynode_is_null(v))
 			return fail(l, v, "%s: expected a string", k->name);

@@ -218,18 +218,34 @@ http_get(struct delivery *d, const char *url)
 	return 0;
 }
 
-/* The first line of the response, short, for last_error. */
+/*
+ * The start of the response for last_error: control characters as
+ * spaces, secrets masked while the text is still whole, then cut to
+ * about 200 bytes on a character boundary.
+ */
 static void
 snippet(const struct delivery *d, char *out, size_t size)
 {
+	char text[1024];
 	size_t i, n = 0;
 
-	for (i = 0; d->resp != NULL && i < d->resplen && n + 1 < size &&
-	    n < 200; i++) {
+	for (i = 0; d->resp != NULL && i < d->resplen &&
+	    n + 1 < sizeof text; i++) {
 		unsigned char c = (unsigned char)d->resp[i];
 
-		out[n++] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
+		text[n++] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
 	}
+	text[n] = '\0';
+	delivery_redact(d, text, sizeof text);
+	if (size > 201)
+		size = 201;
+	n = strlen(text);
+	if (n >= size) {
+		n = size - 1;
+		while (n > 0 && ((unsigned char)text[n] & 0xc0) == 0x80)
+			n--;
+	}
+	memcpy(out, text, n);
 	out[n] = '\0';
 }
 
@@ -264,7 +280,7 @@ http_base(const struct delivery *d, const char *def)
 {
 	const char *b = channel_str(d->ch, "base_url");
 
-	return b != NULL ? b : def;
+	return b != NULL ? b : def;	/* config.c strips a trailing '/' */
 }
 
 void

@@ -386,7 +386,7 @@ message_emit(const struct message *m, char **out, size_t *outlen,
     struct err *e)
 {
 	char *yaml = NULL, *p;
-	size_t ylen = 0, n;
+	size_t ylen = 0, n, bom;
 
 	if ((m->had_fm || m->fm->n > 0) &&
 	    yaml_emit(m->fm, &yaml, &ylen, e) == -1)
@@ -400,12 +400,18 @@ message_emit(const struct message *m, char **out, size_t *outlen,
 	    memcmp(yaml + ylen - 4, "...\n", 4) == 0 &&
 	    (ylen == 4 || yaml[ylen - 5] == '\n'))
 		ylen -= 4;
-	n = (yaml ? ylen + 8 : 0) + m->bodylen;
+	/* message_parse drops a leading BOM: a body that starts with one
+	 * gets another, or it would lose it (and "---" after it would
+	 * become a front matter). */
+	bom = yaml == NULL && m->bodylen >= 3 &&
+	    memcmp(m->body, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+	n = (yaml ? ylen + 8 : bom) + m->bodylen;
 	if ((p = malloc(n + 1)) == NULL) {
 		free(yaml);
 		return err_set(e, ERR_TEMP, "out of memory");
 	}
-	n = 0;
+	memcpy(p, "\xef\xbb\xbf", bom);
+	n = bom;
 	if (yaml != NULL) {
 		memcpy(p, "---\n", 4);
 		memcpy(p + 4, yaml, ylen);
@@ -491,10 +497,19 @@ int
 message_set_str(struct message *m, const char *key, const char *s)
 {
 	struct ynode *v = ynode_scalar(s, 0);
+	size_t i, off;
 	char *p;
 
 	if (v == NULL)
 		return -1;
+	/*
+	 * Text from a server may be cut inside a character, or not be UTF-8
+	 * at all; the emitter refuses such a string, and the outcome could
+	 * not be recorded.  Bad bytes become '?'.
+	 */
+	for (i = 0; utf8_valid(v->str + i, v->len - i, &off) == -1;
+	    i += off + 1)
+		v->str[i + off] = '?';
 	/*
 	 * These two come from remote servers, and the parser refuses control
 	 * characters in them: a multi-line error text is written with spaces,

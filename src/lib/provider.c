@@ -112,20 +112,37 @@ delivery_redact(const struct delivery *d, char *s, size_t size)
 				mask(s, h->kids[2 * i + 1]->str);
 }
 
+/* Copies src into dst (size bytes), cut before a UTF-8 sequence. */
+static void
+utf8_cut(char *dst, const char *src, size_t size)
+{
+	size_t n = strlen(src);
+
+	if (n >= size) {
+		n = size - 1;
+		while (n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80)
+			n--;
+	}
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 int
 delivery_fail(struct delivery *d, enum outcome o, const char *fmt, ...)
 {
+	char text[4096], *p;
 	va_list ap;
-	char *p;
 
+	/* Masked before it is cut, so no piece of a secret survives. */
 	va_start(ap, fmt);
-	vsnprintf(d->error, sizeof d->error, fmt, ap);
+	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
+	delivery_redact(d, text, sizeof text);
 	/* One line: a provider's multi-line message is folded. */
-	for (p = d->error; *p != '\0'; p++)
+	for (p = text; *p != '\0'; p++)
 		if (*p == '\n' || *p == '\r' || *p == '\t')
 			*p = ' ';
-	delivery_redact(d, d->error, sizeof d->error);
+	utf8_cut(d->error, text, sizeof d->error);
 	d->outcome = o;
 	return PROV_DONE;
 }

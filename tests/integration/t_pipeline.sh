@@ -244,3 +244,14 @@ assert h["webhook-id"] == "msg_p5jXN8AQM9LWM0D4loKWxJek", h
 assert h["webhook-timestamp"] == "1614265330", h
 assert h["webhook-signature"] == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", h
 PY
+
+# 15. An error text cut inside a UTF-8 character is still recorded.
+long=$(python3 -c "print('x' * 199 + 'é' * 3)")
+start_recorder cut "[{\"status\": 500, \"body\": \"$long\"}]"
+cat >>"$OUTPOST_CONFIG" <<X
+  cut: {provider: webhook, url: "http://127.0.0.1:$cut_port/"}
+X
+id=$(echo x | outpost-drop -C cut)
+outpost-dispatch --once --channel cut 2>/dev/null
+check cut-recorded [ -f "$MB/failed/cut/$id.md" ]
+check cut-parses sh -c "outpost-queue show '$id' >/dev/null"
