@@ -330,6 +330,8 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 		    -e "s#/usr/local/bin/outpost-$p\$#$bin#"
 	done
 	for u in "$units"/*.service "$units"/*.timer; do
+		# Templates (outpost-poll@) are verified by t_poll.sh.
+		case $u in *@*) continue ;; esac
 		sed "$@" "$u" >"units/${u##*/}"
 	done
 	for u in units/*; do
