@@ -18,6 +18,10 @@ struct follow {
 	int64_t *next_due;		/* epoch s of the next due item, 0 none */
 	volatile sig_atomic_t *stop;
 	void *arg;
+	/* Called when nothing is pending, before sleeping; may be NULL. */
+	void (*idle)(void *);
+	/* Seconds to gather more events after the first, before a drain. */
+	double settle;
 };
 
 void follow_run(const struct follow *);

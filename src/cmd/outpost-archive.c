@@ -634,8 +634,10 @@ main(int argc, char **argv)
 		prune_blobs();
 	}
 	if (!once && !stop) {
+		/* Archiving is not urgent: let events gather for 200 ms, so a
+		 * burst of deliveries costs one pass, not one each. */
 		struct follow f = { linger, loop, run, watch_dirs, &next_due,
-		    &stop, NULL };
+		    &stop, NULL, NULL, 0.2 };
 
 		follow_run(&f);
 	}

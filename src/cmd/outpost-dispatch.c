@@ -486,10 +486,13 @@ reap(void)
 }
 
 /*
- * The directory fsyncs of a burst, once at its end.  Until then a crash
- * can undo a rename into sent/ or failed/; the file is then still whole in
- * active/ (renames never copy), and outpost-archive sends it back through
- * failed/ as interrupted: at worst a duplicate, never a loss.
+ * The directory fsyncs of a burst, once at its end: every 64 outcomes
+ * during a long drain, and when lingering, once no new message is
+ * waiting (so a message that arrives meanwhile is not held up behind
+ * them).  Until then a crash can undo a rename into sent/ or failed/;
+ * the file is then still whole in active/ (renames never copy), and
+ * outpost-archive sends it back through failed/ as interrupted: at worst
+ * a duplicate, never a loss.
  */
 static void
 sync_dirs(void)
@@ -548,6 +551,14 @@ drain(void *arg)
 			if (chans[i].dirty > 64)
 				sync_dirs();
 	}
+	if (once)
+		sync_dirs();
+}
+
+static void
+on_idle(void *arg)
+{
+	(void)arg;
 	sync_dirs();
 }
 
@@ -677,9 +688,10 @@ main(int argc, char **argv)
 	drain(NULL);
 	if (!once && !stop) {
 		struct follow f = { linger, loop, drain, watch_dirs, &next_due,
-		    &stop, NULL };
+		    &stop, NULL, on_idle, 0 };
 
 		follow_run(&f);
+		sync_dirs();
 	}
 	for (i = 0; i < MAXJOBS; i++)
 		if (jobs[i].d.easy != NULL)

@@ -58,12 +58,20 @@ follow_run(const struct follow *f)
 			wait = (double)(*f->next_due - clock_now());
 		if (wait < 0)
 			wait = 0;
+		/* Quiet now: time for what a burst put off (fsyncs). */
+		if (f->idle != NULL && poll(&pfd, 1, 0) == 0)
+			f->idle(f->arg);
 		got = poll(&pfd, 1, (int)(wait * 1000) + 1);
 		if (got == -1 && errno != EINTR)
 			break;
 		if (got > 0) {
 			while (read(ifd, buf, sizeof buf) > 0)
 				;
+			/* Let a burst gather, so one pass serves many events. */
+			if (f->settle > 0 && poll(NULL, 0,
+			    (int)(f->settle * 1000)) == 0)
+				while (read(ifd, buf, sizeof buf) > 0)
+					;
 			idle_end = mono_now() + f->linger;
 		} else if (!due(f) &&
 		    !(f->loop && mono_now() - last >= RESCAN))
