@@ -616,6 +616,7 @@ load_sources(struct loader *l, struct config *c, struct ynode *n)
 {
 	const struct provider *pv;
 	struct ynode *iv;
+	int64_t size;
 	size_t i;
 
 	if (n->type != YNODE_MAP)
@@ -635,6 +636,15 @@ load_sources(struct loader *l, struct config *c, struct ynode *n)
 		s->interval = 300;
 		if ((iv = ynode_map_get(s->node, "interval")) != NULL)
 			duration_parse(iv->str, &s->interval, NULL);
+		if (s->interval < 1)
+			return fail(l, iv, "interval: at least 1s");
+		if ((iv = ynode_map_get(s->node, "auth")) != NULL &&
+		    strcmp(iv->str, "xoauth2") == 0 &&
+		    ynode_map_get(s->node, "token_command") == NULL)
+			return fail(l, iv, "auth: xoauth2 needs token_command");
+		if ((iv = ynode_map_get(s->node, "size")) != NULL &&
+		    ynode_int(iv, &size) == 0 && size > 100)
+			return fail(l, iv, "size: at most 100");
 		c->nsources++;
 	}
 	return 0;

@@ -193,6 +193,13 @@ Test(config, refusals)
 	refused("channels: {a: {provider: maildir, path: /x}, "
 	    "a: {provider: maildir, path: /y}}\n", 1, 46, "duplicate");
 	refused("channels: &x {}\n", 1, 11, "anchors");
+	refused("sources: {s: {provider: imap, url: \"imap://h/I\", "
+	    "username: u, auth: xoauth2}}\n", 1, 69, "needs token_command");
+	refused("sources: {s: {provider: alimail, client_id: a, "
+	    "client_secret: x, account: b, size: 500}}\n", 1, 84,
+	    "at most 100");
+	refused("sources: {s: {provider: imap, url: \"imap://h/I\", "
+	    "username: u, interval: 0s}}\n", 1, 73, "at least 1s");
 	refused("channels: {s: {provider: maildir, path: /x}}\n"
 	    "sources: {s: {provider: imap, url: \"imap://h/I\", username: u}}\n",
 	    2, 11, "a channel has that name too");
