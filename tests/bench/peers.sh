@@ -64,3 +64,46 @@ for size in 1 1024; do
 done
 row "outpost-dispatch peak RSS sending 1 MiB / 1 GiB attachment by e-mail, KiB" "-" "$rss_mail_1 / $rss_mail_1024"
 rm -rf "$shm/mail"
+
+# outpost-poll fetching a 100 MiB message from a real Dovecot.
+if [ -x "$B/outpost-poll" ] && command -v dovecot >/dev/null; then
+	dv=$shm/dovecot
+	mkdir -p "$dv"
+	if sh "$here/../servers/dovecot.sh" start "$dv" bench secret 2>"$shm/dv.err"; then
+		md=$dv/mail/bench
+		mkdir -p "$md/new" "$md/cur" "$md/tmp"
+		python3 - "$md/new/big" <<'PY'
+import base64, os, sys
+with open(sys.argv[1], "w") as out:
+    out.write("From: big@example.com\nTo: bench@example.com\nSubject: big\n"
+              "Message-ID: <big@example.com>\nMIME-Version: 1.0\n"
+              "Content-Type: multipart/mixed; boundary=BB\n\n--BB\n"
+              "Content-Type: text/plain\n\nsee attached\n--BB\n"
+              "Content-Type: application/octet-stream\n"
+              "Content-Disposition: attachment; filename=big.bin\n"
+              "Content-Transfer-Encoding: base64\n\n")
+    left = 100 * 1048576
+    while left > 0:
+        b = os.urandom(min(left, 57 * 1024))
+        left -= len(b)
+        e = base64.b64encode(b).decode()
+        out.write("\n".join(e[i:i + 76] for i in range(0, len(e), 76)) + "\n")
+    out.write("--BB--\n")
+PY
+		chown -R 65534:65534 "$md"
+		setup "$shm/poll"
+		cat >>"$shm/poll/outpost.yaml" <<X
+sources:
+  big: {provider: imap, url: "imaps://127.0.0.1:$(cat "$dv/imaps_port")/INBOX",
+        username: bench, password: secret, ca_file: "$dv/ca.pem"}
+X
+		chmod 600 "$shm/poll/outpost.yaml"
+		rss_poll=$(maxrss "$B/outpost-poll" --once --source big -q)
+		got=$(ls "$shm/poll/mb/inbound/big" 2>/dev/null | wc -l)
+		row "outpost-poll peak RSS fetching a 100 MiB message over IMAPS, KiB" "-" "$rss_poll ($got delivered)"
+		sh "$here/../servers/dovecot.sh" stop "$dv"
+		rm -rf "$shm/poll" "$dv"
+	else
+		row "outpost-poll peak RSS" "-" "dovecot did not start"
+	fi
+fi
