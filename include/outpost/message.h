@@ -55,7 +55,10 @@ const char *message_str(const struct message *, const char *key);
 int64_t message_attempts(const struct message *);
 /* A time key: 0 and *t untouched when absent or null. */
 int message_time(const struct message *, const char *key, int64_t *t);
-/* to or cc: a string or a list; returns the count, fills up to max. */
+/*
+ * to or cc: a string or a list.  Fills v with up to max entries and
+ * returns how many it filled; with v NULL, returns how many there are.
+ */
 size_t message_list(const struct message *, const char *key,
     const char **v, size_t max);
 size_t message_attachments(const struct message *, struct attachment *,

@@ -271,6 +271,11 @@ record(struct job *j)
 	if (ok) {
 		r |= message_set_time(m, "sent_at", now);
 		r |= message_set_null(m, "last_error");
+		/* A failure's notes do not outlive a success. */
+		if (ynode_map_get(m->fm, "error_class") != NULL)
+			r |= message_set_null(m, "error_class");
+		if (ynode_map_get(m->fm, "retry_after") != NULL)
+			r |= message_set_null(m, "retry_after");
 		r |= d->receipt[0] ? message_set_str(m, "receipt",
 		    d->receipt) : message_set_null(m, "receipt");
 	} else {
@@ -284,10 +289,18 @@ record(struct job *j)
 	}
 	if (r != 0 || outcome_rewrite(&cli.mb, c->actfd, j->claimed, m, 0,
 	    &e) == -1) {
-		/* Left in active/: outpost-archive recovers it later. */
-		log_err("%s/%s: cannot record the outcome: %s", c->cfg->name,
-		    j->claimed, r ? "out of memory" : e.msg);
-		return;
+		/*
+		 * A failure is left in active/: outpost-archive recovers it.
+		 * A delivery is filed in sent/ all the same, its front matter
+		 * as it was: the rename is what records it (the directory is
+		 * the truth), and left in active/ it would be sent again once
+		 * recovered -- on a full disk, every message (t_diskfull).
+		 */
+		log_err("%s/%s: cannot record the outcome%s: %s", c->cfg->name,
+		    j->claimed, ok ? " in the file (filed in sent/)" : "",
+		    r ? "out of memory" : e.msg);
+		if (!ok)
+			return;
 	}
 	if (outcome_move(c->actfd, j->claimed, ok ? c->sentfd : c->failfd,
 	    j->name, &e) == -1) {

@@ -13,7 +13,8 @@ int
 cli_config(const char *cflag, struct config **cfg, struct err *e)
 {
 	const char *path = config_path(cflag);
-	int named = cflag != NULL || getenv("OUTPOST_CONFIG") != NULL;
+	const char *env = getenv("OUTPOST_CONFIG");
+	int named = cflag != NULL || (env != NULL && *env != '\0');
 
 	if (!named && access(path, F_OK) == -1 && errno == ENOENT) {
 		if ((*cfg = config_empty()) == NULL)

@@ -302,11 +302,11 @@ check_rate(struct loader *l, struct ynode *n, int64_t *count, int64_t *per)
 	long v;
 
 	if (n->type != YNODE_SCALAR)
-		return fail(l, n, "rate: expected N/s or N/min");
+		return fail(l, n, "rate: expected N/s, N/min or N/h");
 	errno = 0;
 	v = strtol(n->str, &end, 10);
 	if (end == n->str || v < 1 || errno != 0 || *end != '/')
-		return fail(l, n, "rate: expected N/s or N/min, not \"%s\"",
+		return fail(l, n, "rate: expected N/s, N/min or N/h, not \"%s\"",
 		    n->str);
 	if (strcmp(end, "/s") == 0)
 		*per = 1;
@@ -315,7 +315,7 @@ check_rate(struct loader *l, struct ynode *n, int64_t *count, int64_t *per)
 	else if (strcmp(end, "/h") == 0)
 		*per = 3600;
 	else
-		return fail(l, n, "rate: expected N/s or N/min, not \"%s\"",
+		return fail(l, n, "rate: expected N/s, N/min or N/h, not \"%s\"",
 		    n->str);
 	*count = v;
 	return 0;

@@ -463,13 +463,17 @@ message_list(const struct message *m, const char *key, const char **v,
 	if (n == NULL || ynode_is_null(n))
 		return 0;
 	if (n->type == YNODE_SCALAR) {
-		if (max > 0)
-			v[0] = n->str;
+		if (v == NULL)
+			return 1;
+		if (max == 0)
+			return 0;
+		v[0] = n->str;
 		return 1;
 	}
-	for (i = 0; i < n->n; i++, k++)
-		if (k < max)
-			v[k] = n->kids[i]->str;
+	if (v == NULL)
+		return n->n;
+	for (i = 0; i < n->n && k < max; i++, k++)
+		v[k] = n->kids[i]->str;
 	return k;
 }
 
