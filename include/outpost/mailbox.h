@@ -107,6 +107,8 @@ int mailbox_read_file(int dirfd, const char *name, size_t max, char **buf,
 int mailbox_list(int dirfd, char ***names, size_t *n, struct err *);
 /* Lists subdirectories with valid channel names, sorted. */
 int mailbox_channels(int dirfd, char ***names, size_t *n, struct err *);
+/* Every name but dot-files, sorted. */
+int mailbox_list_all(int dirfd, char ***names, size_t *n, struct err *);
 void names_free(char **, size_t);
 
 #endif

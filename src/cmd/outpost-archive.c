@@ -45,6 +45,7 @@ static double linger;
 static long prune_days = -1;
 static int64_t next_due;
 static volatile sig_atomic_t stop;
+static int status;		/* 75 once something could not be filed */
 
 static void usage(int) __attribute__((noreturn));
 
@@ -217,15 +218,17 @@ static void
 dead(const char *channel, int dir, const char *from, const char *to,
     struct message *m, const char *why)
 {
-	struct err e;
+	struct err e = { ERR_TEMP, 0, 0, "out of memory" };
 
 	if (m != NULL && (message_set_str(m, "status", "dead") == -1 ||
 	    outcome_rewrite(&cli.mb, dir, from, m, 0, &e) == -1))
-		log_err("%s/%s: cannot record status dead", channel, from);
+		log_err("%s/%s: cannot record status dead: %s", channel,
+		    from, e.msg);
 	if (outcome_deadletter(&cli.mb, dir, from, channel, to, why,
-	    &e) == -1 && e.class != ERR_GONE)
+	    &e) == -1 && e.class != ERR_GONE) {
 		log_errx(channel, &e);
-	else
+		status = 75;
+	} else
 		log_notice("%s/%s: to .deadletter: %s", channel, to, why);
 }
 
@@ -235,7 +238,7 @@ judge_one(const char *channel, int dir, const char *name)
 {
 	struct policy p = policy_of(channel);
 	struct message *m;
-	struct err e;
+	struct err e = { ERR_TEMP, 0, 0, "out of memory" };
 	char why[700], when[CLOCK_RFC3339_MAX];
 	int64_t next, ra;
 	int def;
@@ -258,7 +261,9 @@ judge_one(const char *channel, int dir, const char *name)
 	if (message_set_time(m, "next_retry_at", next) == -1 ||
 	    outcome_rewrite(&cli.mb, dir, name, m, next, &e) == -1 ||
 	    (def = open_dir(ST_DEFERRED, channel)) == -1) {
-		log_err("%s/%s: cannot schedule the retry", channel, name);
+		log_err("%s/%s: cannot schedule the retry: %s", channel, name,
+		    e.msg);
+		status = 75;
 		message_free(m);
 		return;
 	}
@@ -319,6 +324,8 @@ claimer_alive(long pid, time_t ctime)
 	fclose(f);
 	if (p == NULL || (p = strrchr(buf, ')')) == NULL)
 		return 1;
+	if (p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'))
+		return 0;	/* dead, not yet reaped: no claimer */
 	for (i = 0; i < 20 && p != NULL; i++)	/* to field 22 */
 		p = strchr(p + 1, ' ');
 	if (p == NULL || sscanf(p, " %llu", &start) != 1)
@@ -341,7 +348,7 @@ recover_one(const char *channel, int dir, const char *name)
 	const char *c1, *c2;
 	struct message *m;
 	struct stat st;
-	struct err e;
+	struct err e = { ERR_TEMP, 0, 0, "out of memory" };
 	long pid;
 	int fail;
 
@@ -369,7 +376,9 @@ recover_one(const char *channel, int dir, const char *name)
 	    message_set_str(m, "error_class", "temporary") == -1 ||
 	    outcome_rewrite(&cli.mb, dir, name, m, 0, &e) == -1 ||
 	    (fail = open_dir(ST_FAILED, channel)) == -1) {
-		log_err("%s/%s: cannot recover the claim", channel, name);
+		log_err("%s/%s: cannot recover the claim: %s", channel, name,
+		    e.msg);
+		status = 75;
 		message_free(m);
 		return;
 	}
@@ -379,6 +388,42 @@ recover_one(const char *channel, int dir, const char *name)
 		    channel, name, host, pid);
 	fsync(fail);
 	close(fail);
+}
+
+/*
+ * Is tmp/name promised to someone?  outpost-poll notes each inbound
+ * message as state/pending/<source>/<hash>:<name in tmp/> until it is in
+ * inbound/; such a file is the only copy once the server has it marked
+ * seen, so it is kept however old it is.
+ */
+static int
+pending(const char *name)
+{
+	char **srcs, **notes, rel[NAME_LEN + 32];
+	const char *colon;
+	size_t ns, nn, i, k;
+	struct err e;
+	int dir, sdir, hit = 0;
+
+	if ((dir = mailbox_subdir(&cli.mb, "state/pending", 0, &e)) == -1)
+		return 0;
+	if (mailbox_channels(dir, &srcs, &ns, &e) == 0) {
+		for (i = 0; i < ns && !hit; i++) {
+			snprintf(rel, sizeof rel, "state/pending/%s", srcs[i]);
+			if ((sdir = mailbox_subdir(&cli.mb, rel, 0, &e)) == -1)
+				continue;
+			if (mailbox_list_all(sdir, &notes, &nn, &e) == 0) {
+				for (k = 0; k < nn && !hit; k++)
+					hit = (colon = strchr(notes[k], ':')) &&
+					    strcmp(colon + 1, name) == 0;
+				names_free(notes, nn);
+			}
+			close(sdir);
+		}
+		names_free(srcs, ns);
+	}
+	close(dir);
+	return hit;
 }
 
 /* Removes what was left in tmp/ by writers that died, after 36 hours. */
@@ -396,7 +441,8 @@ clean_tmp(void)
 		if (de->d_name[0] == '.' ||
 		    fstatat(cli.mb.tmpfd, de->d_name, &st,
 		    AT_SYMLINK_NOFOLLOW) == -1 || !S_ISREG(st.st_mode) ||
-		    clock_now() - st.st_mtime < TMP_MAX_AGE)
+		    clock_now() - st.st_mtime < TMP_MAX_AGE ||
+		    pending(de->d_name))
 			continue;
 		if (unlinkat(cli.mb.tmpfd, de->d_name, 0) == 0)
 			log_info("tmp/%s: removed, 36 hours old", de->d_name);
@@ -642,5 +688,5 @@ main(int argc, char **argv)
 		follow_run(&f);
 	}
 	cli_close(&cli);
-	return 0;
+	return status;
 }

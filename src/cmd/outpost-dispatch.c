@@ -75,6 +75,7 @@ static struct job jobs[MAXJOBS];
 static CURLM *multi;
 static int64_t next_due;	/* earliest deferred file not yet due */
 static volatile sig_atomic_t stop;
+static int status;		/* 75 once an outcome could not be filed */
 
 static void usage(int) __attribute__((noreturn));
 
@@ -299,12 +300,14 @@ record(struct job *j)
 		log_err("%s/%s: cannot record the outcome%s: %s", c->cfg->name,
 		    j->claimed, ok ? " in the file (filed in sent/)" : "",
 		    r ? "out of memory" : e.msg);
+		status = 75;
 		if (!ok)
 			return;
 	}
 	if (outcome_move(c->actfd, j->claimed, ok ? c->sentfd : c->failfd,
 	    j->name, &e) == -1) {
 		log_err("%s/%s: %s", c->cfg->name, j->claimed, e.msg);
+		status = 75;
 		return;
 	}
 	c->dirty++;
@@ -480,7 +483,7 @@ reap(void)
 {
 	struct job *j;
 	CURLMsg *msg;
-	long status;
+	long code;
 	int left, r;
 
 	while ((msg = curl_multi_info_read(multi, &left)) != NULL) {
@@ -489,9 +492,9 @@ reap(void)
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
 		    (char **)&j);
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE,
-		    &status);
+		    &code);
 		curl_multi_remove_handle(multi, msg->easy_handle);
-		r = j->c->ops->finish(&j->d, msg->data.result, status);
+		r = j->c->ops->finish(&j->d, msg->data.result, code);
 		if (r == PROV_RUN && j->d.outcome == OUT_NONE)
 			curl_easy_setopt(j->d.easy, CURLOPT_PRIVATE, j);
 		job_step(j, r);
@@ -715,5 +718,5 @@ main(int argc, char **argv)
 	curl_multi_cleanup(multi);
 	curl_global_cleanup();
 	cli_close(&cli);
-	return 0;
+	return status;
 }

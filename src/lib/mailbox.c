@@ -566,6 +566,20 @@ mailbox_list(int dirfd, char ***names, size_t *n, struct err *e)
 	return list(dirfd, is_msg, names, n, e);
 }
 
+static int
+is_any(int dirfd, const struct dirent *d)
+{
+	(void)dirfd;
+	(void)d;
+	return 1;
+}
+
+int
+mailbox_list_all(int dirfd, char ***names, size_t *n, struct err *e)
+{
+	return list(dirfd, is_any, names, n, e);
+}
+
 int
 mailbox_channels(int dirfd, char ***names, size_t *n, struct err *e)
 {

@@ -73,11 +73,17 @@ outcome_deadletter(struct mailbox *mb, int fromfd, const char *from,
     const char *channel, const char *name, const char *reason,
     struct err *e)
 {
-	char rname[NAME_LEN + 8], tmp[NAME_LEN], line[1024];
+	char rname[NAME_LEN + 8], tmp[NAME_LEN], line[1024], fresh[NAME_LEN];
+	struct stat st;
 	int dir, n;
 
 	if ((dir = mailbox_dir(mb, ST_DEADLETTER, channel, 1, e)) == -1)
 		return -1;
+	/* A file of that name died before: keep both, as outcome_move does. */
+	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		mailbox_uniq(fresh);
+		name = fresh;
+	}
 	n = snprintf(line, sizeof line, "%s\n", reason);
 	snprintf(rname, sizeof rname, "%s.reason", name);
 	if (mailbox_write_tmp(mb, line, (size_t)n < sizeof line ? (size_t)n :

@@ -331,6 +331,16 @@ for step in poll-tmp poll-pending poll-seen poll-published poll-delivered; do
 	check "fault-$step-once" [ "$(M once fault)" = "$n distinct, duplicates none" \
 	    -a "$(count "$IN/fault")" -eq $n ]
 done
+# Killed after seen/ and before inbound/, then 37 hours of archive runs:
+# the file in tmp/ is the only copy, and archive's tmp/ cleaning keeps it.
+n=$((n + 1))
+M simple Fault "f$n" "fault then a long wait"
+expect fault-then-wait 75 env OUTPOST_FAULT=poll-seen outpost-poll --once --source fault
+find "$MB/tmp" -type f -exec touch -d '-37 hours' {} +
+expect fault-wait-archive 0 outpost-archive --once
+expect fault-wait-rerun 0 P --source fault
+check fault-wait-kept [ "$(M once fault)" = "$n distinct, duplicates none" \
+    -a "$(count "$IN/fault")" -eq $n ]
 check fault-no-pending [ -z "$(ls "$MB/state/pending/fault")" ]
 check fault-tmp-clean [ -z "$(ls "$MB/tmp")" ]
 
