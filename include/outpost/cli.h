@@ -5,6 +5,7 @@
 #ifndef OUTPOST_CLI_H
 #define OUTPOST_CLI_H
 
+#include <signal.h>
 #include <stddef.h>
 
 #include "outpost/config.h"
@@ -16,6 +17,7 @@
 struct cli {
 	const char *mflag;	/* -M */
 	const char *cflag;	/* -c */
+	int verbosity;		/* -q -1, -v +1 each */
 	struct config *cfg;
 	struct mailbox mb;
 };
@@ -33,6 +35,14 @@ int cli_config(const char *cflag, struct config **, struct err *);
  */
 int cli_sibling(const char *prog, char *path, size_t size);
 void cli_close(struct cli *);
+/*
+ * The options every program takes: -M dir, -c file, -q, -v, --version
+ * (getopt value 'V').  Returns 1 when opt was one of them, else 0.
+ */
+int cli_option(struct cli *, int opt, const char *arg);
+/* SIGTERM and SIGINT set cli_stop; the program finishes what it holds. */
+extern volatile sig_atomic_t cli_stop;
+void cli_catch_term(void);
 /* Logs e under what and exits with its sysexits code. */
 void cli_die(const char *what, const struct err *) __attribute__((noreturn));
 void cli_version(void) __attribute__((noreturn));

@@ -44,7 +44,6 @@ static int once = 1, loop;
 static double linger;
 static long prune_days = -1;
 static int64_t next_due;
-static volatile sig_atomic_t stop;
 static int status;		/* 75 once something could not be filed */
 
 static void usage(int) __attribute__((noreturn));
@@ -56,13 +55,6 @@ usage(int code)
 	    "[--version] [-M dir] [-c file]\n"
 	    "       [--once | --loop | --linger seconds] [--prune days]\n");
 	exit(code);
-}
-
-static void
-on_term(int sig)
-{
-	(void)sig;
-	stop = 1;
 }
 
 /* Calls fn for each message in STATE/<channel>/, every channel. */
@@ -80,13 +72,13 @@ each(enum state st, void (*fn)(const char *, int, const char *))
 		close(sdir);
 		return;
 	}
-	for (i = 0; i < nc && !stop; i++) {
+	for (i = 0; i < nc && !cli_stop; i++) {
 		if ((dir = mailbox_dir(&cli.mb, st, chans[i], 0, &e)) == -1) {
 			log_errx(NULL, &e);
 			continue;
 		}
 		if (mailbox_list(dir, &names, &nn, &e) == 0) {
-			for (k = 0; k < nn && !stop; k++)
+			for (k = 0; k < nn && !cli_stop; k++)
 				fn(chans[i], dir, names[k]);
 			names_free(names, nn);
 		}
@@ -636,16 +628,13 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct sigaction sa;
 	struct err e = { 0 };
 	char *end;
-	int c, v = 0;
+	int c;
 
 	log_init(argv[0]);
 	while ((c = getopt_long(argc, argv, "hqvM:c:", longopts, NULL)) != -1)
 		switch (c) {
-		case 'M': cli.mflag = optarg; break;
-		case 'c': cli.cflag = optarg; break;
 		case 'O': once = 1; loop = 0; linger = 0; break;
 		case 'L': loop = 1; once = 0; break;
 		case 'G':
@@ -659,19 +648,14 @@ main(int argc, char **argv)
 			if (*end != '\0' || prune_days < 0)
 				usage(64);
 			break;
-		case 'q': v = -1; break;
-		case 'v': v++; break;
-		case 'V': cli_version();
 		case 'h': usage(0);
-		default: usage(64);
+		default:
+			if (!cli_option(&cli, c, optarg))
+				usage(64);
 		}
-	log_verbosity(v);
 	if (optind != argc)
 		usage(64);
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_term;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
+	cli_catch_term();
 	if (cli_open(&cli, 1, &e) == -1)
 		cli_die(NULL, &e);
 	run(NULL);
@@ -679,11 +663,11 @@ main(int argc, char **argv)
 		prune_archive();
 		prune_blobs();
 	}
-	if (!once && !stop) {
+	if (!once && !cli_stop) {
 		/* Archiving is not urgent: let events gather for 200 ms, so a
 		 * burst of deliveries costs one pass, not one each. */
 		struct follow f = { linger, loop, run, watch_dirs, &next_due,
-		    &stop, NULL, NULL, 0.2 };
+		    &cli_stop, NULL, NULL, 0.2 };
 
 		follow_run(&f);
 	}

@@ -74,7 +74,6 @@ static size_t nchans;
 static struct job jobs[MAXJOBS];
 static CURLM *multi;
 static int64_t next_due;	/* earliest deferred file not yet due */
-static volatile sig_atomic_t stop;
 static int status;		/* 75 once an outcome could not be filed */
 
 static void usage(int) __attribute__((noreturn));
@@ -87,13 +86,6 @@ usage(int code)
 	    "       [--once | --loop | --linger seconds] [--channel name] "
 	    "[file ...]\n");
 	exit(code);
-}
-
-static void
-on_term(int sig)
-{
-	(void)sig;
-	stop = 1;
 }
 
 static void
@@ -451,7 +443,7 @@ fill(int64_t *wait_us)
 	int live = 0;
 
 	*wait_us = 0;
-	while (started && !stop) {
+	while (started && !cli_stop) {
 		started = 0;
 		for (i = 0; i < nchans; i++) {
 			struct chan *c = &chans[i];
@@ -646,12 +638,10 @@ parse_args(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	char *end;
-	int c, v = 0;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "hqvM:c:", longopts, NULL)) != -1)
 		switch (c) {
-		case 'M': cli.mflag = optarg; break;
-		case 'c': cli.cflag = optarg; break;
 		case 'O': once = 1; loop = 0; linger = 0; break;
 		case 'L': loop = 1; once = 0; break;
 		case 'G':
@@ -661,13 +651,11 @@ parse_args(int argc, char **argv)
 			once = 0;
 			break;
 		case 'C': only = optarg; break;
-		case 'q': v = -1; break;
-		case 'v': v++; break;
-		case 'V': cli_version();
 		case 'h': usage(0);
-		default: usage(64);
+		default:
+			if (!cli_option(&cli, c, optarg))
+				usage(64);
 		}
-	log_verbosity(v);
 	files = argv + optind;
 	nfiles = argc - optind;
 	if (only != NULL && !name_valid(only)) {
@@ -681,16 +669,12 @@ parse_args(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-	struct sigaction sa;
 	struct err e = { 0 };
 	size_t i;
 
 	log_init(argv[0]);
 	parse_args(argc, argv);
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_term;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
+	cli_catch_term();
 	signal(SIGPIPE, SIG_IGN);
 	if (cli_open(&cli, 1, &e) == -1)
 		cli_die(NULL, &e);
@@ -702,9 +686,9 @@ main(int argc, char **argv)
 	if (nfiles > 0)
 		queue_files();
 	drain(NULL);
-	if (!once && !stop) {
+	if (!once && !cli_stop) {
 		struct follow f = { linger, loop, drain, watch_dirs, &next_due,
-		    &stop, NULL, on_idle, 0 };
+		    &cli_stop, NULL, on_idle, 0 };
 
 		follow_run(&f);
 		sync_dirs();

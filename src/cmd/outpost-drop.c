@@ -92,22 +92,17 @@ parse_args(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	int c, v = 0;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "hqvM:c:C:t:s:a:", longopts,
 	    NULL)) != -1) {
 		switch (c) {
-		case 'M': cli.mflag = optarg; break;
-		case 'c': cli.cflag = optarg; break;
 		case 'C': channel = optarg; break;
 		case 's': subject = optarg; break;
 		case 'F': format = optarg; break;
 		case 'N': notbefore = optarg; break;
 		case 'E': expires = optarg; break;
 		case 'I': idflag = optarg; break;
-		case 'q': v = -1; break;
-		case 'v': v++; break;
-		case 'V': cli_version();
 		case 'h': usage(0);
 		case 't':
 			if (ntos == MAXLIST)
@@ -119,10 +114,11 @@ parse_args(int argc, char **argv)
 				usage(64);
 			atts[natts++] = optarg;
 			break;
-		default: usage(64);
+		default:
+			if (!cli_option(&cli, c, optarg))
+				usage(64);
 		}
 	}
-	log_verbosity(v);
 	if (channel == NULL || argc - optind > 1)
 		usage(64);
 }

@@ -32,7 +32,6 @@
 static struct cli cli;
 static const char *only;
 static int loop;
-static volatile sig_atomic_t stop;
 
 static void usage(int) __attribute__((noreturn));
 
@@ -43,13 +42,6 @@ usage(int code)
 	    "[--version] [-M dir] [-c file] [--once | --loop]\n"
 	    "       [--source name]\n");
 	exit(code);
-}
-
-static void
-on_term(int sig)
-{
-	(void)sig;
-	stop = 1;
 }
 
 /* Which failure outranks which in the exit status. */
@@ -75,7 +67,7 @@ poll_source(const struct source *src)
 	memset(&p, 0, sizeof p);
 	p.mb = &cli.mb;
 	p.src = src;
-	p.stop = &stop;
+	p.stop = &cli_stop;
 	if (inbox_open(&p.ib, &cli.mb, src->name, &e) == -1) {
 		if (e.class == ERR_GONE) {
 			log_notice("%s", e.msg);
@@ -97,7 +89,7 @@ poll_source(const struct source *src)
 	if (p.delivered > 0 || p.skipped > 0)
 		log_msg(p.delivered > 0 ? LOG_NOTICE : LOG_INFO, "%s: %u new, "
 		    "%u delivered before", src->name, p.delivered, p.skipped);
-	if (r == -1 && stop) {
+	if (r == -1 && cli_stop) {
 		log_notice("%s: stopped; the rest comes next time", src->name);
 		return 75;
 	}
@@ -114,7 +106,7 @@ poll_all(void)
 	int worst = 0, r;
 	size_t i;
 
-	for (i = 0; i < cli.cfg->nsources && !stop; i++) {
+	for (i = 0; i < cli.cfg->nsources && !cli_stop; i++) {
 		if (only != NULL && strcmp(only, cli.cfg->sources[i].name) != 0)
 			continue;
 		r = poll_source(&cli.cfg->sources[i]);
@@ -135,10 +127,10 @@ poll_loop(void)
 		log_err("out of memory");
 		exit(75);
 	}
-	while (!stop) {
+	while (!cli_stop) {
 		now = mono_now();
 		next = now + 3600;
-		for (i = 0; i < n && !stop; i++) {
+		for (i = 0; i < n && !cli_stop; i++) {
 			const struct source *s = &cli.cfg->sources[i];
 
 			if (only != NULL && strcmp(only, s->name) != 0)
@@ -154,7 +146,7 @@ poll_loop(void)
 		}
 		now = mono_now();
 		/* poll(2) returns early on SIGTERM: EINTR. */
-		if (!stop && next > now)
+		if (!cli_stop && next > now)
 			poll(NULL, 0, (int)((next - now) * 1000) + 1);
 	}
 	free(due);
@@ -171,22 +163,18 @@ parse_args(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	int c, v = 0;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "hqvM:c:", longopts, NULL)) != -1)
 		switch (c) {
-		case 'M': cli.mflag = optarg; break;
-		case 'c': cli.cflag = optarg; break;
 		case 'O': loop = 0; break;
 		case 'L': loop = 1; break;
 		case 'S': only = optarg; break;
-		case 'q': v = -1; break;
-		case 'v': v++; break;
-		case 'V': cli_version();
 		case 'h': usage(0);
-		default: usage(64);
+		default:
+			if (!cli_option(&cli, c, optarg))
+				usage(64);
 		}
-	log_verbosity(v);
 	if (optind != argc)
 		usage(64);
 	if (only != NULL && !name_valid(only)) {
@@ -198,16 +186,12 @@ parse_args(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-	struct sigaction sa;
 	struct err e = { 0 };
 	int r = 0;
 
 	log_init(argv[0]);
 	parse_args(argc, argv);
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_term;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
+	cli_catch_term();
 	signal(SIGPIPE, SIG_IGN);
 	if (cli_open(&cli, 1, &e) == -1)
 		cli_die(NULL, &e);

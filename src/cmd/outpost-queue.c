@@ -603,25 +603,21 @@ main(int argc, char **argv)
 	};
 	const char *cmd, *arg;
 	struct err e = { 0 };
-	int c, v = 0, r;
+	int c, r;
 
 	log_init(argv[0]);
 	while ((c = getopt_long(argc, argv, "hqvM:c:", longopts, NULL)) != -1)
 		switch (c) {
-		case 'M': cli.mflag = optarg; break;
-		case 'c': cli.cflag = optarg; break;
 		case 'j': json = 1; break;
 		case 'P': prometheus = 1; break;
 		case 'A': all = 1; break;
 		case 'C': only_channel = optarg; break;
 		case 'S': only_state = optarg; break;
-		case 'q': v = -1; break;
-		case 'v': v++; break;
-		case 'V': cli_version();
 		case 'h': usage(0);
-		default: usage(64);
+		default:
+			if (!cli_option(&cli, c, optarg))
+				usage(64);
 		}
-	log_verbosity(v);
 	if (optind == argc)
 		usage(64);
 	cmd = argv[optind];

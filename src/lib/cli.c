@@ -1,5 +1,6 @@
 /* cli.c - the common start of every program. */
 #include <errno.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,4 +76,39 @@ cli_version(void)
 {
 	printf("%s %s\n", log_prog(), OUTPOST_VERSION);
 	exit(0);
+}
+
+int
+cli_option(struct cli *c, int opt, const char *arg)
+{
+	switch (opt) {
+	case 'M': c->mflag = arg; break;
+	case 'c': c->cflag = arg; break;
+	case 'q': c->verbosity = -1; break;
+	case 'v': c->verbosity++; break;
+	case 'V': cli_version();
+	default: return 0;
+	}
+	log_verbosity(c->verbosity);
+	return 1;
+}
+
+volatile sig_atomic_t cli_stop;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	cli_stop = 1;
+}
+
+void
+cli_catch_term(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
 }
