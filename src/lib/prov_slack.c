@@ -21,285 +21,84 @@
 
 #include <jansson.h>
 
-#include "outpost/dialect.h"
+#include "outpost/chat.h"
 #include "outpost/http.h"
 #include "outpost/render.h"
 
 #define SLACK_API "https://slack.com/api"
-#define TITLE_MAX 200		/* characters of the subject */
-#define LIMIT 3000
-#define MAXTO 64
 
-struct step {
-	char *body;		/* the request's JSON, handed to http_post */
-	const char *to;		/* the channel (mode B), borrowed */
-	size_t part;		/* 1-based */
-};
+/* The title's entities take it under half of the limit. */
+static const struct chat_text text = { "slack", DIALECT_SLACK, 3000, "*",
+    "*", chat_entities };
 
 struct plan {
-	struct step *s;
-	size_t n, nparts;
-	char *url;
+	struct chat_plan c;	/* first: see chat_cleanup */
 	int bot;		/* mode B */
 	char ts[64];		/* the last message's */
 };
 
-/* The message's to, else the channel's; borrowed. */
-static size_t
-recipients(const struct delivery *d, const char **v, size_t max)
-{
-	const struct ynode *n;
-	size_t i, k;
-
-	if ((k = message_list(d->m, "to", v, max)) > 0)
-		return k < max ? k : max;
-	n = ynode_map_get(d->ch->node, "to");
-	if (ynode_is_str(n)) {
-		v[0] = n->str;
-		return 1;
-	}
-	for (i = k = 0; n != NULL && n->type == YNODE_SEQ && i < n->n &&
-	    k < max; i++)
-		if (ynode_is_str(n->kids[i]))
-			v[k++] = n->kids[i]->str;
-	return k;
-}
-
-static size_t
-cplen(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s != '\0'; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
-	return n;
-}
-
-/*
- * The subject as a bold first line, its first TITLE_MAX characters with
- * &, < and > as entities; NULL without one.  Even escaped, it takes under
- * half of LIMIT.
- */
 static char *
-title_line(const struct message *m)
+bot_json(const char *to, const char *part)
 {
-	const char *s = message_str(m, "subject"), *end;
-	size_t n = 0;
-	char *out, *o;
-
-	if (s == NULL || *(s += strspn(s, " ")) == '\0')
-		return NULL;
-	for (end = s; *end != '\0'; end++)
-		if (((unsigned char)*end & 0xc0) != 0x80 && n++ == TITLE_MAX)
-			break;
-	while (end > s && end[-1] == ' ')
-		end--;
-	if ((out = malloc((size_t)(end - s) * 5 + sizeof "**")) == NULL)
-		return NULL;
-	o = stpcpy(out, "*");
-	for (; s < end; s++)
-		if (*s == '&')
-			o = stpcpy(o, "&amp;");
-		else if (*s == '<')
-			o = stpcpy(o, "&lt;");
-		else if (*s == '>')
-			o = stpcpy(o, "&gt;");
-		else
-			*o++ = *s;
-	strcpy(o, "*");
-	return out;
-}
-
-/* Appends s to *t without its blank ends; an empty part is dropped. */
-static int
-add_text(char ***t, size_t *n, const char *s)
-{
-	size_t len;
-	char **nt;
-
-	s += strspn(s, "\n");
-	for (len = strlen(s); len > 0 && s[len - 1] == '\n'; len--)
-		;
-	if (len == 0)
-		return 0;
-	if ((nt = realloc(*t, (*n + 1) * sizeof *nt)) == NULL)
-		return -1;
-	*t = nt;
-	if ((nt[*n] = strndup(s, len)) == NULL)
-		return -1;
-	++*n;
-	return 0;
-}
-
-static void
-texts_free(char **t, size_t n)
-{
-	while (n > 0)
-		free(t[--n]);
-	free(t);
-}
-
-/* The message as mrkdwn parts within LIMIT, the title line first. */
-static int
-texts(struct delivery *d, char ***t, size_t *n)
-{
-	char *title = title_line(d->m), *s;
-	size_t tl = title ? cplen(title) + 1 : 0, i;
-	struct rendered r;
-	struct err e;
-	int rc = 0;
-
-	if (render_dialect(d->m, DIALECT_SLACK, LIMIT - tl, &r, &e) == -1) {
-		free(title);
-		return delivery_fail(d, e.class == ERR_TEMP ? OUT_TEMP :
-		    OUT_PERM, "slack: %s", e.msg), -1;
-	}
-	for (i = 0; i < r.nparts && rc == 0; i++) {
-		if (i > 0 || title == NULL) {
-			rc = add_text(t, n, r.parts[i]);
-			continue;
-		}
-		if ((s = malloc(strlen(title) + strlen(r.parts[0]) + 2)) ==
-		    NULL) {
-			rc = -1;
-			break;
-		}
-		sprintf(s, "%s\n%s", title, r.parts[0] +
-		    strspn(r.parts[0], "\n"));
-		rc = add_text(t, n, s);
-		free(s);
-	}
-	rendered_free(&r);
-	free(title);
-	if (rc == -1)
-		return delivery_fail(d, OUT_TEMP, "slack: out of memory"),
-		    -1;
-	return 0;
-}
-
-/* Takes body. */
-static int
-add(struct delivery *d, struct plan *p, char *body, const char *to,
-    size_t part)
-{
-	struct step *s;
-
-	if (body == NULL || (s = realloc(p->s, (p->n + 1) * sizeof *s)) ==
-	    NULL) {
-		free(body);
-		return delivery_fail(d, OUT_PERM, "slack: cannot make the "
-		    "request (out of memory, or not UTF-8)"), -1;
-	}
-	p->s = s;
-	s[p->n].body = body;
-	s[p->n].to = to;
-	s[p->n++].part = part;
-	return 0;
+	return chat_dump(json_pack("{s:s, s:s, s:b}", "channel", to, "text",
+	    part, "unfurl_links", 0));
 }
 
 static char *
-dump(json_t *o)
+hook_json(const char *to, const char *part)
 {
-	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) :
-	    NULL;
-
-	json_decref(o);
-	return s;
+	(void)to;
+	return chat_dump(json_pack("{s:s}", "text", part));
 }
 
 static int
 plan_text(struct delivery *d, struct plan *p, const char **to, size_t nto)
 {
-	char **t = NULL;
-	size_t nt = 0, i, k;
-	json_t *o;
+	struct chat_parts t;
+	size_t k;
+	int r = 0;
 
 	if (p->bot && nto == 0)
 		return delivery_fail(d, OUT_PERM, "slack: no channel: neither "
 		    "the message nor the channel has to"), -1;
-	if (texts(d, &t, &nt) == -1) {
-		texts_free(t, nt);
+	if (chat_parts(d, &text, &t) == -1)
 		return -1;
-	}
-	if (nt == 0)
+	if (t.n == 0)
 		return delivery_fail(d, OUT_PERM, "slack: the message is "
 		    "empty"), -1;
-	p->nparts = nt;
-	for (k = 0; k < nto; k++)
-		for (i = 0; i < nt; i++) {
-			o = p->bot ? json_pack("{s:s, s:s, s:b}", "channel",
-			    to[k], "text", t[i], "unfurl_links", 0) :
-			    json_pack("{s:s}", "text", t[i]);
-			if (add(d, p, dump(o), p->bot ? to[k] : NULL,
-			    i + 1) == -1) {
-				texts_free(t, nt);
-				return -1;
-			}
-		}
-	texts_free(t, nt);
-	return 0;
+	for (k = 0; k < nto && r == 0; k++)
+		r = p->bot ? chat_plan_parts(d, &p->c, &t, to[k], bot_json) :
+		    chat_plan_parts(d, &p->c, &t, NULL, hook_json);
+	chat_parts_free(&t);
+	return r;
 }
 
 static int
 plan_raw(struct delivery *d, struct plan *p, const char **to, size_t nto)
 {
-	json_t *o;
-	size_t k;
-
-	p->nparts = 1;
-	if (!p->bot)
-		return add(d, p, strndup(d->m->body, d->m->bodylen), NULL, 1);
-	o = json_loadb(d->m->body, d->m->bodylen, 0, NULL);
-	if (!json_is_object(o)) {
-		json_decref(o);
-		return delivery_fail(d, OUT_PERM, "slack: format raw: the "
-		    "body is not a JSON object"), -1;
-	}
-	if (json_object_get(o, "channel") != NULL) {
-		json_decref(o);
-		return add(d, p, strndup(d->m->body, d->m->bodylen), NULL, 1);
-	}
-	if (nto == 0) {
-		json_decref(o);
-		return delivery_fail(d, OUT_PERM, "slack: no channel: neither "
-		    "the body, the message nor the channel names one"), -1;
-	}
-	for (k = 0; k < nto; k++) {
-		json_object_set_new(o, "channel", json_string(to[k]));
-		if (add(d, p, json_dumps(o, JSON_COMPACT |
-		    JSON_PRESERVE_ORDER), to[k], 1) == -1) {
-			json_decref(o);
-			return -1;
-		}
-	}
-	json_decref(o);
-	return 0;
+	if (p->bot)
+		return chat_plan_raw(d, &p->c, "channel", to, nto,
+		    "no channel: neither the body, the message nor the "
+		    "channel names one");
+	p->c.nparts = 1;
+	return chat_plan_add(d, &p->c, strndup(d->m->body, d->m->bodylen),
+	    NULL, 1);
 }
 
 static int
 post(struct delivery *d)
 {
 	struct plan *p = d->priv;
-	struct step *s = &p->s[d->step];
-	char *body = s->body;
 
-	s->body = NULL;
-	if (p->bot && http_header(d, "Authorization: Bearer %s",
-	    channel_str(d->ch, "token")) == -1) {
-		free(body);
-		return delivery_fail(d, OUT_TEMP, "slack: out of memory");
-	}
-	if (http_post(d, p->url, p->bot ? "application/json; charset=utf-8" :
-	    "application/json", body, strlen(body)) == -1)
-		return delivery_fail(d, OUT_TEMP, "slack: cannot prepare the "
-		    "request");
-	return PROV_RUN;
+	return chat_post(d, &p->c, p->c.url, p->bot ?
+	    "application/json; charset=utf-8" : "application/json", p->bot ?
+	    channel_str(d->ch, "token") : NULL);
 }
 
 static int
 start(struct delivery *d)
 {
-	const char *token = channel_str(d->ch, "token"), *to[MAXTO];
+	const char *token = channel_str(d->ch, "token"), *to[CHAT_MAXTO];
 	const char *base;
 	size_t nto = 1;
 	struct plan *p;
@@ -308,36 +107,24 @@ start(struct delivery *d)
 	if ((p = calloc(1, sizeof *p)) == NULL)
 		return delivery_fail(d, OUT_TEMP, "slack: out of memory");
 	d->priv = p;
+	p->c.name = "slack";
 	p->bot = token != NULL;
 	if (!p->bot)
-		p->url = strdup(channel_str(d->ch, "url"));
-	else if ((p->url = malloc(strlen(base = http_base(d, SLACK_API)) +
+		p->c.url = strdup(channel_str(d->ch, "url"));
+	else if ((p->c.url = malloc(strlen(base = http_base(d, SLACK_API)) +
 	    sizeof "/chat.postMessage")) != NULL)
-		sprintf(p->url, "%s/chat.postMessage", base);
-	if (p->url == NULL)
+		sprintf(p->c.url, "%s/chat.postMessage", base);
+	if (p->c.url == NULL)
 		return delivery_fail(d, OUT_TEMP, "slack: out of memory");
 	if (p->bot)
-		nto = recipients(d, to, MAXTO);
+		nto = chat_recipients(d, to, CHAT_MAXTO);
 	r = message_format(d->m) == FMT_RAW ? plan_raw(d, p, to, nto) :
 	    plan_text(d, p, to, nto);
 	if (r == -1)
 		return PROV_DONE;
-	if (p->n == 0)
+	if (p->c.n == 0)
 		return delivery_fail(d, OUT_PERM, "slack: nothing to send");
 	return post(d);
-}
-
-/* A cut of s at most max bytes long that ends on a whole character. */
-static int
-clip(const char *s, size_t max)
-{
-	size_t n = strlen(s);
-
-	if (n <= max)
-		return (int)n;
-	while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
-		max--;
-	return (int)max;
 }
 
 /* Mode A answers "ok" (a workflow trigger {"ok": true}). */
@@ -358,7 +145,7 @@ check_hook(struct delivery *d, CURLcode code, long status, const char *what)
 	if (ok)
 		return 1;
 	return delivery_fail(d, OUT_PERM, "%s: unexpected answer: %.*s",
-	    what, clip(b, 100), b), 0;
+	    what, chat_clip(b, 100), b), 0;
 }
 
 /* chat.postMessage answers 200 {"ok": ..., "error": ..., "ts": ...}. */
@@ -379,7 +166,7 @@ check_api(struct delivery *d, CURLcode code, long status, const char *what)
 	if (!json_is_object(o)) {
 		json_decref(o);
 		return delivery_fail(d, OUT_PERM, "%s: unexpected answer: "
-		    "%.*s", what, clip(d->resp ? d->resp : "", 100),
+		    "%.*s", what, chat_clip(d->resp ? d->resp : "", 100),
 		    d->resp ? d->resp : ""), 0;
 	}
 	if (json_is_true(json_object_get(o, "ok"))) {
@@ -396,7 +183,7 @@ check_api(struct delivery *d, CURLcode code, long status, const char *what)
 	if (i < 2)		/* the first two: rate limits */
 		d->throttled = 1;
 	delivery_fail(d, temp[i] ? OUT_TEMP : OUT_PERM, "%s: %.*s", what,
-	    clip(err, 200), err);
+	    chat_clip(err, 200), err);
 	json_decref(o);
 	return 0;
 }
@@ -405,42 +192,14 @@ static int
 finish(struct delivery *d, CURLcode code, long status)
 {
 	struct plan *p = d->priv;
-	const struct step *s = &p->s[d->step];
 	char what[256];
-	int n;
 
-	n = snprintf(what, sizeof what, "slack");
-	if (s->to != NULL)
-		n += snprintf(what + n, sizeof what - n, ": %.*s",
-		    clip(s->to, 64), s->to);
-	if (p->nparts > 1)
-		snprintf(what + n, sizeof what - n, ": part %zu of %zu",
-		    s->part, p->nparts);
+	chat_what(&p->c, &p->c.s[d->step], what, sizeof what);
 	if ((p->bot ? check_api(d, code, status, what) :
 	    check_hook(d, code, status, what)) != 1)
 		return PROV_DONE;
-	if ((size_t)++d->step < p->n) {
-		delivery_reset(d);
-		curl_easy_reset(d->easy);
-		return post(d);
-	}
-	return delivery_sent(d, p->ts);
+	return chat_next(d, &p->c, post, p->ts);
 }
 
-static void
-cleanup(struct delivery *d)
-{
-	struct plan *p = d->priv;
-	size_t i;
-
-	if (p == NULL)
-		return;
-	for (i = 0; i < p->n; i++)
-		free(p->s[i].body);
-	free(p->s);
-	free(p->url);
-	free(p);
-	d->priv = NULL;
-}
-
-const struct provider_ops prov_slack = { "slack", start, finish, cleanup };
+const struct provider_ops prov_slack = { "slack", start, finish,
+    chat_cleanup };

@@ -23,6 +23,7 @@
 
 #include <jansson.h>
 
+#include "outpost/chat.h"
 #include "outpost/dialect.h"
 #include "outpost/http.h"
 #include "outpost/render.h"
@@ -207,19 +208,6 @@ start(struct delivery *d)
 	return PROV_RUN;
 }
 
-/* A cut of s at most max bytes long that ends on a whole character. */
-static int
-clip(const char *s, size_t max)
-{
-	size_t n = strlen(s);
-
-	if (n <= max)
-		return (int)n;
-	while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
-		max--;
-	return (int)max;
-}
-
 /* A connector's 200: "1", or the status it met, in words. */
 static int
 connector(struct delivery *d)
@@ -236,9 +224,9 @@ connector(struct delivery *d)
 	}
 	if (strstr(b, "delivery failed") != NULL)
 		return delivery_fail(d, OUT_TEMP, "teams: connector: %.*s",
-		    clip(b, 200), b);
+		    chat_clip(b, 200), b);
 	return delivery_fail(d, OUT_PERM, "teams: unexpected answer: %.*s",
-	    clip(b, 100), b);
+	    chat_clip(b, 100), b);
 }
 
 static int
