@@ -244,21 +244,35 @@ job_free_slot(void)
 	return NULL;
 }
 
+/*
+ * A delivery's outcome, waiting to be written into its file.  Recording
+ * costs a write and an fsync; a lingering dispatcher does it once no new
+ * message waits (or every 64), so an arrival is never held up behind the
+ * last one's fsync.  Until then the message stays claimed in active/: a
+ * crash there is the kill-after-send window, a duplicate, never a loss.
+ */
+struct outcome_rec {
+	size_t ci;		/* index in chans (which realloc may move) */
+	char claimed[NAME_LEN], name[NAME_LEN];
+	struct message *m;
+	enum outcome outcome;
+	int64_t retry_after;
+	char error[512], receipt[256];
+};
+
+static struct outcome_rec *recs;
+static size_t nrecs;
+
 /* Writes the outcome into the message and files it in sent/ or failed/. */
 static void
-record(struct job *j)
+record(struct outcome_rec *o)
 {
-	struct delivery *d = &j->d;
-	struct chan *c = j->c;
-	struct message *m = d->m;
+	struct chan *c = &chans[o->ci];
+	struct message *m = o->m;
 	int64_t now = clock_now();
-	int ok = d->outcome == OUT_SENT, r = 0;
+	int ok = o->outcome == OUT_SENT, r = 0;
 	struct err e;
 
-	if (d->throttled && backoff_set(&cli.mb, c->cfg->name,
-	    d->retry_after > now ? d->retry_after : now + 60, d->error,
-	    &e) == -1)
-		log_errx("back-off", &e);
 	r |= message_set_str(m, "status", ok ? "sent" : "failed");
 	r |= message_set_int(m, "attempts", message_attempts(m) + 1);
 	if (ok) {
@@ -269,18 +283,18 @@ record(struct job *j)
 			r |= message_set_null(m, "error_class");
 		if (ynode_map_get(m->fm, "retry_after") != NULL)
 			r |= message_set_null(m, "retry_after");
-		r |= d->receipt[0] ? message_set_str(m, "receipt",
-		    d->receipt) : message_set_null(m, "receipt");
+		r |= o->receipt[0] ? message_set_str(m, "receipt",
+		    o->receipt) : message_set_null(m, "receipt");
 	} else {
-		r |= message_set_str(m, "last_error", d->error[0] ? d->error :
+		r |= message_set_str(m, "last_error", o->error[0] ? o->error :
 		    "failed");
 		r |= message_set_str(m, "error_class",
-		    d->outcome == OUT_PERM ? "permanent" : "temporary");
-		if (d->retry_after > now)
+		    o->outcome == OUT_PERM ? "permanent" : "temporary");
+		if (o->retry_after > now)
 			r |= message_set_time(m, "retry_after",
-			    d->retry_after);
+			    o->retry_after);
 	}
-	if (r != 0 || outcome_rewrite(&cli.mb, c->actfd, j->claimed, m, 0,
+	if (r != 0 || outcome_rewrite(&cli.mb, c->actfd, o->claimed, m, 0,
 	    &e) == -1) {
 		/*
 		 * A failure is left in active/: outpost-archive recovers it.
@@ -290,26 +304,78 @@ record(struct job *j)
 		 * recovered -- on a full disk, every message (t_diskfull).
 		 */
 		log_err("%s/%s: cannot record the outcome%s: %s", c->cfg->name,
-		    j->claimed, ok ? " in the file (filed in sent/)" : "",
+		    o->claimed, ok ? " in the file (filed in sent/)" : "",
 		    r ? "out of memory" : e.msg);
 		status = 75;
 		if (!ok)
 			return;
 	}
-	if (outcome_move(c->actfd, j->claimed, ok ? c->sentfd : c->failfd,
-	    j->name, &e) == -1) {
-		log_err("%s/%s: %s", c->cfg->name, j->claimed, e.msg);
+	if (outcome_move(c->actfd, o->claimed, ok ? c->sentfd : c->failfd,
+	    o->name, &e) == -1) {
+		log_err("%s/%s: %s", c->cfg->name, o->claimed, e.msg);
 		status = 75;
 		return;
 	}
 	c->dirty++;
 	if (ok)
-		log_info("%s/%s: sent%s%s", c->cfg->name, j->name,
-		    d->receipt[0] ? " " : "", d->receipt);
+		log_info("%s/%s: sent%s%s", c->cfg->name, o->name,
+		    o->receipt[0] ? " " : "", o->receipt);
 	else
-		log_notice("%s/%s: %s failure: %s", c->cfg->name, j->name,
-		    d->outcome == OUT_PERM ? "permanent" : "temporary",
-		    d->error);
+		log_notice("%s/%s: %s failure: %s", c->cfg->name, o->name,
+		    o->outcome == OUT_PERM ? "permanent" : "temporary",
+		    o->error);
+}
+
+static void sync_dirs(void);
+
+/* Records every outcome waiting, then syncs the directories. */
+static void
+record_all(void)
+{
+	size_t i;
+
+	for (i = 0; i < nrecs; i++) {
+		record(&recs[i]);
+		message_free(recs[i].m);
+	}
+	nrecs = 0;
+	sync_dirs();
+}
+
+/* Keeps j's outcome for record_all(); the job's slot is free again. */
+static void
+keep_outcome(struct job *j)
+{
+	struct outcome_rec *o;
+	int64_t now = clock_now();
+	struct err e;
+
+	/* A back-off must hold every process off at once, not later. */
+	if (j->d.throttled && backoff_set(&cli.mb, j->c->cfg->name,
+	    j->d.retry_after > now ? j->d.retry_after : now + 60,
+	    j->d.error, &e) == -1)
+		log_errx("back-off", &e);
+	if ((o = realloc(recs, (nrecs + 1) * sizeof *o)) == NULL) {
+		log_err("out of memory");
+		exit(75);	/* the claim stays in active/: recovered */
+	}
+	recs = o;
+	o = &recs[nrecs++];
+	o->ci = (size_t)(j->c - chans);
+	memcpy(o->claimed, j->claimed, sizeof o->claimed);
+	memcpy(o->name, j->name, sizeof o->name);
+	o->m = j->d.m;
+	j->d.m = NULL;
+	o->outcome = j->d.outcome;
+	o->retry_after = j->d.retry_after;
+	memcpy(o->error, j->d.error, sizeof o->error);
+	memcpy(o->receipt, j->d.receipt, sizeof o->receipt);
+	if (once) {		/* nobody waits on a --once run: record now */
+		record(o);
+		message_free(o->m);
+		nrecs--;
+	} else if (nrecs >= 64)
+		record_all();
 }
 
 static void
@@ -318,12 +384,10 @@ job_end(struct job *j)
 	if (j->d.outcome == OUT_NONE)
 		delivery_fail(&j->d, OUT_TEMP, "%s: no outcome (a bug)",
 		    j->c->ops->name);
-	record(j);
 	if (j->c->ops->cleanup != NULL)
 		j->c->ops->cleanup(&j->d);
 	delivery_reset(&j->d);
-	message_free(j->d.m);
-	j->d.m = NULL;
+	keep_outcome(j);
 	j->c->inflight--;
 	j->live = 0;
 }
@@ -567,7 +631,7 @@ static void
 on_idle(void *arg)
 {
 	(void)arg;
-	sync_dirs();
+	record_all();
 }
 
 /* Queues the files named on the command line. */
@@ -691,7 +755,7 @@ main(int argc, char **argv)
 		    &cli_stop, NULL, on_idle, 0 };
 
 		follow_run(&f);
-		sync_dirs();
+		record_all();
 	}
 	for (i = 0; i < MAXJOBS; i++)
 		if (jobs[i].d.easy != NULL)

@@ -3,9 +3,10 @@
  * may (tmp/, write, fsync, rename), fast, for the benchmark.
  *
  * usage: drop MAILBOX CHANNEL N [GAP_MS]
- * With GAP_MS, one message every GAP_MS milliseconds, each named by its
- * drop time (microseconds), and "ID TIME" printed per message, so the
- * sink's log gives drop-to-request latency.
+ * With GAP_MS, one message every GAP_MS milliseconds, and "ID TIME"
+ * printed per message, TIME being when the rename made it visible (the
+ * drop proper; the producer's own fsync before it is not outpost's), so
+ * the sink's log gives drop-to-request latency.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -40,7 +41,6 @@ main(int argc, char **argv)
 	snprintf(dst, sizeof dst, "%s/outbound/%s", argv[1], argv[2]);
 	mkdir(dst, 0700);
 	for (i = 0; i < n; i++) {
-		t = wall();
 		snprintf(id, sizeof id, "b%d-%06d", getpid(), i);
 		len = snprintf(body, sizeof body, "---\nid: %s\nsubject: "
 		    "bench %d\n---\nMessage **%d** of the benchmark, a line "
@@ -54,6 +54,7 @@ main(int argc, char **argv)
 			perror(tmp);
 			return 74;
 		}
+		t = wall();
 		if (gap > 0) {
 			printf("%s %.6f\n", id, t);
 			fflush(stdout);

@@ -31,7 +31,8 @@ async def serve(reader, writer, log):
             log.flush()
             writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
             await writer.drain()
-    except (asyncio.IncompleteReadError, ConnectionError):
+    except (asyncio.IncompleteReadError, ConnectionError,
+            asyncio.CancelledError):
         writer.close()
 
 
