@@ -216,6 +216,7 @@ static void
 chan_scan(void)
 {
 	static const enum state where[] = { ST_OUTBOUND, ST_DEFERRED };
+	static int said;
 	char **names;
 	size_t n, i, k;
 	struct err e;
@@ -229,8 +230,19 @@ chan_scan(void)
 				chan_get(names[i]);
 			names_free(names, n);
 		}
+		/* Once per process: what is there but no channel name. */
+		if (!said && mailbox_list_all(dir, &names, &n, &e) == 0) {
+			for (i = 0; i < n; i++)
+				if (!name_valid(names[i]))
+					log_warn("%s/%s: not a channel name "
+					    "([a-z0-9][a-z0-9_-]{0,63}); left "
+					    "alone", state_dir[where[k]],
+					    names[i]);
+			names_free(names, n);
+		}
 		close(dir);
 	}
+	said = 1;
 }
 
 static struct job *
@@ -477,6 +489,17 @@ claim(struct chan *c, const struct pend *p)
 	id = message_str(m, "id");
 	if (id == NULL && message_set_str(m, "id", stem) == 0)
 		id = message_str(m, "id");
+	if (id == NULL || !message_id_valid(id)) {
+		/* The name would be the id, in headers and logs: refuse it. */
+		j->d.m = NULL;
+		message_free(m);
+		if (outcome_deadletter(&cli.mb, c->actfd, claimed,
+		    c->cfg->name, p->name, "no id, and the file name is not "
+		    "a valid id ([A-Za-z0-9._:@+-]); add an id: key", &e) ==
+		    -1)
+			log_errx(c->cfg->name, &e);
+		return;
+	}
 	j->d.id = id ? id : "";
 	j->c = c;
 	memcpy(j->claimed, claimed, sizeof j->claimed);

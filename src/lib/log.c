@@ -49,7 +49,7 @@ log_enabled(enum log_level l)
 void
 log_msg(enum log_level l, const char *fmt, ...)
 {
-	char line[2048];
+	char line[2048], *p;
 	va_list ap;
 
 	if (!log_enabled(l))
@@ -57,6 +57,10 @@ log_msg(enum log_level l, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
+	/* A file name may hold a newline or an escape: one line, inert. */
+	for (p = line; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	/* One write per line, so lines from concurrent processes never mix. */
 	if (journal)
 		fprintf(stderr, "<%d>%s: %s\n", (int)l, prog, line);
