@@ -1,4 +1,4 @@
-# outpost - one GNU Makefile: all check install uninstall demo clean
+# outpost - one GNU Makefile: all check install uninstall demo bench fuzz clean
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
@@ -98,11 +98,19 @@ run-check:
 
 # Figures, not assertions: see tests/bench/run.
 bench: deps all $(B)/bench-limit $(B)/bench-drop
+	@sh contrib/install-deps bench
 	@sh tests/bench/run $(CURDIR)/$(BIN) $(CURDIR)/$(B)
 
 $(B)/bench-%: tests/bench/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $<
+
+# libFuzzer targets, built apart with clang in build-fuzz/: see tests/fuzz/run.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@sh contrib/install-deps fuzz
+	@PKGS="$(PKGS) $(MIMEPKG)" PKG_CONFIG=$(PKG_CONFIG) \
+	    sh tests/fuzz/run $(FUZZ_SECONDS) $(LIBSRC)
 
 demo: deps all
 	@sh contrib/demo $(CURDIR)/$(BIN)
@@ -130,9 +138,9 @@ uninstall:
 	for u in contrib/systemd/*; do rm -f $(DESTDIR)$(UNITDIR)/$${u##*/}; done
 
 clean:
-	rm -rf build build-san bin demo
+	rm -rf build build-san build-fuzz bin demo
 
-.PHONY: all check units run-check deps demo bench install uninstall clean
+.PHONY: all check units run-check deps demo bench fuzz install uninstall clean
 .SECONDARY:
 
 -include $(LIBOBJ:.o=.d) $(wildcard $(B)/cmd/*.d)
