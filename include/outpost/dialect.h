@@ -19,7 +19,10 @@
  * and data: links are their text.  A block longer than the limit is cut
  * at a line, else a space, else between characters; markup open there
  * (a Telegram tag, a fence, bold, a link) is closed at the end of the
- * part and opened again in the next.  Tests: tests/golden.
+ * part and opened again in the next; markup too long for that to leave
+ * room for text in a part goes (a link becomes "label (URL)"), so that
+ * every part is within the limit.  Nesting deeper than 16 (quotes, lists,
+ * marks) is rendered flat at that depth.  Tests: tests/golden.
  */
 #ifndef OUTPOST_DIALECT_H
 #define OUTPOST_DIALECT_H

@@ -153,13 +153,29 @@ dialect_dump(json_t *v)
 	return t;
 }
 
+/* The room parts has for n pointers: a power of two, so that adding
+ * parts one by one costs time in proportion to their number. */
+static size_t
+parts_room(size_t n)
+{
+	size_t c = 8;
+
+	while (c < n)
+		c *= 2;
+	return c;
+}
+
 int
 dialect_add_part(struct rendered *r, char *s)
 {
-	char **v;
+	char **v = r->parts;
 
-	if (s == NULL || (v = realloc(r->parts, (r->nparts + 2) *
-	    sizeof *v)) == NULL) {
+	if (s == NULL)
+		return -1;
+	/* It holds nparts and the NULL; one more needs nparts + 2. */
+	if ((v == NULL || parts_room(r->nparts + 2) >
+	    parts_room(r->nparts + 1)) && (v = realloc(r->parts,
+	    parts_room(r->nparts + 2) * sizeof *v)) == NULL) {
 		free(s);
 		return -1;
 	}

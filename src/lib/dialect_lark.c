@@ -20,6 +20,11 @@
 
 #include "outpost/dialect.h"
 
+/* Quotes and list items deeper than this put no prefix of their own on
+ * their lines: what is inside is written flat, at this depth, lest a
+ * body nested 100 000 deep give lines of 100 000 prefixes. */
+enum { MAX_DEPTH = 16 };
+
 struct lbox {
 	char first[32], prefix[32];	/* a line's start: the first, after */
 	int used;
@@ -30,6 +35,7 @@ struct lark {
 	json_t *cur;		/* the one being written; NULL at a line start */
 	struct lbox *box;	/* quotes and list items, outermost first */
 	size_t nbox, boxcap;
+	size_t flat;		/* boxes not pushed: too deep */
 	long *num;		/* list item numbers, -1 for bullets */
 	size_t nnum, numcap;
 	int bold, ital, inhead;
@@ -171,6 +177,10 @@ push_box(struct lark *l, const char *first, const char *prefix)
 {
 	struct lbox *v;
 
+	if (l->nbox >= MAX_DEPTH) {
+		l->flat++;
+		return;
+	}
 	if ((v = grow(l->box, &l->boxcap, l->nbox, sizeof *v)) == NULL) {
 		l->oom = 1;
 		return;
@@ -337,6 +347,10 @@ leave(struct lark *l, cmark_node *n)
 {
 	switch (cmark_node_get_type(n)) {
 	case CMARK_NODE_ITEM:
+		if (l->flat > 0) {
+			l->flat--;
+			break;
+		}
 		if (l->nbox > 0 && !l->box[l->nbox - 1].used) {
 			/* An empty item keeps its marker, without the space. */
 			l->box[l->nbox - 1].first[strcspn(
@@ -345,7 +359,9 @@ leave(struct lark *l, cmark_node *n)
 		}
 		/* FALLTHROUGH */
 	case CMARK_NODE_BLOCK_QUOTE:
-		if (l->nbox > 0)
+		if (l->flat > 0)
+			l->flat--;
+		else if (l->nbox > 0)
 			l->nbox--;
 		break;
 	case CMARK_NODE_LIST:
@@ -383,6 +399,35 @@ cost(json_t *v)
 	return c;
 }
 
+static int split_element(json_t *, json_t *, size_t);
+
+/* An element whose markup (a long href, a style) leaves no room for its
+ * text in a paragraph: it goes as plain text, a link's URL after its
+ * label, so that every piece fits. */
+static int
+split_plain(json_t *out, json_t *e, size_t budget)
+{
+	const char *text = json_string_value(json_object_get(e, "text"));
+	const char *href = json_string_value(json_object_get(e, "href"));
+	json_t *o;
+	char *t;
+	int rc;
+
+	if (href != NULL) {
+		if (asprintf(&t, "%s (%s)", text, href) == -1)
+			return -1;
+	} else if ((t = strdup(text)) == NULL) {
+		return -1;
+	}
+	o = json_pack("{s:s,s:s}", "tag", "text", "text", t);
+	free(t);
+	if (o == NULL)
+		return -1;
+	rc = split_element(out, o, budget);
+	json_decref(o);
+	return rc;
+}
+
 /* An element too long for any paragraph: its text in pieces, each in a
  * paragraph of its own. */
 static int
@@ -404,6 +449,10 @@ split_element(json_t *out, json_t *e, size_t budget)
 	}
 	over = cost(o) + 2;
 	json_decref(o);
+	/* Room for 8 code points of text at least, else no markup. */
+	if (over + 8 > budget && (json_object_size(e) > 2 ||
+	    strcmp(tag, "text") != 0))
+		return split_plain(out, e, budget);
 	memset(&t, 0, sizeof t);
 	if (dialect_split(text, budget > over ? budget - over : 1,
 	    strcmp(tag, "code_block") == 0, &t) == -1)

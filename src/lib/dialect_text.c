@@ -31,6 +31,18 @@
 
 enum cutkind { CUT_CHAR, CUT_SPACE, CUT_LINE, CUT_BLOCK };
 
+/*
+ * Nesting deeper than this (quotes, lists, items, bold, links...) opens
+ * no frame: what is inside is written flat, at this depth.  Each frame
+ * copies its prefix and each cut reopens every wrap, so without a cap a
+ * body nested 100 000 deep costs time and memory in the square of that.
+ */
+enum { MAX_DEPTH = 16 };
+
+/* A wrap or container whose markup, reopened, would leave less room than
+ * this in a part (or a quarter of the limit, if more) drops its markup. */
+enum { MIN_ROOM = 8 };
+
 enum {
 	F_BOLD = 1,	/* inside bold: no bold again */
 	F_ITAL = 2,
@@ -48,6 +60,10 @@ struct frame {
 	const char *prefix;	/* the others; or NULL */
 	const char *pfx;	/* the prefix of the lines inside */
 	size_t closec;		/* the cost of closing it and all below */
+	size_t openc;		/* ... and of opening them again */
+	unsigned depth;		/* frames open, this one included */
+	char *tail;		/* text written as it closes (a link that
+				 * lost its markup: its URL), or NULL */
 	unsigned flags;
 	int used;		/* first has been written */
 	char mem[];
@@ -93,6 +109,9 @@ struct w {
 	char *head;		/* after this: its prefix, the wraps reopened */
 	size_t headc;
 	struct frame *top, *frames;
+	size_t flat;		/* wraps and boxes not opened: too deep */
+	int degraded;		/* the last wrap or box: 1 if it dropped its
+				 * markup, 2 if it opened no frame */
 	struct cut *cuts, pend;
 	size_t ncut, cutcap;
 	int haspend;		/* pend is a line break waiting for its line */
@@ -202,6 +221,7 @@ prefix(struct w *w, int line)
 }
 
 static void separate(struct w *);
+static void textz(struct w *, const char *);
 
 /* Starts the line that has begun: its prefix, and the cut before it. */
 static void
@@ -361,6 +381,19 @@ mark(struct w *w, const char *s)
 	fit(w);
 }
 
+/* The cost of marks, with a line prefix of cost k after each newline. */
+static size_t
+markcost(const struct w *w, const char *s, size_t k)
+{
+	size_t c;
+
+	if (s == NULL)
+		return 0;
+	for (c = dialect_cost(s, strlen(s), w->d->json); *s != '\0'; s++)
+		c += *s == '\n' ? k : 0;
+	return c;
+}
+
 static struct frame *
 frame_new(struct w *w, const char *open, const char *close,
     const char *first, const char *pre, unsigned flags)
@@ -397,14 +430,46 @@ frame_new(struct w *w, const char *open, const char *close,
 	f->all = w->frames;
 	w->frames = f;
 	f->flags = flags | (w->top != NULL ? w->top->flags : 0);
-	f->closec = w->top != NULL ? w->top->closec : 0;
-	if (close != NULL) {
-		f->closec += dialect_cost(close, strlen(close), w->d->json);
-		for (k = dialect_cost(f->pfx, strlen(f->pfx), w->d->json);
-		    *close != '\0'; close++)
-			f->closec += *close == '\n' ? k : 0;
-	}
+	f->depth = w->top != NULL ? w->top->depth + 1 : 1;
+	k = dialect_cost(f->pfx, strlen(f->pfx), w->d->json);
+	f->closec = (w->top != NULL ? w->top->closec : 0) +
+	    markcost(w, close, k);
+	f->openc = (w->top != NULL ? w->top->openc : 0) +
+	    markcost(w, open, k);
 	return f;
+}
+
+/* Whether a frame with this prefix and these marks leaves room enough
+ * for text in a part that reopens (and closes) all the frames open.
+ * When not, it must go without its markup, lest a part outgrow the
+ * limit. */
+static int
+roomy(struct w *w, const char *pre, const char *open, const char *close)
+{
+	const char *up = w->top != NULL ? w->top->pfx : "";
+	size_t k, need, room;
+
+	if (w->limit == 0)
+		return 1;
+	k = dialect_cost(up, strlen(up), w->d->json) +
+	    (pre != NULL ? dialect_cost(pre, strlen(pre), w->d->json) : 0);
+	need = k + markcost(w, open, k) + markcost(w, close, k);
+	if (w->top != NULL)
+		need += w->top->openc + w->top->closec;
+	room = w->limit / 4 > MIN_ROOM ? w->limit / 4 : MIN_ROOM;
+	return need + room <= w->limit;
+}
+
+/* Whether a new frame would be too deep: then it is not opened, and the
+ * pop that matches goes too. */
+static int
+too_deep(struct w *w)
+{
+	if (w->top == NULL || w->top->depth < MAX_DEPTH)
+		return 0;
+	w->flat++;
+	w->degraded = 2;
+	return 1;
 }
 
 /* Opens a wrap: marks written now, closed at pop and at each cut. */
@@ -413,6 +478,15 @@ wrap(struct w *w, const char *open, const char *close, unsigned flags)
 {
 	struct frame *f;
 
+	w->degraded = 0;
+	if (too_deep(w))
+		return;
+	if (!roomy(w, NULL, open, close)) {
+		/* Text with no marks: code too, escaped as text. */
+		w->degraded = 1;
+		open = close = "";
+		flags &= ~(unsigned)F_CODE;
+	}
 	if (*open != '\0')
 		flush(w);
 	if ((f = frame_new(w, open, *close != '\0' ? close : NULL, NULL,
@@ -428,6 +502,13 @@ box(struct w *w, const char *first, const char *pre, unsigned flags)
 {
 	struct frame *f;
 
+	w->degraded = 0;
+	if (too_deep(w))
+		return;
+	if (!roomy(w, pre != NULL ? pre : first, NULL, NULL)) {
+		w->degraded = 1;
+		first = pre = NULL;
+	}
 	if ((f = frame_new(w, NULL, NULL, first, pre, flags)) == NULL)
 		return;
 	w->top = f;
@@ -439,8 +520,14 @@ pop(struct w *w)
 {
 	struct frame *f = w->top;
 
+	if (w->flat > 0) {
+		w->flat--;
+		return;
+	}
 	if (f == NULL)
 		return;
+	if (f->tail != NULL)
+		textz(w, f->tail);
 	if (f->close != NULL)
 		mark(w, f->close);
 	w->top = f->up;
@@ -684,7 +771,7 @@ w_end(struct w *w)
 	struct frame *f;
 	char *s;
 
-	while (w->top != NULL)
+	while (w->top != NULL || w->flat > 0)
 		pop(w);
 	if (w->haspend) {
 		w->len = w->pend.at;
@@ -698,6 +785,7 @@ w_end(struct w *w)
 	}
 	while ((f = w->frames) != NULL) {
 		w->frames = f->all;
+		free(f->tail);
 		free(f);
 	}
 	free(w->buf);
@@ -734,11 +822,15 @@ esc_ent(struct w *w, uint32_t cp, const char *next, const char *end,
 	return 0;
 }
 
-/* WeCom: the same, and a code line's indent kept with no-break spaces. */
+/* WeCom: the same, and a code line's indent kept with no-break spaces.
+ * A ] is followed by a zero-width space, so that no text (nor code shown
+ * as text) makes a link: \[a\](javascript:x) must stay text. */
 static size_t
 esc_wecom(struct w *w, uint32_t cp, const char *next, const char *end,
     char *out)
 {
+	if (cp == ']')
+		return cpy(out, "]\u200B");
 	if (cp == ' ' && w->bol && w->top != NULL &&
 	    (w->top->flags & F_LINES))
 		return cpy(out, "\xC2\xA0");
@@ -1283,6 +1375,23 @@ code_span(struct w *w, const char *lit)
 	pop(w);
 }
 
+/* A link (or image) whose markup did not fit, or went too deep: its URL
+ * as text, now if its text is the URL and not yet written, else after
+ * its label when it has a frame.  Returns skip. */
+static int
+degraded_link(struct w *w, const char *u, int now, int after)
+{
+	if (now) {
+		textz(w, u);
+		return 1;
+	}
+	if (after && w->degraded == 1 && w->top != NULL &&
+	    w->top->tail == NULL &&
+	    (w->top->tail = strcat3(" (", u, ")")) == NULL)
+		w->oom = 1;
+	return 0;
+}
+
 /* A link: its frame, or an empty one where it is not safe.  Returns 1
  * when the dialect wrote the label already (a bare URL). */
 static int
@@ -1292,6 +1401,7 @@ link(struct w *w, cmark_node *n)
 	cmark_node *c = cmark_node_first_child(n);
 	const char *lit;
 	char *u;
+	size_t t0;
 	int bare, skip;
 
 	if (url == NULL || !dialect_url_ok(url)) {
@@ -1308,7 +1418,11 @@ link(struct w *w, cmark_node *n)
 		wrap(w, "", "", 0);
 		return 0;
 	}
+	t0 = w->text;
+	w->degraded = 0;
 	skip = w->d->link(w, u, bare);
+	if (w->degraded)
+		skip = degraded_link(w, u, skip && w->text == t0, !bare);
 	if (c == NULL && !skip)
 		textz(w, u);
 	free(u);
@@ -1321,6 +1435,7 @@ image(struct w *w, cmark_node *n)
 {
 	const char *url = cmark_node_get_url(n);
 	char *alt = dialect_plain(n), *u = NULL;
+	size_t t0;
 
 	if (alt == NULL) {
 		w->oom = 1;
@@ -1331,7 +1446,11 @@ image(struct w *w, cmark_node *n)
 		wrap(w, "", "", 0);
 		textz(w, alt);
 	} else {
+		t0 = w->text;
+		w->degraded = 0;
 		w->d->image(w, u, alt);
+		if (w->degraded)
+			degraded_link(w, u, w->text == t0, *alt != '\0');
 	}
 	free(u);
 	free(alt);
@@ -1449,7 +1568,7 @@ leave(struct w *w, cmark_node *n)
 		w->inhead--;
 		/* FALLTHROUGH */
 	case CMARK_NODE_ITEM:
-		if (w->top != NULL && w->top->first != NULL &&
+		if (w->flat == 0 && w->top != NULL && w->top->first != NULL &&
 		    !w->top->used) {
 			/* An empty item keeps its marker, without the space. */
 			w->top->first[strcspn(w->top->first, " ")] = '\0';
@@ -1566,31 +1685,35 @@ teams_block(json_t *out, cmark_node *n, unsigned how, size_t limit)
 	return rc;
 }
 
+/* The blocks of parent, a quote's as subtle ones.  A quote deeper than
+ * MAX_DEPTH is one block, walked flat (the walker does not recurse). */
 static int
 teams_blocks(json_t *out, cmark_node *parent, unsigned how,
-    unsigned *separator, size_t limit)
+    unsigned *separator, size_t limit, unsigned depth)
 {
 	cmark_node *n;
+	cmark_node_type t;
 	size_t had;
 
 	for (n = cmark_node_first_child(parent); n != NULL;
 	    n = cmark_node_next(n)) {
-		switch (cmark_node_get_type(n)) {
-		case CMARK_NODE_THEMATIC_BREAK:
+		t = cmark_node_get_type(n);
+		if (t == CMARK_NODE_THEMATIC_BREAK) {
 			*separator = TB_SEPARATOR;
 			continue;
-		case CMARK_NODE_BLOCK_QUOTE:
+		}
+		if (t == CMARK_NODE_BLOCK_QUOTE && depth < MAX_DEPTH) {
 			if (teams_blocks(out, n, how | TB_SUBTLE, separator,
-			    limit) == -1)
+			    limit, depth + 1) == -1)
 				return -1;
 			continue;
-		default:
-			had = json_array_size(out);
-			if (teams_block(out, n, how | *separator, limit) == -1)
-				return -1;
-			if (json_array_size(out) > had)
-				*separator = 0;
 		}
+		had = json_array_size(out);
+		if (teams_block(out, n, how | *separator |
+		    (t == CMARK_NODE_BLOCK_QUOTE ? TB_SUBTLE : 0), limit) == -1)
+			return -1;
+		if (json_array_size(out) > had)
+			*separator = 0;
 	}
 	return 0;
 }
@@ -1601,7 +1724,7 @@ teams(cmark_node *doc, size_t limit, struct rendered *r)
 	json_t *out = json_array();
 	unsigned separator = 0;
 
-	if (out == NULL || teams_blocks(out, doc, 0, &separator, limit) == -1) {
+	if (out == NULL || teams_blocks(out, doc, 0, &separator, limit, 0) == -1) {
 		json_decref(out);
 		return -1;
 	}
@@ -1660,11 +1783,14 @@ atom(struct w *w, const char *s, size_t n)
 	fit(w);
 }
 
-static void
+/* A tag: a wrap, or an atom.  Returns 1 when it was dropped (nested too
+ * deep, or no room for it): the line break after it goes too. */
+static int
 tag(struct w *w, const char *s, size_t n)
 {
 	char name[16], close[20], *open;
 	size_t k = 0;
+	int dropped;
 
 	while (k + 1 < sizeof name && isalnum((unsigned char)s[1 + k])) {
 		name[k] = s[1 + k];
@@ -1672,21 +1798,23 @@ tag(struct w *w, const char *s, size_t n)
 	}
 	name[k] = '\0';
 	if (s[1] == '/' && w->top != NULL) {
+		dropped = w->flat > 0 || w->top->close == NULL;
 		pop(w);
-		return;
+		return dropped;
 	}
 	if (k == 0 || s[n - 2] == '/' || strcmp(name, "br") == 0 ||
 	    strcmp(name, "hr") == 0 || strcmp(name, "img") == 0) {
 		atom(w, s, n);
-		return;
+		return 0;
 	}
 	if ((open = strndup(s, n)) == NULL) {
 		w->oom = 1;
-		return;
+		return 0;
 	}
 	snprintf(close, sizeof close, "</%s>", name);
 	wrap(w, open, close, strcmp(name, "pre") == 0 ? F_CODE : 0);
 	free(open);
+	return w->degraded != 0;
 }
 
 int
@@ -1704,8 +1832,8 @@ dialect_html(char *const *v, size_t n, size_t limit, struct rendered *r)
 			w.pend.kind = CUT_BLOCK;
 		for (s = v[i]; *s != '\0';) {
 			if (*s == '<' && (e = strchr(s, '>')) != NULL) {
-				tag(&w, s, (size_t)(e + 1 - s));
-				s = e + 1;
+				s = tag(&w, s, (size_t)(e + 1 - s)) &&
+				    e[1] == '\n' ? e + 2 : e + 1;
 			} else if (*s == '&' && (e = strchr(s, ';')) != NULL &&
 			    e - s < 12) {
 				atom(&w, s, (size_t)(e + 1 - s));
