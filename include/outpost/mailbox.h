@@ -13,6 +13,7 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "outpost/err.h"
@@ -77,9 +78,12 @@ void mailbox_discard(struct mailbox *, const char *tmpname);
 /* write_tmp + publish under a new unique name, returned in name. */
 int mailbox_create(struct mailbox *, int dirfd, const void *, size_t,
     char name[NAME_LEN], struct err *);
-/* Rewrites dirfd/name with new contents: the one deliberate overwrite. */
+/*
+ * Rewrites dirfd/name with new contents, its mtime set to mtime when that
+ * is > 0 (a deferred file's due time): the one deliberate overwrite.
+ */
 int mailbox_replace(struct mailbox *, int dirfd, const char *name,
-    const void *, size_t, struct err *);
+    const void *, size_t, int64_t mtime, struct err *);
 
 /*
  * Renames fromfd/from to tofd/to, never overwriting.  ENOENT gives

@@ -371,12 +371,19 @@ mailbox_create(struct mailbox *mb, int dirfd, const void *buf, size_t len,
 
 int
 mailbox_replace(struct mailbox *mb, int dirfd, const char *name,
-    const void *buf, size_t len, struct err *e)
+    const void *buf, size_t len, int64_t mtime, struct err *e)
 {
+	struct timespec ts[2] = { { (time_t)mtime, 0 }, { (time_t)mtime, 0 } };
 	char tmp[NAME_LEN];
 
 	if (mailbox_write_tmp(mb, buf, len, tmp, e) == -1)
 		return -1;
+	if (mtime > 0 &&
+	    utimensat(mb->tmpfd, tmp, ts, AT_SYMLINK_NOFOLLOW) == -1) {
+		err_sys(e, "set the time of tmp/%s", tmp);
+		mailbox_discard(mb, tmp);
+		return -1;
+	}
 	/*
 	 * No directory fsync here: the caller's next rename of this file
 	 * is fsynced, and until then a crash leaves either version, whole.

@@ -26,31 +26,15 @@ int
 outcome_rewrite(struct mailbox *mb, int dirfd, const char *name,
     const struct message *m, int64_t mtime, struct err *e)
 {
-	char tmp[NAME_LEN], *buf;
+	char *buf;
 	size_t len;
 	int r;
 
 	if (message_emit(m, &buf, &len, e) == -1)
 		return -1;
-	r = mailbox_write_tmp(mb, buf, len, tmp, e);
+	r = mailbox_replace(mb, dirfd, name, buf, len, mtime, e);
 	free(buf);
-	if (r == -1)
-		return -1;
-	if (mtime > 0 && set_mtime(mb->tmpfd, tmp, mtime) == -1) {
-		err_sys(e, "set the time of tmp/%s", tmp);
-		mailbox_discard(mb, tmp);
-		return -1;
-	}
-	/*
-	 * No directory fsync: the caller moves the file on next, and that
-	 * rename is synced; until then a crash leaves either version.
-	 */
-	if (renameat(mb->tmpfd, tmp, dirfd, name) == -1) {
-		err_sys(e, "rename over %s", name);
-		mailbox_discard(mb, tmp);
-		return -1;
-	}
-	return 0;
+	return r;
 }
 
 int

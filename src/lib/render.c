@@ -13,6 +13,7 @@
 
 #include <cmark.h>
 
+#include "outpost/dialect.h"
 #include "outpost/render.h"
 
 enum body_format
@@ -92,43 +93,6 @@ render_text(const struct message *m)
 	return unix_lines(m->body, m->bodylen);
 }
 
-/* Appends the text under node to buf (size bytes), line breaks as spaces. */
-static void
-plain_text(cmark_node *node, char *buf, size_t size)
-{
-	cmark_iter *it = cmark_iter_new(node);
-	cmark_event_type ev;
-	cmark_node *cur;
-	const char *lit;
-	size_t n = strlen(buf);
-
-	if (it == NULL)
-		return;
-	while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
-		if (ev != CMARK_EVENT_ENTER)
-			continue;
-		cur = cmark_iter_get_node(it);
-		switch (cmark_node_get_type(cur)) {
-		case CMARK_NODE_TEXT:
-		case CMARK_NODE_CODE:
-			lit = cmark_node_get_literal(cur);
-			break;
-		case CMARK_NODE_SOFTBREAK:
-		case CMARK_NODE_LINEBREAK:
-			lit = " ";
-			break;
-		default:
-			continue;
-		}
-		n += strlen(lit);
-		if (n < size)
-			strcat(buf, lit);
-		else
-			break;
-	}
-	cmark_iter_free(it);
-}
-
 /* The text of the first heading of a markdown body, or NULL. */
 static char *
 first_heading(const struct message *m)
@@ -136,6 +100,7 @@ first_heading(const struct message *m)
 	cmark_node *doc, *n = NULL;
 	cmark_iter *it;
 	char *buf;
+	size_t n1;
 
 	if ((doc = cmark_parse_document(m->body, m->bodylen,
 	    CMARK_OPT_DEFAULT)) == NULL)
@@ -150,13 +115,17 @@ first_heading(const struct message *m)
 			}
 		cmark_iter_free(it);
 	}
-	/* A title longer than this is not a title; it is cut. */
-	if (n == NULL || (buf = calloc(1, 1024)) == NULL) {
-		cmark_node_free(doc);
-		return NULL;
-	}
-	plain_text(n, buf, 1024);
+	buf = n != NULL ? dialect_plain(n) : NULL;
 	cmark_node_free(doc);
+	if (buf == NULL)
+		return NULL;
+	/* A title longer than 1 KiB is not a title; it is cut. */
+	if ((n1 = strlen(buf)) > 1023) {
+		n1 = 1023;
+		while (n1 > 0 && ((unsigned char)buf[n1] & 0xc0) == 0x80)
+			n1--;
+		buf[n1] = '\0';
+	}
 	if (buf[strspn(buf, " ")] == '\0') {
 		free(buf);
 		return NULL;

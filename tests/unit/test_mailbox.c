@@ -485,7 +485,7 @@ Test(mailbox, create_and_replace, .init = setup_mb, .fini = teardown)
 	cr_assert_str_eq(slurp(rel), "body");
 	cr_assert_eq(count_entries("tmp"), 0);
 
-	cr_assert_eq(mailbox_replace(&mb, dir, name, "new body", 8, &e), 0);
+	cr_assert_eq(mailbox_replace(&mb, dir, name, "new body", 8, 0, &e), 0);
 	cr_assert_str_eq(slurp(rel), "new body");
 	cr_assert_eq(count_entries("tmp"), 0);
 	cr_assert_eq(count_entries("outbound/ops"), 1);
