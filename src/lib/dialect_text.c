@@ -472,6 +472,21 @@ too_deep(struct w *w)
 	return 1;
 }
 
+/* A place to cut before what comes next (a tag, an atom). */
+static void
+cut_here(struct w *w)
+{
+	struct cut c;
+
+	memset(&c, 0, sizeof c);
+	c.at = c.resume = w->len;
+	c.atc = c.resumec = w->cost;
+	c.f = w->top;
+	c.text = w->text;
+	c.kind = CUT_CHAR;
+	addcut(w, &c);
+}
+
 /* Opens a wrap: marks written now, closed at pop and at each cut. */
 static void
 wrap(struct w *w, const char *open, const char *close, unsigned flags)
@@ -487,8 +502,11 @@ wrap(struct w *w, const char *open, const char *close, unsigned flags)
 		open = close = "";
 		flags &= ~(unsigned)F_CODE;
 	}
-	if (*open != '\0')
+	if (*open != '\0') {
 		flush(w);
+		/* Else marks with no text between could outgrow a part. */
+		cut_here(w);
+	}
 	if ((f = frame_new(w, open, *close != '\0' ? close : NULL, NULL,
 	    NULL, flags)) == NULL)
 		return;
@@ -1768,15 +1786,8 @@ dialect_split(const char *s, size_t limit, int code, struct rendered *r)
 static void
 atom(struct w *w, const char *s, size_t n)
 {
-	struct cut c;
-
 	flush(w);
-	c.at = c.resume = w->len;
-	c.atc = c.resumec = w->cost;
-	c.f = w->top;
-	c.text = w->text;
-	c.kind = CUT_CHAR;
-	addcut(w, &c);
+	cut_here(w);
 	put(w, s, n);
 	w->text++;
 	w->prev = 0;
