@@ -10,7 +10,8 @@
  * no limit), on block boundaries where it can be, so each part stands on
  * its own.  For DIALECT_LARK each part is the JSON array of a post's
  * paragraphs; for DIALECT_TEAMS the JSON array of an Adaptive Card's body
- * elements; for the others, text.
+ * elements; for the others, text.  For those two JSON dialects the limit
+ * must leave room for the framing: at least 256.
  *
  * Raw HTML is text, escaped as the dialect escapes (entities in Slack,
  * Telegram, DingTalk and WeCom, backslashes in Discord); WhatsApp, which

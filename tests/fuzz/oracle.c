@@ -474,12 +474,21 @@ render_all(const struct message *m, size_t limit, char *why)
 {
 	struct rendered r;
 	struct err e;
-	size_t k;
+	size_t k, lim;
 	int d;
 
 	for (d = 0; d < DIALECT__N; d++) {
+		/*
+		 * A JSON part's framing alone (an empty Teams TextBlock is 61
+		 * code points) outgrows a tiny limit; the platforms' limits
+		 * are thousands, so these two are held to 256 and up.
+		 */
+		lim = limit;
+		if ((d == DIALECT_TEAMS || d == DIALECT_LARK) && lim > 0 &&
+		    lim < 256)
+			lim = 256;
 		memset(&e, 0, sizeof e);
-		if (render_dialect(m, (enum dialect)d, limit, &r, &e) == -1)
+		if (render_dialect(m, (enum dialect)d, lim, &r, &e) == -1)
 			return broken(why, "%s: %s", dialect_name[d], e.msg);
 		if (r.nparts < 1 || r.parts == NULL ||
 		    r.parts[r.nparts] != NULL) {
@@ -488,7 +497,7 @@ render_all(const struct message *m, size_t limit, char *why)
 			    dialect_name[d]);
 		}
 		for (k = 0; k < r.nparts; k++)
-			if (check_part(r.parts[k], (enum dialect)d, limit, k,
+			if (check_part(r.parts[k], (enum dialect)d, lim, k,
 			    why) == -1) {
 				rendered_free(&r);
 				return -1;
