@@ -18,6 +18,9 @@
 int64_t clock_now(void);		/* seconds since the epoch */
 int64_t clock_now_us(void);		/* microseconds since the epoch */
 void clock_set(int64_t);		/* 0 returns to the real clock */
+/* CLOCK_MONOTONIC in microseconds: for timeouts and intervals, which a
+ * test's frozen clock must not stop. */
+int64_t clock_mono_us(void);
 
 /* Accepts "YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm)", 't'/'z'/' ' too. */
 int time_parse(const char *, int64_t *, struct err *);

@@ -74,5 +74,7 @@ int message_set_null(struct message *, const char *key);
 int message_id_valid(const char *);
 /* Checks len bytes are UTF-8 without NUL; on failure *bad is the offset. */
 int utf8_valid(const char *, size_t, size_t *bad);
+/* Copies src into dst (size bytes), cut before a UTF-8 sequence. */
+void utf8_copy(char *dst, const char *src, size_t size);
 
 #endif

@@ -101,18 +101,9 @@ usage(int code)
 }
 
 static int64_t
-mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int64_t
 mono_ms(void)
 {
-	return mono_us() / 1000;
+	return clock_mono_us() / 1000;
 }
 
 static void
@@ -820,7 +811,7 @@ reload(void)
 	if (stopping)
 		return;
 	snprintf(msg, sizeof msg, "RELOADING=1\nMONOTONIC_USEC=%lld",
-	    (long long)mono_us());
+	    (long long)clock_mono_us());
 	notify(msg);
 	if (cli_config(cli.cflag, &cfg, &e) == -1) {
 		log_errx("reload", &e);

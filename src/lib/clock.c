@@ -173,3 +173,12 @@ time_parse_when(const char *s, int64_t *out, struct err *e)
 	*out = clock_now() + d;
 	return 0;
 }
+
+int64_t
+clock_mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}

@@ -6,7 +6,6 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/inotify.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "outpost/clock.h"
@@ -18,10 +17,7 @@
 double
 mono_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	return (double)clock_mono_us() / 1e6;
 }
 
 static int

@@ -237,16 +237,7 @@ snippet(const struct delivery *d, char *out, size_t size)
 	}
 	text[n] = '\0';
 	delivery_redact(d, text, sizeof text);
-	if (size > 201)
-		size = 201;
-	n = strlen(text);
-	if (n >= size) {
-		n = size - 1;
-		while (n > 0 && ((unsigned char)text[n] & 0xc0) == 0x80)
-			n--;
-	}
-	memcpy(out, text, n);
-	out[n] = '\0';
+	utf8_copy(out, text, size > 201 ? 201 : size);
 }
 
 int

@@ -38,6 +38,20 @@ static const char *const statuses[] = { "pending", "sending", "sent",
 static const char *const attachment_keys[] = { "name", "blob", "type",
     "size", "content_id", "inline", NULL };
 
+void
+utf8_copy(char *dst, const char *src, size_t size)
+{
+	size_t n = strlen(src);
+
+	if (n >= size) {
+		n = size - 1;
+		while (n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80)
+			n--;
+	}
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 int
 utf8_valid(const char *s, size_t len, size_t *bad)
 {

@@ -112,21 +112,6 @@ delivery_redact(const struct delivery *d, char *s, size_t size)
 				mask(s, h->kids[2 * i + 1]->str);
 }
 
-/* Copies src into dst (size bytes), cut before a UTF-8 sequence. */
-static void
-utf8_cut(char *dst, const char *src, size_t size)
-{
-	size_t n = strlen(src);
-
-	if (n >= size) {
-		n = size - 1;
-		while (n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80)
-			n--;
-	}
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
 int
 delivery_fail(struct delivery *d, enum outcome o, const char *fmt, ...)
 {
@@ -142,7 +127,7 @@ delivery_fail(struct delivery *d, enum outcome o, const char *fmt, ...)
 	for (p = text; *p != '\0'; p++)
 		if (*p == '\n' || *p == '\r' || *p == '\t')
 			*p = ' ';
-	utf8_cut(d->error, text, sizeof d->error);
+	utf8_copy(d->error, text, sizeof d->error);
 	d->outcome = o;
 	return PROV_DONE;
 }
