@@ -18,6 +18,7 @@
 
 #define CONFIG_DEFAULT "/etc/outpost/outpost.yaml"
 #define MAILBOX_DEFAULT "/var/spool/outpost"
+#define CLAIM_LEASE_DEFAULT 300
 
 struct policy {
 	int64_t max_attempts;
@@ -46,6 +47,9 @@ struct config {
 	char *path;		/* the file read, or NULL for the empty config */
 	char *mailbox;		/* NULL when the file has none */
 	struct policy defaults;
+	int64_t claim_lease;	/* seconds a claim lives without renewal */
+	char *notify;		/* channel for notices, or NULL */
+	int64_t warn_after;	/* seconds undelivered before a notice; 0 off */
 	struct channel *channels;
 	size_t nchannels;
 	struct source *sources;

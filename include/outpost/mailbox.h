@@ -20,6 +20,14 @@
 
 #define NAME_LEN 256		/* a file name and its NUL */
 #define CHANNEL_MAX 64
+/*
+ * A claim appends ":<host>:<claimer>" to a message's stem; that tag is at
+ * most CLAIM_TAG_MAX bytes, so a stem of at most STEM_MAX bytes always
+ * fits in a claimed name.  Longer names dropped by hand are claimed under
+ * a shortened stem.
+ */
+#define CLAIM_TAG_MAX 100
+#define STEM_MAX (NAME_LEN - 1 - CLAIM_TAG_MAX - 3)
 
 enum state {
 	ST_OUTBOUND, ST_ACTIVE, ST_SENT, ST_FAILED, ST_DEFERRED, ST_HOLD,

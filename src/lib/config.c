@@ -654,6 +654,7 @@ static int
 load_tree(struct loader *l, struct config *c)
 {
 	struct ynode *r = c->root, *k, *v, *chans = NULL, *srcs = NULL;
+	struct ynode *notify = NULL;
 	size_t i;
 
 	if (r->type != YNODE_MAP)
@@ -671,6 +672,20 @@ load_tree(struct loader *l, struct config *c)
 		} else if (strcmp(k->str, "defaults") == 0) {
 			if (check_defaults(l, v, &c->defaults) == -1)
 				return -1;
+		} else if (strcmp(k->str, "claim_lease") == 0) {
+			if (check_duration(l, v, "claim_lease",
+			    &c->claim_lease) == -1)
+				return -1;
+			if (c->claim_lease < 10)
+				return fail(l, v, "claim_lease: at least 10s");
+		} else if (strcmp(k->str, "warn_after") == 0) {
+			if (check_duration(l, v, "warn_after",
+			    &c->warn_after) == -1)
+				return -1;
+		} else if (strcmp(k->str, "notify") == 0) {
+			if (scalar_str(l, v, "notify") == -1)
+				return -1;
+			notify = v;
 		} else if (strcmp(k->str, "channels") == 0)
 			chans = v;
 		else if (strcmp(k->str, "sources") == 0)
@@ -685,6 +700,12 @@ load_tree(struct loader *l, struct config *c)
 	if (srcs != NULL && !ynode_is_null(srcs) &&
 	    load_sources(l, c, srcs) == -1)
 		return -1;
+	if (notify != NULL) {
+		if (config_channel(c, notify->str) == NULL)
+			return fail(l, notify, "notify: no channel named "
+			    "\"%s\"", notify->str);
+		c->notify = notify->str;
+	}
 	/* They would share state/tokens/<name> and state/backoff/<name>. */
 	for (i = 0; i < c->nsources; i++)
 		if (config_channel(c, c->sources[i].name) != NULL)
@@ -698,8 +719,10 @@ config_empty(void)
 {
 	struct config *c = calloc(1, sizeof *c);
 
-	if (c != NULL)
+	if (c != NULL) {
 		c->defaults = policy_builtin;
+		c->claim_lease = CLAIM_LEASE_DEFAULT;
+	}
 	return c;
 }
 
