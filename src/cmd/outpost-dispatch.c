@@ -701,13 +701,22 @@ sync_dirs(void)
 {
 	size_t i;
 
+	static const char *const what[] = { "sent", "failed", "deferred",
+	    "active" };
+	size_t k;
+
 	for (i = 0; i < nchans; i++) {
+		int fds[] = { chans[i].sentfd, chans[i].failfd,
+		    chans[i].deffd, chans[i].actfd };
+
 		if (!chans[i].dirty)
 			continue;
-		fsync(chans[i].sentfd);
-		fsync(chans[i].failfd);
-		fsync(chans[i].deffd);
-		fsync(chans[i].actfd);
+		for (k = 0; k < 4; k++)
+			if (fsync(fds[k]) == -1) {
+				log_err("%s/%s: fsync: %s", what[k],
+				    chans[i].cfg->name, strerror(errno));
+				status = 75;
+			}
 		chans[i].dirty = 0;
 	}
 }
