@@ -54,10 +54,11 @@ int claim_renew(struct mailbox *, int activefd, const char *claimed,
 
 /*
  * Judges another process's claim activefd/claimed with the given lease
- * (seconds).  why receives, for CLAIM_LAPSED, a few words for the log.
+ * (seconds).  why receives, for CLAIM_LAPSED, a few words for the log;
+ * *lapses, for a claim held by its lease, when that runs out (else 0).
  */
 enum claim_state claim_judge(int activefd, const char *claimed,
-    int64_t lease, char *why, size_t size);
+    int64_t lease, int64_t *lapses, char *why, size_t size);
 
 /*
  * Takes a lapsed claim over: renames it to this process's claim name

@@ -367,10 +367,15 @@ recover_one(const char *channel, int dir, const char *name)
 {
 	char stem[NAME_LEN], plain[NAME_LEN + 4], mine[NAME_LEN], why[200];
 	struct err e;
+	int64_t lapses;
 
-	if (claim_judge(dir, name, cli.cfg->claim_lease, why, sizeof why) !=
-	    CLAIM_LAPSED)
+	if (claim_judge(dir, name, cli.cfg->claim_lease, &lapses, why,
+	    sizeof why) != CLAIM_LAPSED) {
+		/* A lingering archiver wakes when the lease would lapse. */
+		if (lapses != 0 && (next_due == 0 || lapses < next_due))
+			next_due = lapses;
 		return;
+	}
 	if (claim_takeover(&cli.mb, dir, name, mine, &e) == -1) {
 		if (e.class != ERR_GONE)
 			left(channel, name, &e);

@@ -232,14 +232,15 @@ claim_take(struct mailbox *mb, int fromfd, const char *name, int activefd,
 }
 
 enum claim_state
-claim_judge(int activefd, const char *claimed, int64_t lease, char *why,
-    size_t size)
+claim_judge(int activefd, const char *claimed, int64_t lease,
+    int64_t *lapses, char *why, size_t size)
 {
 	struct holder h;
 	struct stat st;
 	char boot[9];
 	int64_t age;
 
+	*lapses = 0;
 	if (fstatat(activefd, claimed, &st, AT_SYMLINK_NOFOLLOW) == -1)
 		return errno == ENOENT ? CLAIM_GONE : CLAIM_HELD;
 	if (holder_parse(claimed, &h) == -1)
@@ -260,9 +261,12 @@ claim_judge(int activefd, const char *claimed, int64_t lease, char *why,
 		snprintf(why, size, "claimer %s:%ld is gone", h.host, h.pid);
 		return CLAIM_LAPSED;
 	}
+	*lapses = 0;
 	age = clock_now() - (int64_t)st.st_mtime;
-	if (age <= lease)
+	if (age <= lease) {
+		*lapses = (int64_t)st.st_mtime + lease + 1;
 		return CLAIM_HELD;
+	}
 	snprintf(why, size, "the lease of %s:%ld lapsed %llds ago", h.host,
 	    h.pid, (long long)(age - lease));
 	return CLAIM_LAPSED;

@@ -107,19 +107,21 @@ Test(claim, take_starts_the_lease_at_now)
 Test(claim, a_live_claim_on_this_host_holds_whatever_the_clock_says)
 {
 	char claimed[NAME_LEN], why[200] = "";
+	int64_t lapses;
 	struct err e = { 0 };
 
 	put(out, "m.md", "x\n", 0);
 	cr_assert_eq(claim_take(&mb, out, "m.md", act, claimed, &e), 0);
 	/* The clock steps a day ahead: our own process still holds it. */
 	clock_set(time(NULL) + 86400);
-	cr_assert_eq(claim_judge(act, claimed, 300, why, sizeof why),
+	cr_assert_eq(claim_judge(act, claimed, 300, &lapses, why, sizeof why),
 	    CLAIM_HELD);
 }
 
 Test(claim, a_dead_claimer_on_this_host_releases_at_once)
 {
 	char claimed[NAME_LEN], why[200] = "";
+	int64_t lapses;
 	struct err e = { 0 };
 	int status, p[2];
 	pid_t pid;
@@ -139,7 +141,7 @@ Test(claim, a_dead_claimer_on_this_host_releases_at_once)
 	cr_assert_gt(read(p[0], claimed, sizeof claimed - 1), 0);
 	close(p[0]);
 	/* Its lease is fresh, but its process is gone. */
-	cr_assert_eq(claim_judge(act, claimed, 300, why, sizeof why),
+	cr_assert_eq(claim_judge(act, claimed, 300, &lapses, why, sizeof why),
 	    CLAIM_LAPSED);
 	cr_assert_not_null(strstr(why, "is gone"), "%s", why);
 }
@@ -148,16 +150,19 @@ Test(claim, another_hosts_claim_holds_for_its_lease)
 {
 	const char *name = "m:otherhost:4242.0a1b2c3d.77.md";
 	char why[200] = "";
+	int64_t lapses;
 
 	put(act, name, "x\n", 1800000000);
 	clock_set(1800000000 + 300);
-	cr_assert_eq(claim_judge(act, name, 300, why, sizeof why),
+	cr_assert_eq(claim_judge(act, name, 300, &lapses, why, sizeof why),
 	    CLAIM_HELD);
+	cr_assert_eq(lapses, 1800000000 + 301);
 	clock_set(1800000000 + 301);
-	cr_assert_eq(claim_judge(act, name, 300, why, sizeof why),
+	cr_assert_eq(claim_judge(act, name, 300, &lapses, why, sizeof why),
 	    CLAIM_LAPSED);
 	cr_assert_not_null(strstr(why, "lease of otherhost:4242"), "%s", why);
-	cr_assert_eq(claim_judge(act, "nothere:h:1.md", 300, why, sizeof why),
+	cr_assert_eq(claim_judge(act, "nothere:h:1.md", 300, &lapses, why,
+	    sizeof why),
 	    CLAIM_GONE);
 }
 
