@@ -339,36 +339,52 @@ cols(uint32_t c)
 	return 1;
 }
 
+/* The columns s takes once escaped; *cut: the bytes that fit in w - 1. */
+static size_t
+width(const char *s, size_t w, size_t *cut)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t len = strlen(s), i, n, total = 0;
+	uint32_t c;
+
+	*cut = len;
+	for (i = 0; i < len; i += n) {
+		if ((n = utf8_dec(u + i, len - i, &c)) == 0)
+			n = 1;	/* not reached: escaped text is UTF-8 */
+		if (*cut == len && w > 0 && total + (size_t)cols(c) > w - 1)
+			*cut = i;
+		total += (size_t)cols(c);
+	}
+	return total;
+}
+
+static size_t
+esc_width(const char *text)
+{
+	char *s = esc(text, strlen(text), 0);
+	size_t cut, w = width(s, 0, &cut);
+
+	free(s);
+	return w;
+}
+
 /*
- * Prints raw text escaped in a column of width w (0: the last column, no
- * padding, no cut); what does not fit is cut and ends in "…".
+ * Prints text escaped in a column of width w (0: the last column, no
+ * padding, no cut); what does not fit is cut and ends in "\u2026".
  */
 static void
 cell(const char *text, size_t w)
 {
 	char *s = esc(text, strlen(text), 0);
-	const unsigned char *u = (const unsigned char *)s;
-	size_t len = strlen(s), i = 0, n, used = 0, total = 0, cut = len;
-	uint32_t c;
+	size_t cut, used = width(s, w, &cut);
 
-	for (i = 0; i < len; i += n) {
-		n = utf8_dec(u + i, len - i, &c);	/* valid: escaped */
-		if (n == 0)
-			n = 1;
-		if (cut == len && w > 0 && total + (size_t)cols(c) > w - 1) {
-			cut = i;
-			used = total;
-		}
-		total += (size_t)cols(c);
-	}
-	if (w > 0 && total > w) {
-		fwrite(s, 1, cut, stdout);
-		fputs("\u2026", stdout);
-		used++;
-	} else {
+	if (w > 0 && used > w) {
+		s[cut] = '\0';
 		fputs(s, stdout);
-		used = total;
-	}
+		fputs("\u2026", stdout);
+		used = width(s, 0, &cut) + 1;
+	} else
+		fputs(s, stdout);
 	free(s);
 	for (; w > 0 && used <= w; used++)
 		putchar(' ');
@@ -713,7 +729,7 @@ id_width(const struct scan *s)
 	size_t i, w = 2, n;
 
 	for (i = 0; i < s->n; i++)
-		if ((n = strlen(s->v[i].id)) > w)
+		if ((n = esc_width(s->v[i].id)) > w)
 			w = n;
 	return w > ID_COLS ? ID_COLS : w;
 }
@@ -724,7 +740,7 @@ channel_width(const struct scan *s)
 	size_t i, w = 7, n;
 
 	for (i = 0; i < s->n; i++)
-		if ((n = strlen(s->v[i].channel)) > w)
+		if ((n = esc_width(s->v[i].channel)) > w)
 			w = n;
 	return w;
 }
