@@ -693,7 +693,8 @@ jprint(json_t *j)
 static json_t *
 jentry(const struct entry *en)
 {
-	char path[PATH_MAX], *w = why(en), *dead = reason(en);
+	char path[PATH_MAX], *dead = reason(en);
+	const char *err = str_or_null(en, "last_error");
 	json_t *o = json_object();
 	int64_t t;
 
@@ -707,7 +708,7 @@ jentry(const struct entry *en)
 	    message_attempts(en->m) : 0));
 	json_object_set_new(o, "next_retry_at", next_retry(en, &t) ?
 	    jtime_of(t) : json_null());
-	json_object_set_new(o, "last_error", jstr(w));
+	json_object_set_new(o, "last_error", jstr(err ? err : dead));
 	json_object_set_new(o, "not_before", jtime(en, "not_before"));
 	json_object_set_new(o, "expires_at", jtime(en, "expires_at"));
 	json_object_set_new(o, "created", jtime_of(en->created));
@@ -718,7 +719,6 @@ jentry(const struct entry *en)
 	if (dead != NULL)
 		json_object_set_new(o, "reason", jstr(dead));
 	json_object_set_new(o, "parsed", json_boolean(en->m != NULL));
-	free(w);
 	free(dead);
 	return o;
 }
