@@ -337,39 +337,31 @@ id_taken(const char *id, struct idhit *old)
 }
 
 /*
- * Puts tmp/tmp in the place of the old message.  An exchange (one
- * renameat2) swaps them, so a reader sees the old or the new file and
- * never neither, and it fails with ENOENT when a dispatcher claimed the
- * old one first: then nothing is replaced.  The old version, now in
- * tmp/, is unlinked last.  Where the file system cannot exchange, a
- * rename over the old file does the same but for that last check.  The
- * new file's mtime is now, so a replaced deferred message is due.
+ * Puts the new message in the place of the old one: mailbox_replace()
+ * writes it in tmp/ and exchanges it with the old file in one
+ * renameat2(RENAME_EXCHANGE), so a reader sees the old message or the new
+ * one, never neither, and the old version, then in tmp/, is unlinked
+ * last.  The exchange fails when a dispatcher claimed the old one first:
+ * then nothing is replaced.  The new file's mtime is now, so a replaced
+ * deferred message is due.
  */
 static void
-replace_old(const struct idhit *old, const char *tmp)
+replace_old(const struct idhit *old, const char *buf, size_t len)
 {
 	struct err e;
 	int dir;
 
-	if ((dir = mailbox_dir(&cli.mb, old->st, old->channel, 0, &e)) == -1) {
-		mailbox_discard(&cli.mb, tmp);
+	if ((dir = mailbox_dir(&cli.mb, old->st, old->channel, 0, &e)) == -1)
 		cli_die(NULL, &e);
-	}
-	if (renameat2(cli.mb.tmpfd, tmp, dir, old->name, RENAME_EXCHANGE) ==
-	    -1 && (errno != EINVAL || renameat(cli.mb.tmpfd, tmp, dir,
-	    old->name) == -1)) {
-		mailbox_discard(&cli.mb, tmp);
-		if (errno == ENOENT) {
+	if (mailbox_replace(&cli.mb, dir, old->name, buf, len, 0, &e) == -1) {
+		if (e.class == ERR_GONE) {
 			log_err("%s/%s/%s: claimed for delivery meanwhile; "
 			    "not replaced", state_dir[old->st], old->channel,
 			    old->name);
 			exit(73);
 		}
-		err_sys(&e, "replace %s/%s/%s", state_dir[old->st],
-		    old->channel, old->name);
 		cli_die(NULL, &e);
 	}
-	mailbox_discard(&cli.mb, tmp);	/* the old version, or nothing */
 	if (fsync(dir) == -1)
 		log_warn("%s/%s: fsync: %s", state_dir[old->st], old->channel,
 		    strerror(errno));
@@ -434,11 +426,12 @@ main(int argc, char **argv)
 		replacing = id_taken(message_str(m, "id"), &old);
 	if ((dir = mailbox_dir(&cli.mb, ST_OUTBOUND, channel, 1, &e)) == -1 ||
 	    add_attachments(&cli.mb, m, &e) == -1 ||
-	    message_emit(m, &out, &olen, &e) == -1 ||
-	    mailbox_write_tmp(&cli.mb, out, olen, tmp, &e) == -1)
+	    message_emit(m, &out, &olen, &e) == -1)
 		cli_die(NULL, &e);
 	if (replacing)
-		replace_old(&old, tmp);
+		replace_old(&old, out, olen);
+	else if (mailbox_write_tmp(&cli.mb, out, olen, tmp, &e) == -1)
+		cli_die(NULL, &e);
 	else if (mailbox_publish(&cli.mb, tmp, dir, name, &e) == -1) {
 		mailbox_discard(&cli.mb, tmp);
 		cli_die(NULL, &e);
