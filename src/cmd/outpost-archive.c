@@ -472,15 +472,15 @@ static struct refs refs;
 static void
 collect(int dir, const char *name)
 {
-	struct attachment att[64];
+	struct attachment att[MESSAGE_ATT_MAX];
 	struct message *m;
 	struct err e;
 	size_t n, i;
 
 	if (message_load(dir, name, &m, &e) == -1)
 		return;
-	n = message_attachments(m, att, 64);
-	for (i = 0; i < n; i++) {
+	n = message_attachments(m, att, MESSAGE_ATT_MAX);
+	for (i = 0; i < n && i < MESSAGE_ATT_MAX; i++) {
 		if (refs.n == refs.cap) {
 			size_t cap = refs.cap ? refs.cap * 2 : 64;
 			char **v = realloc(refs.hex, cap * sizeof *v);
