@@ -19,6 +19,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -455,11 +456,52 @@ run(void *arg)
 	clean_tmp();
 }
 
-/* The blobs a message refers to, collected for pruning. */
+/*
+ * Pruning blobs while dispatchers, drops and outpost-queue move messages.
+ *
+ * A blob is removed when it is older than BLOB_GRACE and no message in
+ * any state (archive included) refers to it.  The danger is a message
+ * that moves during the scan, say deferred/ -> active/ after active/ was
+ * listed and before deferred/ is: the scan misses it, and its blob would
+ * go.  So:
+ *
+ *  1. The candidates are taken first: blobs already older than the grace.
+ *     A blob a new message is about to use is either new or had its mtime
+ *     renewed by blob_commit() before the message was published, and its
+ *     mtime is checked again just before the unlink.
+ *  2. The references are collected by a pass over every state directory
+ *     that also folds each (directory, name) it sees into a fingerprint,
+ *     an order-free sum, so the same files in the same places give the
+ *     same value.
+ *  3. A second pass, in the reverse order, does the same.  A message
+ *     escapes a pass only by moving against that pass's order while it
+ *     runs; then its (directory, name) is counted in no directory or in
+ *     two, and the pass's fingerprint differs from that of a pass that
+ *     saw it once.  Equal fingerprints therefore mean both passes saw the
+ *     same files, or a message moved against both orders -- backwards in
+ *     one pass and forwards in the other -- and ended where it began
+ *     under the same name, two renames within one scan, which no state
+ *     change of outpost makes in a few milliseconds.  Either pass having
+ *     seen it is enough: the references are the union of all passes.
+ *  4. Unequal fingerprints: pass again, up to PRUNE_TRIES times; a mailbox
+ *     that never holds still for two passes is not pruned this time (said
+ *     in the log).  A listing or read error, or a stop signal, makes the
+ *     references incomplete: then nothing is removed.
+ */
+#define PRUNE_TRIES 4
+
+/* The blobs messages refer to, collected for pruning. */
 struct refs {
 	char **hex;
 	size_t n, cap;
 };
+
+struct pass {
+	uint64_t fp;		/* sum of hash(where, name) over every file */
+	int incomplete;		/* a listing or a read failed */
+};
+
+static struct refs refs;
 
 static int
 cmp_str(const void *a, const void *b)
@@ -467,43 +509,158 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static struct refs refs;
+static uint64_t
+fnv(uint64_t h, const char *s)
+{
+	while (*s != '\0') {
+		h ^= (unsigned char)*s++;
+		h *= 1099511628211ULL;
+	}
+	return h * 1099511628211ULL;	/* ends the string: "ab"+"c" != "a"+"bc" */
+}
+
+static int
+refs_add(const char *hex)
+{
+	size_t cap;
+	char **v;
+
+	if (refs.n == refs.cap) {
+		cap = refs.cap ? refs.cap * 2 : 64;
+		if ((v = realloc(refs.hex, cap * sizeof *v)) == NULL)
+			return -1;
+		refs.hex = v;
+		refs.cap = cap;
+	}
+	if ((refs.hex[refs.n] = strdup(hex)) == NULL)
+		return -1;
+	refs.n++;
+	return 0;
+}
 
 static void
-collect(int dir, const char *name)
+collect(struct pass *p, int dir, const char *name)
 {
 	struct attachment att[MESSAGE_ATT_MAX];
 	struct message *m;
 	struct err e;
 	size_t n, i;
 
-	if (message_load(dir, name, &m, &e) == -1)
+	if (message_load(dir, name, &m, &e) == -1) {
+		/* Unparseable: no references.  Gone: moved, the sum shows. */
+		if (e.class != ERR_DATA && e.class != ERR_GONE)
+			p->incomplete = 1;
 		return;
-	n = message_attachments(m, att, MESSAGE_ATT_MAX);
-	for (i = 0; i < n && i < MESSAGE_ATT_MAX; i++) {
-		if (refs.n == refs.cap) {
-			size_t cap = refs.cap ? refs.cap * 2 : 64;
-			char **v = realloc(refs.hex, cap * sizeof *v);
-
-			if (v == NULL)
-				break;
-			refs.hex = v;
-			refs.cap = cap;
-		}
-		if ((refs.hex[refs.n] = strdup(att[i].hex)) != NULL)
-			refs.n++;
 	}
+	n = message_attachments(m, att, MESSAGE_ATT_MAX);
+	for (i = 0; i < n && i < MESSAGE_ATT_MAX; i++)
+		if (refs_add(att[i].hex) == -1)
+			p->incomplete = 1;
 	message_free(m);
 }
 
+/* Collects the references of every message in dir, known as where. */
 static void
-collect_one(const char *channel, int dir, const char *name)
+collect_dir(struct pass *p, int dir, const char *where)
 {
-	(void)channel;
-	collect(dir, name);
+	char **names;
+	size_t n, i;
+	struct err e;
+
+	if (mailbox_list(dir, &names, &n, &e) == -1) {
+		p->incomplete = 1;
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		p->fp += fnv(fnv(14695981039346656037ULL, where), names[i]);
+		collect(p, dir, names[i]);
+	}
+	names_free(names, n);
 }
 
-/* Removes archive days older than prune_days, noting blobs kept. */
+/*
+ * The subdirectories of rel (channels, or archive days), in order or
+ * reversed; depth 2 goes one level further down (archive/<ch>/<day>).
+ */
+static void
+collect_tree(struct pass *p, const char *rel, int depth, int rev)
+{
+	char **subs, sub[PATH_MAX];
+	size_t n, i, k;
+	struct err e;
+	int dir;
+
+	if ((dir = mailbox_subdir(&cli.mb, rel, 0, &e)) == -1) {
+		if (errno != ENOENT)
+			p->incomplete = 1;
+		return;
+	}
+	if (depth == 0) {
+		collect_dir(p, dir, rel);
+		close(dir);
+		return;
+	}
+	if (mailbox_channels(dir, &subs, &n, &e) == -1) {
+		p->incomplete = 1;
+		close(dir);
+		return;
+	}
+	close(dir);
+	for (k = 0; k < n && !cli_stop; k++) {
+		i = rev ? n - 1 - k : k;
+		if (snprintf(sub, sizeof sub, "%s/%s", rel, subs[i]) >=
+		    (int)sizeof sub)
+			p->incomplete = 1;
+		else
+			collect_tree(p, sub, depth - 1, rev);
+	}
+	names_free(subs, n);
+}
+
+/* One pass over every state that holds messages. */
+static struct pass
+collect_all(int rev)
+{
+	static const enum state live[] = { ST_OUTBOUND, ST_ACTIVE, ST_SENT,
+	    ST_FAILED, ST_DEFERRED, ST_HOLD, ST_DEADLETTER, ST_INBOUND,
+	    ST_ARCHIVE };
+	size_t n = sizeof live / sizeof live[0], k, i;
+	struct pass p = { 0, 0 };
+
+	for (k = 0; k < n; k++) {
+		i = rev ? n - 1 - k : k;
+		collect_tree(&p, state_dir[live[i]], live[i] == ST_ARCHIVE ?
+		    2 : 1, rev);
+	}
+	if (cli_stop)
+		p.incomplete = 1;
+	return p;
+}
+
+/* 0 once two passes in a row saw the same files; -1 otherwise. */
+static int
+collect_stable(void)
+{
+	struct pass a, b;
+	int i;
+
+	for (i = 0; i < PRUNE_TRIES; i++) {
+		a = collect_all(0);
+		b = collect_all(1);
+		if (a.incomplete || b.incomplete) {
+			log_warn("blobs: could not read every message; none "
+			    "pruned");
+			return -1;
+		}
+		if (a.fp == b.fp)
+			return 0;
+	}
+	log_notice("blobs: messages kept moving during %d scans; none "
+	    "pruned this time", 2 * PRUNE_TRIES);
+	return -1;
+}
+
+/* Removes archive days older than prune_days. */
 static void
 prune_archive(void)
 {
@@ -524,21 +681,18 @@ prune_archive(void)
 		    &e)) == -1 || mailbox_channels(cdir, &days, &nd, &e) == -1)
 			continue;
 		for (j = 0; j < nd; j++) {
+			if (strcmp(days[j], cut) >= 0)
+				continue;
 			snprintf(rel, sizeof rel, "archive/%s/%s", chans[i],
 			    days[j]);
 			if ((ddir = mailbox_subdir(&cli.mb, rel, 0, &e)) == -1 ||
 			    mailbox_list(ddir, &names, &nn, &e) == -1)
 				continue;
-			for (k = 0; k < nn; k++) {
-				if (strcmp(days[j], cut) < 0)
-					unlinkat(ddir, names[k], 0);
-				else
-					collect(ddir, names[k]);
-			}
+			for (k = 0; k < nn; k++)
+				unlinkat(ddir, names[k], 0);
 			names_free(names, nn);
 			close(ddir);
-			if (strcmp(days[j], cut) < 0 &&
-			    unlinkat(cdir, days[j], AT_REMOVEDIR) == 0)
+			if (unlinkat(cdir, days[j], AT_REMOVEDIR) == 0)
 				log_info("%s: pruned", rel);
 		}
 		names_free(days, nd);
@@ -548,42 +702,64 @@ prune_archive(void)
 	close(adir);
 }
 
-/* Removes blobs no message refers to (and older than an hour, so a
- * message being dropped right now keeps its attachment). */
+/* A blob name older than the grace: a candidate for removal. */
+static int
+old_blob(int bdir, const char *key)
+{
+	struct stat st;
+
+	return strlen(key) == 64 && strspn(key, "0123456789abcdef") == 64 &&
+	    fstatat(bdir, key, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(st.st_mode) && clock_now() - st.st_mtime >= BLOB_GRACE;
+}
+
+/* Removes blobs no message refers to, older than BLOB_GRACE (see above). */
 static void
 prune_blobs(void)
 {
-	static const enum state live[] = { ST_OUTBOUND, ST_ACTIVE, ST_SENT,
-	    ST_FAILED, ST_DEFERRED, ST_HOLD, ST_DEADLETTER, ST_INBOUND };
-	DIR *d;
+	char **cand = NULL, **v, *key;
+	size_t ncand = 0, i;
 	struct dirent *de;
-	struct stat st;
 	struct err e;
-	char *key;
-	size_t i;
 	int bdir;
+	DIR *d;
 
-	for (i = 0; i < sizeof live / sizeof live[0]; i++)
-		each(live[i], collect_one);
-	qsort(refs.hex, refs.n, sizeof *refs.hex, cmp_str);
 	if ((bdir = mailbox_subdir(&cli.mb, "blobs", 0, &e)) == -1 ||
 	    (d = fdopendir(bdir)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
-		key = de->d_name;
-		if (strlen(key) != 64 || strspn(key, "0123456789abcdef") != 64 ||
-		    bsearch(&key, refs.hex, refs.n, sizeof *refs.hex,
-		    cmp_str) != NULL ||
-		    fstatat(bdir, key, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
-		    clock_now() - st.st_mtime < BLOB_GRACE)
+		if (!old_blob(bdir, de->d_name))
+			continue;
+		if ((v = realloc(cand, (ncand + 1) * sizeof *v)) == NULL)
+			goto out;
+		cand = v;
+		if ((cand[ncand] = strdup(de->d_name)) == NULL)
+			goto out;
+		ncand++;
+	}
+	if (ncand == 0 || collect_stable() == -1)
+		goto out;
+	if (refs.n > 0)
+		qsort(refs.hex, refs.n, sizeof *refs.hex, cmp_str);
+	for (i = 0; i < ncand; i++) {
+		key = cand[i];
+		if ((refs.n > 0 && bsearch(&key, refs.hex, refs.n,
+		    sizeof *refs.hex, cmp_str) != NULL) ||
+		    !old_blob(bdir, key))
 			continue;
 		if (unlinkat(bdir, key, 0) == 0)
 			log_info("blobs/%s: no longer used; removed", key);
 	}
+out:
 	closedir(d);
+	for (i = 0; i < ncand; i++)
+		free(cand[i]);
+	free(cand);
 	for (i = 0; i < refs.n; i++)
 		free(refs.hex[i]);
 	free(refs.hex);
+	refs.hex = NULL;
+	refs.n = refs.cap = 0;
 }
 
 static void
