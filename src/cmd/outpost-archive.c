@@ -19,7 +19,6 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -469,26 +468,22 @@ run(void *arg)
  *     A blob a new message is about to use is either new or had its mtime
  *     renewed by blob_commit() before the message was published, and its
  *     mtime is checked again just before the unlink.
- *  2. The references are collected by a pass over every state directory
- *     that also folds each (directory, name) it sees into a fingerprint,
- *     an order-free sum, so the same files in the same places give the
- *     same value.
- *  3. A second pass, in the reverse order, does the same.  A message
- *     escapes a pass only by moving against that pass's order while it
- *     runs; then its (directory, name) is counted in no directory or in
- *     two, and the pass's fingerprint differs from that of a pass that
- *     saw it once.  Equal fingerprints therefore mean both passes saw the
- *     same files, or a message moved against both orders -- backwards in
- *     one pass and forwards in the other -- and ended where it began
- *     under the same name, two renames within one scan, which no state
- *     change of outpost makes in a few milliseconds.  Either pass having
- *     seen it is enough: the references are the union of all passes.
- *  4. Unequal fingerprints: pass again, up to PRUNE_TRIES times; a mailbox
- *     that never holds still for two passes is not pruned this time (said
- *     in the log).  A listing or read error, or a stop signal, makes the
- *     references incomplete: then nothing is removed.
+ *  2. One pass collects the references of every message in every state
+ *     directory, and puts an inotify watch on each directory before it
+ *     lists it.  A message is missed only if it arrives in a directory
+ *     after that directory was listed -- and so after its watch was set,
+ *     which reports the arrival (IN_MOVED_TO, IN_CREATE).  A pass that
+ *     ends with no event in its queue therefore saw every message that
+ *     existed throughout it; one that saw any event (or an overflow) is
+ *     not trusted, even though most events are harmless.
+ *  3. Up to PRUNE_TRIES passes; a mailbox that never holds still for one
+ *     whole pass is not pruned this time (said in the log).  A listing,
+ *     read or watch error, or a stop signal, makes a pass incomplete:
+ *     then nothing is removed.
  */
 #define PRUNE_TRIES 4
+#define PRUNE_EVENTS (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | \
+	IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW)
 
 /* The blobs messages refer to, collected for pruning. */
 struct refs {
@@ -497,8 +492,8 @@ struct refs {
 };
 
 struct pass {
-	uint64_t fp;		/* sum of hash(where, name) over every file */
-	int incomplete;		/* a listing or a read failed */
+	int ifd;		/* inotify: a watch on every directory read */
+	int incomplete;		/* a listing, read or watch failed */
 };
 
 static struct refs refs;
@@ -507,16 +502,6 @@ static int
 cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static uint64_t
-fnv(uint64_t h, const char *s)
-{
-	while (*s != '\0') {
-		h ^= (unsigned char)*s++;
-		h *= 1099511628211ULL;
-	}
-	return h * 1099511628211ULL;	/* ends the string: "ab"+"c" != "a"+"bc" */
 }
 
 static int
@@ -547,7 +532,7 @@ collect(struct pass *p, int dir, const char *name)
 	size_t n, i;
 
 	if (message_load(dir, name, &m, &e) == -1) {
-		/* Unparseable: no references.  Gone: moved, the sum shows. */
+		/* Unparseable: no references.  Gone: moved, inotify says. */
 		if (e.class != ERR_DATA && e.class != ERR_GONE)
 			p->incomplete = 1;
 		return;
@@ -559,9 +544,9 @@ collect(struct pass *p, int dir, const char *name)
 	message_free(m);
 }
 
-/* Collects the references of every message in dir, known as where. */
+/* Collects the references of every message in dir. */
 static void
-collect_dir(struct pass *p, int dir, const char *where)
+collect_dir(struct pass *p, int dir)
 {
 	char **names;
 	size_t n, i;
@@ -571,32 +556,35 @@ collect_dir(struct pass *p, int dir, const char *where)
 		p->incomplete = 1;
 		return;
 	}
-	for (i = 0; i < n; i++) {
-		p->fp += fnv(fnv(14695981039346656037ULL, where), names[i]);
+	for (i = 0; i < n; i++)
 		collect(p, dir, names[i]);
-	}
 	names_free(names, n);
 }
 
 /*
- * The subdirectories of rel (channels, or archive days), in order or
- * reversed; depth 2 goes one level further down (archive/<ch>/<day>).
+ * Watches rel, then collects what is below it: depth 0 is a directory of
+ * messages, 1 of channels (outbound/), 2 one level more (archive/).
  */
 static void
-collect_tree(struct pass *p, const char *rel, int depth, int rev)
+collect_tree(struct pass *p, const char *rel, int depth)
 {
-	char **subs, sub[PATH_MAX];
-	size_t n, i, k;
+	char **subs, sub[PATH_MAX], path[PATH_MAX];
+	size_t n, i;
 	struct err e;
 	int dir;
 
+	if (snprintf(path, sizeof path, "%s/%s", cli.mb.path, rel) >=
+	    (int)sizeof path ||
+	    inotify_add_watch(p->ifd, path, PRUNE_EVENTS) == -1) {
+		p->incomplete = 1;
+		return;
+	}
 	if ((dir = mailbox_subdir(&cli.mb, rel, 0, &e)) == -1) {
-		if (errno != ENOENT)
-			p->incomplete = 1;
+		p->incomplete = 1;
 		return;
 	}
 	if (depth == 0) {
-		collect_dir(p, dir, rel);
+		collect_dir(p, dir);
 		close(dir);
 		return;
 	}
@@ -606,57 +594,57 @@ collect_tree(struct pass *p, const char *rel, int depth, int rev)
 		return;
 	}
 	close(dir);
-	for (k = 0; k < n && !cli_stop; k++) {
-		i = rev ? n - 1 - k : k;
+	for (i = 0; i < n && !cli_stop; i++) {
 		if (snprintf(sub, sizeof sub, "%s/%s", rel, subs[i]) >=
 		    (int)sizeof sub)
 			p->incomplete = 1;
 		else
-			collect_tree(p, sub, depth - 1, rev);
+			collect_tree(p, sub, depth - 1);
 	}
 	names_free(subs, n);
 }
 
-/* One pass over every state that holds messages. */
-static struct pass
-collect_all(int rev)
+/* One pass over every state that holds messages: 1 still, 0 moved, -1. */
+static int
+collect_all(void)
 {
 	static const enum state live[] = { ST_OUTBOUND, ST_ACTIVE, ST_SENT,
 	    ST_FAILED, ST_DEFERRED, ST_HOLD, ST_DEADLETTER, ST_INBOUND,
 	    ST_ARCHIVE };
-	size_t n = sizeof live / sizeof live[0], k, i;
-	struct pass p = { 0, 0 };
+	struct pass p = { -1, 0 };
+	char buf[4096];
+	size_t i;
+	ssize_t r;
 
-	for (k = 0; k < n; k++) {
-		i = rev ? n - 1 - k : k;
+	if ((p.ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) == -1)
+		return -1;
+	for (i = 0; i < sizeof live / sizeof live[0]; i++)
 		collect_tree(&p, state_dir[live[i]], live[i] == ST_ARCHIVE ?
-		    2 : 1, rev);
-	}
-	if (cli_stop)
-		p.incomplete = 1;
-	return p;
+		    2 : 1);
+	r = read(p.ifd, buf, sizeof buf);
+	close(p.ifd);
+	if (p.incomplete || cli_stop)
+		return -1;
+	return r > 0 || (r == -1 && errno != EAGAIN) ? 0 : 1;
 }
 
-/* 0 once two passes in a row saw the same files; -1 otherwise. */
+/* 0 once a pass over the mailbox saw nothing move; -1 otherwise. */
 static int
 collect_stable(void)
 {
-	struct pass a, b;
-	int i;
+	int i, r;
 
 	for (i = 0; i < PRUNE_TRIES; i++) {
-		a = collect_all(0);
-		b = collect_all(1);
-		if (a.incomplete || b.incomplete) {
-			log_warn("blobs: could not read every message; none "
-			    "pruned");
+		if ((r = collect_all()) == -1) {
+			log_warn("blobs: could not read or watch every "
+			    "message; none pruned");
 			return -1;
 		}
-		if (a.fp == b.fp)
+		if (r == 1)
 			return 0;
 	}
 	log_notice("blobs: messages kept moving during %d scans; none "
-	    "pruned this time", 2 * PRUNE_TRIES);
+	    "pruned this time", PRUNE_TRIES);
 	return -1;
 }
 

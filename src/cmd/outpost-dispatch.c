@@ -602,10 +602,14 @@ sync_dirs(void)
 	for (i = 0; i < nchans; i++) {
 		if (!chans[i].dirty)
 			continue;
-		fsync(chans[i].sentfd);
-		fsync(chans[i].failfd);
-		fsync(chans[i].deffd);
-		fsync(chans[i].actfd);
+		/* Failed: the renames stand, a crash may undo them (above). */
+		if (fsync(chans[i].sentfd) == -1 ||
+		    fsync(chans[i].failfd) == -1 ||
+		    fsync(chans[i].deffd) == -1 ||
+		    fsync(chans[i].actfd) == -1)
+			log_warn("%s: fsync of its directories failed (%s): a "
+			    "crash may send the last outcomes again",
+			    chans[i].cfg->name, strerror(errno));
 		chans[i].dirty = 0;
 	}
 }

@@ -395,8 +395,11 @@ move(struct entry *en, enum state to)
 		return err_exitcode(&e);
 	}
 	r = outcome_move(from, en->name, dst, en->name, &e);
-	if (r == 0)
-		fsync(dst);
+	/* Moved is moved: a failed fsync is a warning, not a failure. */
+	if (r == 0 && fsync(dst) == -1)
+		log_warn("%s: moved to %s/%s, but fsync of the directory "
+		    "failed (%s): a crash may undo it", en->id,
+		    state_name[to], en->channel, strerror(errno));
 	if (r == 0 && en->st == ST_DEADLETTER) {
 		snprintf(rel, sizeof rel, "%s.reason", en->name);
 		unlinkat(from, rel, 0);
@@ -499,6 +502,10 @@ cmd_delete(const char *id)
 		log_warn("tmp/%s: %s", tmpname, strerror(errno));
 	snprintf(rel, sizeof rel, "%s.reason", en->name);
 	unlinkat(from, rel, 0);
+	if (fsync(from) == -1)
+		log_warn("%s: deleted, but fsync of %s/%s failed (%s): a "
+		    "crash may bring it back", en->id, state_name[en->st],
+		    en->channel, strerror(errno));
 	close(from);
 	log_info("%s: deleted from %s/%s", en->id, state_name[en->st],
 	    en->channel);

@@ -93,3 +93,16 @@ wait $mover
 check prune-moving-kept [ -e "$MB/blobs/$blob" ]
 expect prune-still 0 outpost-archive --once --prune 30
 check prune-still-kept [ -e "$MB/blobs/$blob" ]
+
+# 5. outpost-queue: a failed fsync after its rename is a warning, exit 0.
+touch "$SCRATCH/stop"
+rm -f "$MB"/outbound/hook/*.md "$MB"/hold/hook/*.md
+id=$(echo q | outpost-drop -C hook)
+expect queue-hold-dirsync-fails 0 strace -f -o /dev/null -e trace=fsync \
+    -e inject=fsync:error=EIO:when=1 outpost-queue hold "$id"
+err_says queue-hold-warns 'a crash may undo it'
+check queue-held [ "$(count "$MB/hold/hook")" = 1 ]
+expect queue-delete-dirsync-fails 0 strace -f -o /dev/null -e trace=fsync \
+    -e inject=fsync:error=EIO:when=1 outpost-queue delete "$id"
+err_says queue-delete-warns 'a crash may bring it back'
+check queue-deleted [ "$(count "$MB/hold/hook")" = 0 ]
