@@ -6,7 +6,9 @@ channels:
   aslow:
     provider: exec
     env: {RECDIR: "$SCRATCH/rec"}
-    command: [/bin/sh, -c, 'cat >/dev/null; sleep 3;
+    command: [/bin/sh, -c, 'cat >/dev/null; i=0;
+      while [ \$(ls "\$RECDIR" | grep -c json) -lt 20 ] && [ \$i -lt 200 ];
+      do sleep 0.1; i=\$((i + 1)); done;
       ls "\$RECDIR" | grep -c json > "\$0"', "$SCRATCH/seen"]
   hook: {provider: webhook, url: "http://127.0.0.1:$rec_port/in",
          secret: "\${HOOK_SECRET}", concurrency: 4}
@@ -23,9 +25,10 @@ chmod 600 "$OUTPOST_CONFIG"
 export HOOK_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw PASS_ME=passed NOT_LISTED=no
 outpost-queue init
 
-# 1. The command sleeps 3 s; the 20 webhook messages are all recorded
-# before it ends (it counts them as it ends).  Channels are started in
-# name order, so aslow's child is running before the first request.
+# 1. The command waits (up to 20 s) for the recorder to hold the 20
+# webhook requests of the same run, and writes how many it saw: 20 when
+# they flow while it runs, 0 when it holds up the dispatcher.  Channels
+# are started in name order, so aslow's child runs before any request.
 echo slow | outpost-drop -C aslow >/dev/null
 i=0
 while [ $i -lt 20 ]; do
