@@ -154,6 +154,9 @@ check_args(int64_t *nb, int64_t *ex, struct err *e)
 		return err_prefix(e, "--not-before");
 	if (expires != NULL && time_parse_when(expires, ex, e) == -1)
 		return err_prefix(e, "--expires");
+	if (natts > MESSAGE_ATT_MAX)
+		return err_set(e, ERR_DATA, "%d attachments, more than the %d "
+		    "a message may hold", natts, MESSAGE_ATT_MAX);
 	errno = 0;
 	for (i = 0; i < natts; i++)
 		if (stat(atts[i], &st) == -1 || !S_ISREG(st.st_mode) ||
@@ -370,6 +373,42 @@ replace_old(const struct idhit *old, const char *buf, size_t len)
 	    old->name);
 }
 
+/*
+ * A name whose stem is over STEM_MAX cannot be claimed under its own
+ * stem: refuse it here rather than queue what dispatch must rename.
+ * Today the name is always mailbox_uniq()'s, which fits; the check holds
+ * for whatever names the file.
+ */
+static int
+check_name(const char *name, struct err *e)
+{
+	char stem[NAME_LEN];
+
+	msgname_stem(name, stem, sizeof stem);
+	if (strlen(name) >= NAME_LEN || strlen(stem) > STEM_MAX)
+		return err_set(e, ERR_DATA, "file name '%.40s...' is over %d "
+		    "bytes before .md", name, STEM_MAX);
+	return 0;
+}
+
+/*
+ * Publishes tmp as dir/name.  Once the rename is done the message is
+ * queued: a failed directory fsync only means the rename might not
+ * survive a crash, so it is a warning and exit 0 -- a 75 would make a
+ * caller that retries send it twice.
+ */
+static int
+publish(int dir, const char *tmp, const char *name, struct err *e)
+{
+	if (mailbox_move(cli.mb.tmpfd, tmp, dir, name, 0, e) == -1)
+		return -1;
+	if (fsync(dir) == -1)
+		log_warn("%s/%s: queued, but fsync of the directory failed "
+		    "(%s): it may not survive a crash", channel, name,
+		    strerror(errno));
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -408,6 +447,8 @@ main(int argc, char **argv)
 	}
 	free(body);
 	mailbox_uniq(name);
+	if (check_name(name, &e) == -1)
+		cli_die(NULL, &e);
 	msgname_stem(name, stem, sizeof stem);
 	explicit = idflag != NULL || message_str(m, "id") != NULL;
 	if (replace && !explicit) {
@@ -432,7 +473,7 @@ main(int argc, char **argv)
 		replace_old(&old, out, olen);
 	else if (mailbox_write_tmp(&cli.mb, out, olen, tmp, &e) == -1)
 		cli_die(NULL, &e);
-	else if (mailbox_publish(&cli.mb, tmp, dir, name, &e) == -1) {
+	else if (publish(dir, tmp, name, &e) == -1) {
 		mailbox_discard(&cli.mb, tmp);
 		cli_die(NULL, &e);
 	}

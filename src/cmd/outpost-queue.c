@@ -822,8 +822,11 @@ move(struct entry *en, enum state to)
 		return err_exitcode(&e);
 	}
 	r = outcome_move(from, en->name, dst, en->name, &e);
-	if (r == 0)
-		fsync(dst);
+	/* Moved is moved: a failed fsync is a warning, not a failure. */
+	if (r == 0 && fsync(dst) == -1)
+		log_warn("%s: moved to %s/%s, but fsync of the directory "
+		    "failed (%s): a crash may undo it", en->id,
+		    state_name[to], en->channel, strerror(errno));
 	if (r == 0 && en->st == ST_DEADLETTER) {
 		snprintf(rel, sizeof rel, "%s.reason", en->name);
 		unlinkat(from, rel, 0);
@@ -893,6 +896,10 @@ delete_one(const struct entry *en)
 		log_warn("tmp/%s: %s", tmpname, strerror(errno));
 	snprintf(rel, sizeof rel, "%s.reason", en->name);
 	unlinkat(from, rel, 0);
+	if (fsync(from) == -1)
+		log_warn("%s: deleted, but fsync of %s/%s failed (%s): a "
+		    "crash may bring it back", en->id, state_name[en->st],
+		    en->channel, strerror(errno));
 	close(from);
 	log_info("%s: deleted from %s/%s", esc_log(en->id),
 	    state_name[en->st], en->channel);
