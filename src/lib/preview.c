@@ -331,7 +331,7 @@ say(struct capture *c, const char *s, size_t n)
 	ssize_t w;
 
 	while (n > 0 && c->cfd != -1) {
-		if ((w = write(c->cfd, s, n)) > 0) {
+		if ((w = send(c->cfd, s, n, MSG_NOSIGNAL)) > 0) {
 			s += w;
 			n -= (size_t)w;
 		} else if (w == -1 && (errno == EAGAIN || errno == EINTR)) {
@@ -978,17 +978,17 @@ preview_free(struct preview *p)
 static int
 set_id(struct message *m, const char *name, struct err *e)
 {
-	char stem[NAME_LEN], *slash;
-	const char *id;
+	char stem[NAME_LEN], made[NAME_LEN];
+	const char *id, *slash;
 
 	if (message_str(m, "id") == NULL) {
 		if (name != NULL) {
 			slash = strrchr(name, '/');
 			msgname_stem(slash ? slash + 1 : name, stem,
 			    sizeof stem);
-		} else {
-			mailbox_uniq(stem);
-			stem[strcspn(stem, ".")] = '\0';
+		} else {	/* a name as outpost-drop would give it */
+			mailbox_uniq(made);
+			msgname_stem(made, stem, sizeof stem);
 		}
 		if (message_set_str(m, "id", stem) == -1)
 			return err_set(e, ERR_TEMP, "out of memory");
