@@ -7,16 +7,18 @@
  * uploads) with its own boundaries, and speaks SMTP for the email
  * provider; a record made beside curl would have to imitate all of that.
  * So the provider runs as in a dispatch and its easy handle makes the
- * transfer, with three options changed: CURLOPT_CONNECT_TO sends every
- * connection to a socket on 127.0.0.1 that this process listens on, TLS
- * is left out (https becomes http, smtps smtp, STARTTLS is not asked for:
- * the bytes inside TLS are the same, and HTTP/1.1 is asked for, since a
- * TLS connection might speak HTTP/2), and no proxy is used.  The capture
- * keeps what arrives and answers as the platform does on success: one
- * JSON body that every provider reads as "ok" (a token, an upload's key,
- * a message id), "1" for Teams' connectors, and for SMTP 250 to all but
- * DATA.  So a long message yields all its parts, and Lark and WeCom their
- * token request (the cache is off: token_cache_off).  The one thing a
+ * transfer, with these options changed: CURLOPT_CONNECT_TO sends every
+ * connection to a socket on 127.0.0.1 that this process listens on (served
+ * by a thread while curl_easy_perform runs), TLS is left out (https
+ * becomes http, smtps smtp, STARTTLS is not asked for: the bytes inside
+ * TLS are the same, and HTTP/1.1 is asked for, since a TLS connection
+ * might speak HTTP/2), and no proxy is used.  The capture keeps what
+ * arrives and answers as the platform does on success: one JSON body that
+ * every provider reads as "ok" (a token, an upload's key, a message id),
+ * "1" for Teams' connectors, and for SMTP 250 (354 to DATA); it offers no
+ * AUTH, so no password is sent even to it.  So a long message yields all
+ * its parts, and Lark and WeCom their token request (the cache is off:
+ * token_cache_off).  What is printed is masked (mask_all and friends).  The one thing a
  * provider tells us is the URL (http.c notes it: curl cannot give it back
  * before the transfer); the email provider takes the channel's url.
  *
