@@ -88,7 +88,9 @@ usage(int code)
 	fprintf(code ? stderr : stdout, "usage: outpost-dispatch [-hqv] "
 	    "[--version] [-M dir] [-c file]\n"
 	    "       [--once | --loop | --linger seconds] [--channel name] "
-	    "[file ...]\n");
+	    "[file ...]\n"
+	    "       outpost-dispatch --dry-run [-qv] [-M dir] [-c file] "
+	    "[--channel name]\n");
 	exit(code);
 }
 
