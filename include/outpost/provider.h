@@ -44,6 +44,8 @@
 #include "outpost/mailbox.h"
 #include "outpost/message.h"
 
+struct preview;
+
 enum outcome { OUT_NONE, OUT_SENT, OUT_TEMP, OUT_PERM };
 enum { PROV_DONE = 0, PROV_RUN = 1, PROV_WAIT = 2 };
 
@@ -91,6 +93,12 @@ struct delivery {
 	int throttled;		/* 429 or a rate-limit code: back off channel */
 	char error[512];	/* last_error */
 	char receipt[256];	/* the provider's message id */
+
+	/*
+	 * A preview (preview.h), or NULL: http.c notes there the URL of each
+	 * request it prepares, which curl cannot tell back before a transfer.
+	 */
+	struct preview *preview;
 };
 
 struct provider_ops {
