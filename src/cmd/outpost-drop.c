@@ -16,16 +16,24 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "outpost/blob.h"
 #include "outpost/cli.h"
 #include "outpost/clock.h"
 #include "outpost/log.h"
 #include "outpost/message.h"
+#include "outpost/utf8fix.h"
 
 #define MAXLIST 256
+/* A longer body is cut, leaving room for the front matter and the note. */
+#define BODY_MAX	(MESSAGE_MAX - MESSAGE_FM_MAX - 256)
 
 static struct cli cli;
 static const char *channel, *subject, *format, *notbefore, *expires, *idflag;
+static const char *charset;
+static char *subjfix;		/* the subject made valid UTF-8 */
+static int strictflag;
 static const char *tos[MAXLIST], *atts[MAXLIST];
 static int ntos, natts;
 
@@ -88,6 +96,8 @@ parse_args(int argc, char **argv)
 		{ "not-before", required_argument, NULL, 'N' },
 		{ "expires", required_argument, NULL, 'E' },
 		{ "id", required_argument, NULL, 'I' },
+		{ "charset", required_argument, NULL, 'H' },
+		{ "strict", no_argument, NULL, 'S' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -103,6 +113,8 @@ parse_args(int argc, char **argv)
 		case 'N': notbefore = optarg; break;
 		case 'E': expires = optarg; break;
 		case 'I': idflag = optarg; break;
+		case 'H': charset = optarg; break;
+		case 'S': strictflag = 1; break;
 		case 'h': usage(0);
 		case 't':
 			if (ntos == MAXLIST)
@@ -144,6 +156,14 @@ check_args(int64_t *nb, int64_t *ex, struct err *e)
 		return err_prefix(e, "--not-before");
 	if (expires != NULL && time_parse_when(expires, ex, e) == -1)
 		return err_prefix(e, "--expires");
+	if (expires != NULL && *ex <= clock_now())
+		return err_set(e, ERR_USAGE, "--expires: %s is in the past",
+		    expires);
+	if (expires != NULL && notbefore != NULL && *ex <= *nb)
+		return err_set(e, ERR_USAGE, "--expires: %s is not after "
+		    "--not-before %s", expires, notbefore);
+	if (charset != NULL && utf8fix_charset_known(charset, e) == -1)
+		return err_prefix(e, "--charset");
 	errno = 0;
 	for (i = 0; i < natts; i++)
 		if (stat(atts[i], &st) == -1 || !S_ISREG(st.st_mode) ||
@@ -154,28 +174,50 @@ check_args(int64_t *nb, int64_t *ex, struct err *e)
 	return 0;
 }
 
+/* Reads on to the end of fd, counting what it throws away. */
 static int
-read_body(const char *path, char **buf, size_t *len, struct err *e)
+drain(int fd, size_t *over)
+{
+	char junk[65536];
+	ssize_t r;
+
+	while ((r = read(fd, junk, sizeof junk)) != 0) {
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			return -1;
+		*over += (size_t)r;
+	}
+	return 0;
+}
+
+/*
+ * Reads the body, at most MESSAGE_MAX bytes of it; *over counts the bytes
+ * after those, read and dropped so that the writer of a pipe finishes.
+ */
+static int
+read_body(const char *path, char **buf, size_t *len, size_t *over,
+    struct err *e)
 {
 	size_t cap = 4096, n = 0;
 	ssize_t r;
 	char *p, *np;
 	int fd = 0;
 
+	*over = 0;
 	if (path != NULL && strcmp(path, "-") != 0 &&
 	    (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return err_sys(e, "%s", path);
-	if ((p = malloc(cap)) == NULL)
+	if ((p = malloc(cap + 1)) == NULL)
 		goto nomem;
 	for (;;) {
+		if (n == cap && cap >= MESSAGE_MAX) {
+			if (drain(fd, over) == -1)
+				goto fail;
+			break;
+		}
 		if (n == cap) {
-			if (cap >= MESSAGE_MAX) {
-				free(p);
-				err_set(e, ERR_DATA, "body over %d MiB",
-				    MESSAGE_MAX / (1024 * 1024));
-				goto out;
-			}
-			if ((np = realloc(p, cap *= 2)) == NULL)
+			if ((np = realloc(p, (cap *= 2) + 1)) == NULL)
 				goto nomem;
 			p = np;
 		}
@@ -183,18 +225,20 @@ read_body(const char *path, char **buf, size_t *len, struct err *e)
 			break;
 		if (r == -1 && errno == EINTR)
 			continue;
-		if (r == -1) {
-			free(p);
-			err_sys(e, "%s", path ? path : "stdin");
-			goto out;
-		}
+		if (r == -1)
+			goto fail;
 		n += (size_t)r;
 	}
 	if (fd != 0)
 		close(fd);
+	p[n] = '\0';
 	*buf = p;
 	*len = n;
 	return 0;
+fail:
+	err_sys(e, "%s", path ? path : "stdin");
+	free(p);
+	goto out;
 nomem:
 	free(p);
 	err_set(e, ERR_TEMP, "out of memory");
@@ -202,6 +246,105 @@ out:
 	if (fd != 0)
 		close(fd);
 	return -1;
+}
+
+/*
+ * Text that is not UTF-8 (what names it: body or subject) made readable,
+ * as utf8fix() does, with one warning; refused with --strict.
+ */
+static int
+fix_text(const char *what, char **s, size_t *len, struct err *e)
+{
+	size_t bad, olen, nbad;
+	char *out;
+	int changed;
+
+	if (utf8_valid(*s, *len, &bad) == 0)
+		return 0;
+	if (strictflag)
+		return err_set(e, ERR_DATA, "%s: %s at byte %zu (--strict)",
+		    what, (*s)[bad] == '\0' ? "NUL" : "invalid UTF-8", bad);
+	if (utf8fix(*s, *len, charset, &out, &olen, &nbad, &changed, e) == -1)
+		return -1;
+	if (charset != NULL && nbad == 0)
+		log_warn("%s: not UTF-8; converted from %s", what, charset);
+	else if (charset != NULL)
+		log_warn("%s: not UTF-8; converted from %s, %zu byte%s "
+		    "replaced by U+FFFD", what, charset, nbad,
+		    nbad == 1 ? "" : "s");
+	else
+		log_warn("%s: %zu byte%s of invalid UTF-8 or NUL replaced by "
+		    "U+FFFD (--charset names the encoding)", what, nbad,
+		    nbad == 1 ? "" : "s");
+	free(*s);
+	*s = out;
+	*len = olen;
+	return 0;
+}
+
+/*
+ * A body over BODY_MAX (over counts bytes already dropped) is cut on a
+ * character boundary and says so at its end; refused with --strict.
+ * Returns 1 when it cut.
+ */
+static int
+fit_body(char **body, size_t *len, size_t over, struct err *e)
+{
+	char note[96], *p;
+	size_t cut;
+	int n;
+
+	if (*len <= BODY_MAX && over == 0)
+		return 0;
+	if (strictflag)
+		return err_set(e, ERR_DATA, "body: over the limit of %d bytes "
+		    "(--strict)", BODY_MAX);
+	cut = utf8_cut(*body, *len, BODY_MAX);
+	over += *len - cut;
+	n = snprintf(note, sizeof note, "\n\n[outpost: truncated %zu bytes "
+	    "over the limit]\n", over);
+	if ((p = realloc(*body, cut + (size_t)n + 1)) == NULL)
+		return err_set(e, ERR_TEMP, "out of memory");
+	memcpy(p + cut, note, (size_t)n + 1);
+	*body = p;
+	*len = cut + (size_t)n;
+	log_warn("body: %zu bytes over the limit of %d bytes cut", over,
+	    BODY_MAX);
+	return 1;
+}
+
+/* A raw body is the provider's JSON: refused now, not at delivery. */
+static int
+check_raw(const struct message *m, int cut, struct err *e)
+{
+	const char *f = message_str(m, "format");
+	json_error_t je;
+	json_t *j;
+
+	if (f == NULL || strcmp(f, "raw") != 0)
+		return 0;
+	if (cut)
+		return err_set(e, ERR_DATA, "body: raw JSON over the limit of "
+		    "%d bytes cannot be cut", BODY_MAX);
+	if ((j = json_loadb(m->body, m->bodylen, JSON_DECODE_ANY, &je)) ==
+	    NULL)
+		return err_setat(e, ERR_DATA, je.line, je.column, "body: "
+		    "invalid JSON at line %d column %d: %s", je.line,
+		    je.column, je.text);
+	json_decref(j);
+	return 0;
+}
+
+/* An expires_at already past, from the input's own front matter. */
+static int
+check_expiry(const struct message *m, struct err *e)
+{
+	int64_t t;
+
+	if (message_time(m, "expires_at", &t) && t <= clock_now())
+		return err_set(e, ERR_DATA, "expires_at: %s is in the past",
+		    message_str(m, "expires_at"));
+	return 0;
 }
 
 /* Copies the attachments into blobs/ and lists them in the message. */
@@ -233,6 +376,23 @@ add_attachments(struct mailbox *mb, struct message *m, struct err *e)
 	}
 	return ynode_map_set(m->fm, "attachments", list) == -1 ?
 	    err_set(e, ERR_TEMP, "out of memory") : 0;
+}
+
+/* The -s subject, made valid UTF-8 as the body is. */
+static int
+fix_subject(struct err *e)
+{
+	size_t len;
+
+	if (subject == NULL)
+		return 0;
+	len = strlen(subject);
+	if ((subjfix = strdup(subject)) == NULL)
+		return err_set(e, ERR_TEMP, "out of memory");
+	if (fix_text("subject", &subjfix, &len, e) == -1)
+		return -1;
+	subject = subjfix;
+	return 0;
 }
 
 static int
@@ -286,8 +446,8 @@ main(int argc, char **argv)
 	int64_t nb = 0, ex = 0;
 	struct message *m;
 	struct err e = { 0 };
-	size_t blen = 0, olen, bad;
-	int dir;
+	size_t blen = 0, olen, over;
+	int dir, cut;
 
 	log_init(argv[0]);
 	parse_args(argc, argv);
@@ -300,13 +460,11 @@ main(int argc, char **argv)
 		    cli.cfg->path ? cli.cfg->path : config_path(cli.cflag));
 		cli_die(NULL, &e);
 	}
-	if (read_body(argv[optind], &body, &blen, &e) == -1)
+	if (read_body(argv[optind], &body, &blen, &over, &e) == -1 ||
+	    fix_text("body", &body, &blen, &e) == -1 ||
+	    (cut = fit_body(&body, &blen, over, &e)) == -1 ||
+	    fix_subject(&e) == -1)
 		cli_die(NULL, &e);
-	if (utf8_valid(body, blen, &bad) == -1) {
-		err_set(&e, ERR_DATA, "body: invalid UTF-8 or NUL at byte %zu",
-		    bad);
-		cli_die(NULL, &e);
-	}
 	/* Input with a front matter is a message: the options add to it. */
 	if (message_parse(body, blen, &m, &e) == -1) {
 		if (e.line > 0)
@@ -320,6 +478,7 @@ main(int argc, char **argv)
 	if (idflag == NULL && message_str(m, "id") != NULL)
 		snprintf(stem, sizeof stem, "%s", message_str(m, "id"));
 	if (compose(m, idflag ? idflag : stem, nb, ex, &e) == -1 ||
+	    check_raw(m, cut, &e) == -1 || check_expiry(m, &e) == -1 ||
 	    render(m, &out, &olen, &e) == -1)
 		cli_die(NULL, &e);
 	free(out);
@@ -338,6 +497,7 @@ main(int argc, char **argv)
 	log_info("%s/%s: queued", channel, name);
 	free(out);
 	message_free(m);
+	free(subjfix);
 	close(dir);
 	cli_close(&cli);
 	return fflush(stdout) == 0 ? 0 : 74;

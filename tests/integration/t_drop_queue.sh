@@ -56,7 +56,7 @@ err_says bad-id-msg "invalid id"
 expect bad-format 64 sh -c 'echo x | outpost-drop -C ops --format html'
 expect bad-time 64 sh -c 'echo x | outpost-drop -C ops --not-before tomorrow'
 expect no-channel 64 sh -c 'echo x | outpost-drop'
-expect bad-utf8 65 sh -c "printf 'caf\\351\\n' | outpost-drop -C ops"
+expect bad-utf8 65 sh -c "printf 'caf\\351\\n' | outpost-drop -C ops --strict"
 err_says bad-utf8-msg "invalid UTF-8"
 expect nul-byte 65 sh -c "printf 'a\\000b' | outpost-drop -C ops"
 expect missing-attachment 66 sh -c 'echo x | outpost-drop -C ops -a /nonexistent'
