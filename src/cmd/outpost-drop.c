@@ -20,6 +20,7 @@
 
 #include "outpost/blob.h"
 #include "outpost/cli.h"
+#include "outpost/cliopt.h"
 #include "outpost/clock.h"
 #include "outpost/log.h"
 #include "outpost/message.h"
@@ -39,14 +40,36 @@ static int ntos, natts;
 
 static void usage(int) __attribute__((noreturn));
 
+static const char options[] =
+    "  -C channel         queue in outbound/CHANNEL/ (required)\n"
+    "  -t to              a recipient; repeat for more\n"
+    "  -s subject         the subject\n"
+    "  -a file            attach file (copied into blobs/); repeat for more\n"
+    "  --format f         the body is markdown (default), text or raw JSON\n"
+    "  --not-before time  not delivered before time (RFC 3339 or +30m)\n"
+    "  --expires time     not delivered after time (RFC 3339 or +1d)\n"
+    "  --id id            the message id (default: made from the file name)\n"
+    "  --charset name     read a body or subject that is not UTF-8 as name\n"
+    "  --strict           refuse invalid UTF-8 and an oversize body (65)\n"
+    "  -M dir             the mailbox (default: from the config)\n"
+    "  -c file            the config file\n"
+    "  -q, -v             quieter, more verbose (-vv: debug)\n"
+    "  -h, --help         this help\n"
+    "  --version          the version\n"
+    "  file | -           the body, or a whole message; default stdin\n";
+
 static void
 usage(int code)
 {
-	fprintf(code ? stderr : stdout, "usage: outpost-drop [-hqv] [--version] "
+	FILE *f = code ? stderr : stdout;
+
+	fprintf(f, "usage: outpost-drop [-hqv] [--version] "
 	    "[-M dir] [-c file] -C channel [-t to]... [-s subject]\n"
 	    "       [-a file]... [--format markdown|text|raw] "
 	    "[--not-before time] [--expires time]\n"
-	    "       [--id id] [file | -]\n");
+	    "       [--charset name] [--strict] [--id id] [file | -]\n");
+	if (code == 0)
+		fprintf(f, "\n%s", options);
 	exit(code);
 }
 
@@ -118,21 +141,24 @@ parse_args(int argc, char **argv)
 		case 'h': usage(0);
 		case 't':
 			if (ntos == MAXLIST)
-				usage(64);
+				cliopt_fail(usage, "-t: more than %d", MAXLIST);
 			tos[ntos++] = optarg;
 			break;
 		case 'a':
 			if (natts == MAXLIST)
-				usage(64);
+				cliopt_fail(usage, "-a: more than %d", MAXLIST);
 			atts[natts++] = optarg;
 			break;
 		default:
 			if (!cli_option(&cli, c, optarg))
-				usage(64);
+				usage(64);	/* getopt said why */
 		}
 	}
-	if (channel == NULL || argc - optind > 1)
-		usage(64);
+	if (channel == NULL)
+		cliopt_fail(usage, "-C channel is required");
+	if (argc - optind > 1)
+		cliopt_fail(usage, "one body file at most, not %d",
+		    argc - optind);
 }
 
 /* Checks the options that need no config; fills the times. */
@@ -456,8 +482,7 @@ main(int argc, char **argv)
 	if (cli_open(&cli, 0, &e) == -1)
 		cli_die(NULL, &e);
 	if (config_channel(cli.cfg, channel) == NULL) {
-		err_set(&e, ERR_CONFIG, "channel '%s' is not in %s", channel,
-		    cli.cfg->path ? cli.cfg->path : config_path(cli.cflag));
+		cliopt_unknown_channel(cli.cfg, cli.cflag, channel, &e);
 		cli_die(NULL, &e);
 	}
 	if (read_body(argv[optind], &body, &blen, &over, &e) == -1 ||
