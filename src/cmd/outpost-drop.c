@@ -308,32 +308,47 @@ fix_text(const char *what, char **s, size_t *len, struct err *e)
 	return 0;
 }
 
+/* Cuts a body over BODY_MAX where a character ends; *dropped counts. */
+static void
+trim(const char *body, size_t *len, size_t *dropped)
+{
+	size_t cut;
+
+	if (*len <= BODY_MAX)
+		return;
+	cut = utf8_cut(body, *len, BODY_MAX);
+	*dropped += *len - cut;
+	*len = cut;
+}
+
 /*
- * A body over BODY_MAX (over counts bytes already dropped) is cut on a
- * character boundary and says so at its end; refused with --strict.
- * Returns 1 when it cut.
+ * The body as it is queued: valid UTF-8 (fix_text), and at most BODY_MAX
+ * bytes, cut where a character ends, with a note at the end saying how
+ * much is gone (over: bytes read_body() dropped already).  --strict
+ * refuses instead.  Returns 1 when it cut.
  */
 static int
 fit_body(char **body, size_t *len, size_t over, struct err *e)
 {
 	char note[96], *p;
-	size_t cut;
 	int n;
 
-	if (*len <= BODY_MAX && over == 0)
-		return 0;
-	if (strictflag)
+	trim(*body, len, &over);
+	if (over > 0 && strictflag)
 		return err_set(e, ERR_DATA, "body: over the limit of %d bytes "
 		    "(--strict)", BODY_MAX);
-	cut = utf8_cut(*body, *len, BODY_MAX);
-	over += *len - cut;
+	if (fix_text("body", body, len, e) == -1)
+		return -1;
+	trim(*body, len, &over);	/* a conversion can make it longer */
+	if (over == 0)
+		return 0;
 	n = snprintf(note, sizeof note, "\n\n[outpost: truncated %zu bytes "
 	    "over the limit]\n", over);
-	if ((p = realloc(*body, cut + (size_t)n + 1)) == NULL)
+	if ((p = realloc(*body, *len + (size_t)n + 1)) == NULL)
 		return err_set(e, ERR_TEMP, "out of memory");
-	memcpy(p + cut, note, (size_t)n + 1);
+	memcpy(p + *len, note, (size_t)n + 1);
 	*body = p;
-	*len = cut + (size_t)n;
+	*len += (size_t)n;
 	log_warn("body: %zu bytes over the limit of %d bytes cut", over,
 	    BODY_MAX);
 	return 1;
@@ -486,7 +501,6 @@ main(int argc, char **argv)
 		cli_die(NULL, &e);
 	}
 	if (read_body(argv[optind], &body, &blen, &over, &e) == -1 ||
-	    fix_text("body", &body, &blen, &e) == -1 ||
 	    (cut = fit_body(&body, &blen, over, &e)) == -1 ||
 	    fix_subject(&e) == -1)
 		cli_die(NULL, &e);

@@ -126,7 +126,9 @@ utf8_cut(const char *s, size_t len, size_t max)
 
 	if (len <= max)
 		return len;
-	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+	/* at most 3 continuation bytes: in bytes that are no UTF-8 at
+	 * all, there is no boundary to look for */
+	while (n > 0 && max - n < 3 && ((unsigned char)s[n] & 0xc0) == 0x80)
 		n--;
 	return n;
 }

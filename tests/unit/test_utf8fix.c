@@ -132,4 +132,6 @@ Test(utf8fix, cuts_fall_on_character_boundaries)
 	cr_assert_eq(utf8_cut(s, 7, 3), 3);
 	cr_assert_eq(utf8_cut(s, 7, 2), 1);	/* inside é */
 	cr_assert_eq(utf8_cut(s, 7, 0), 0);
+	/* no UTF-8 at all: no more than 3 bytes given up looking */
+	cr_assert_eq(utf8_cut("a\x80\x80\x80\x80\x80\x80", 7, 6), 3);
 }
