@@ -6,7 +6,9 @@
 #     renameat2 flags are refused, as on NFS, and the fallback fails), the
 #     open and the read of the claimed file in active/;
 #   outpost-archive: the open and the read of a failure in failed/ (judge)
-#     and of an abandoned claim in active/ (recover), and the renames into
+#     and of an abandoned claim in active/ (recover); the file in tmp/
+#     and the rename over it that rewrite a failure with its next try;
+#     the takeover and rewrite of a lapsed claim; and the renames into
 #     deferred/ (also on NFS), failed/ and archive/ (also on NFS).
 # That run must dead-letter nothing, leave the message where it was (the
 # claim step: in outbound/ or still claimed), log the error and exit 75.
@@ -139,8 +141,11 @@ for e in ${ERRNOS:-EMFILE EIO ENOMEM ENOSPC ESTALE}; do
 	scenario "$e" judge-read      failed   $A read      failed/hook/   failed 0
 	scenario "$e" recover-open    active   $A openat    active/hook/   active 0
 	scenario "$e" recover-read    active   $A read      active/hook/   active 0
+	scenario "$e" judge-tmp       failed   $A openat    tmp/           failed 0
+	scenario "$e" judge-rewrite   failed   $A "$R"      failed/hook/   failed 0
 	scenario "$e" to-deferred     failed   $A "$R"      deferred/hook/ failed 0
 	scenario "$e" to-deferred-nfs failed   $A renameat,linkat deferred/hook/ failed 1
+	scenario "$e" recover-take    active   $A "$R"      active/hook/   active 0
 	scenario "$e" to-failed       active   $A "$R"      failed/hook/   active 0
 	scenario "$e" to-archive      sent     $A "$R"      archive/hook/  sent 0
 	scenario "$e" to-archive-nfs  sent     $A renameat,linkat archive/hook/ sent 1
