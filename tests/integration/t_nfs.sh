@@ -6,10 +6,11 @@
 #    default): nothing lost, nothing dead-lettered, each message archived
 #    once, and a duplicate only where a kill cut a claim.  Its cases are
 #    named nfs-*.
-# 2. Every step, killed: outpost-dispatch --once, then outpost-archive
-#    --once, are SIGKILLed right after their k-th rename, link or unlink
-#    in the mailbox, for k = 0, 1, ... until a run gets through (the
-#    shim's OUTPOST_SHIM_KILL).  After each kill, clean runs finish the
+# 2. Every step, killed: outpost-dispatch --once (a message to claim and
+#    send), then outpost-archive --once (one to archive, one to judge, a
+#    lapsed claim to take over), are SIGKILLed right after their k-th
+#    rename, link or unlink in the mailbox, for k = 0, 1, ... until a run
+#    gets through (the shim's OUTPOST_SHIM_KILL).  After each kill, clean runs finish the
 #    work.  No kill may leave a file in two places (a hard link), none may
 #    make a dead letter (no "hard-linked file refused"), and a message is
 #    sent again only when the kill came after its request.
@@ -75,40 +76,65 @@ whole() {
 	[ -z "$_l$_d" ] || echo "hard links: $_l; in two places: $_d"
 }
 
-# killrun PROG: for k = 0.. (a fresh mailbox each time) drops one
-# message (for the archiver: sent first, by a clean dispatch), kills PROG
-# right after its k-th change to the mailbox, finishes, and checks.
-# Sets kills_PROG; one case per PROG, naming the first few bad k.
+# kset PROG: the messages a kill run of PROG starts from, their ids in
+# _ids.  outpost-dispatch: one in outbound/.  outpost-archive: one in
+# sent/, one in failed/ (by hand), and one claimed in active/ by a
+# dispatcher killed right after the claim (its lease lapses by the clock
+# the archiver is run with).
+kset() {
+	_ids=$(echo "kill $1 $_k" | outpost-drop -C hook -s "k$_k")
+	[ "$1" = outpost-dispatch ] && return
+	outpost-dispatch --once 2>>"$SCRATCH/kill.log"
+	_c=kc$_k
+	printf -- '---\nid: %s\nstatus: failed\nattempts: 1\nlast_error: HTTP 500\nerror_class: temporary\n---\nkill\n' \
+	    "$_c" >"$MB/tmp/$_c"
+	mkdir -p "$MB/failed/hook"
+	mv "$MB/tmp/$_c" "$MB/failed/hook/$_c.md"
+	_b=$(echo "kill claim $_k" | outpost-drop -C hook -s "kb$_k")
+	OUTPOST_SHIM_KILL=1 OUTPOST_SHIM_MATCH=$MB/active/hook/ \
+	    OUTPOST_SHIM_CALL=renameat2,renameat,linkat \
+	    outpost-dispatch --once 2>>"$SCRATCH/kill.log"
+	_ids="$_ids $_c $_b"
+}
+# kcheck ID SENT-AT-KILL: whatever is wrong with ID now, appended to _why.
+kcheck() {
+	_a=$(find "$MB/archive" -name "$1.md" | wc -l)
+	[ "$_a" -eq 1 ] || _why="$_why $1 archived $_a times;"
+	# Sent again only when the kill came after the request.
+	_r=$(requests "$1")
+	if [ "$_r" -eq 0 ]; then _why="$_why $1 never sent;"
+	elif [ "$2" -eq 0 ] && [ "$_r" -gt 1 ]; then
+		_why="$_why $1 sent $_r times, none before the kill;"
+	elif [ "$_r" -gt $(($2 + 1)) ]; then
+		_why="$_why $1 sent $_r times;"
+	fi
+}
+
+# killrun PROG: for k = 0.. (a fresh mailbox each time) kills PROG right
+# after its k-th change to the mailbox, finishes, and checks.  Sets
+# kills_PROG; one case per PROG, naming the first few bad k.
 killrun() {
 	_prog=$1 _k=0 _bad= _nbad=0
-	while [ $_k -lt 40 ]; do
+	while [ $_k -lt 60 ]; do
 		MB=$SCRATCH/kmb/${_prog#outpost-}-$_k
 		export OUTPOST_MAILBOX=$MB
 		outpost-queue init || { fail "nfs-kill-$_prog" "init $MB"; return; }
-		_id=$(echo "kill $_prog $_k" | outpost-drop -C hook -s "k$_k")
-		[ "$_prog" = outpost-archive ] &&
-		    outpost-dispatch --once 2>>"$SCRATCH/kill.log"
-		echo "== $_prog k=$_k $_id" >>"$SCRATCH/kill.log"
-		OUTPOST_SHIM_KILL=1 OUTPOST_SHIM_SKIP=$_k OUTPOST_SHIM_MATCH=$MB/ \
+		kset "$_prog"
+		echo "== $_prog k=$_k $_ids" >>"$SCRATCH/kill.log"
+		OUTPOST_NOW=$((now0 + 3600)) OUTPOST_SHIM_KILL=1 \
+		OUTPOST_SHIM_SKIP=$_k OUTPOST_SHIM_MATCH=$MB/ \
 		OUTPOST_SHIM_CALL=renameat2,renameat,rename,linkat,unlinkat \
 		    "$_prog" --once 2>>"$SCRATCH/kill.log"
 		_rc=$?
 		_why=$(whole)
-		_killed=$(requests "$_id")
+		_sent=
+		for _i in $_ids; do _sent="$_sent $(requests "$_i")"; done
 		finish || _why="$_why not finished ($(kbusy) left);"
 		[ -n "$(find "$MB/.deadletter" -type f)" ] &&
 		    _why="$_why dead: $(cat "$MB"/.deadletter/*/*.reason | tr "\n" " " | head -c 200);"
-		_a=$(find "$MB/archive" -name "$_id.md" | wc -l)
-		[ "$_a" -eq 1 ] || _why="$_why archived $_a times;"
 		[ -z "$(whole)" ] || _why="$_why at the end: $(whole);"
-		# Sent again only when the kill came after the request.
-		_r=$(requests "$_id")
-		if [ "$_r" -eq 0 ]; then _why="$_why never sent;"
-		elif [ "$_killed" -eq 0 ] && [ "$_r" -gt 1 ]; then
-			_why="$_why sent $_r times, none before the kill;"
-		elif [ "$_r" -gt $((_killed + 1)) ]; then
-			_why="$_why sent $_r times;"
-		fi
+		set -- $_sent
+		for _i in $_ids; do kcheck "$_i" "$1"; shift; done
 		if [ -n "$_why" ]; then
 			_nbad=$((_nbad + 1))
 			[ $_nbad -le 3 ] && _bad="$_bad [k=$_k:$_why]"
@@ -117,7 +143,7 @@ killrun() {
 		# 137: SIGKILLed.  Anything else: the run got through.
 		[ $_rc -eq 137 ] || break
 	done
-	[ $_rc -eq 137 ] && _bad="$_bad still killed after 40 steps"
+	[ $_rc -eq 137 ] && _bad="$_bad still killed after 60 steps"
 	eval "kills_${_prog#outpost-}=\$_k"
 	if [ -z "$_bad" ]; then ok "nfs-kill-$_prog"; else
 		fail "nfs-kill-$_prog" "$_nbad of $_k kill points bad:$_bad"
