@@ -6,9 +6,9 @@
  *
  *   OUTPOST_SHIM_NFS=1      renameat2() with flags != 0 fails with EINVAL,
  *                           as on NFS (flags 0 is a plain rename).
- *   OUTPOST_SHIM_CALL=f,g   the functions acted on: openat, open, read,
- *                           renameat, renameat2, rename, linkat, unlinkat,
- *                           fsync.
+ *   OUTPOST_SHIM_CALL=f,g   the functions acted on: openat (and openat64),
+ *                           open, read, renameat, renameat2, rename,
+ *                           linkat, unlinkat, fsync.
  *   OUTPOST_SHIM_MATCH=s    only calls whose path contains s: the absolute
  *                           path, a dirfd resolved through /proc/self/fd;
  *                           for renames and links the new path; for read
@@ -43,6 +43,7 @@
 
 /* Exported: the functions shadowed, and nothing else. */
 int openat(int, const char *, int, ...);
+int openat64(int, const char *, int, ...);
 int open(const char *, int, ...);
 ssize_t read(int, void *, size_t);
 int renameat(int, const char *, int, const char *);
@@ -273,6 +274,26 @@ openat(int dirfd, const char *name, int flags, ...)
 	}
 	if (real == NULL)
 		real = next("openat");
+	SHIM("openat", at_path(dirfd, name, p_, sizeof p_),
+	    real(dirfd, name, flags, mode));
+}
+
+/* The same under its large-file name (a build with 64-bit off_t). */
+int
+openat64(int dirfd, const char *name, int flags, ...)
+{
+	static int (*real)(int, const char *, int, ...);
+	mode_t mode = 0;
+	va_list ap;
+	int r;
+
+	if (flags & (O_CREAT | O_TMPFILE)) {
+		va_start(ap, flags);
+		mode = (mode_t)va_arg(ap, int);
+		va_end(ap);
+	}
+	if (real == NULL)
+		real = next("openat64");
 	SHIM("openat", at_path(dirfd, name, p_, sizeof p_),
 	    real(dirfd, name, flags, mode));
 }
