@@ -605,8 +605,9 @@ url_is_loopback(const char *url)
 	if ((at = memchr(p, '@', (size_t)(end - p))) != NULL)
 		p = at + 1;	/* user:password@ */
 	if (*p == '[') {
-		p++;
-		n = strcspn(p, "]");
+		n = strcspn(++p, "]");
+		if (p[n] != ']')
+			return 0;
 	} else
 		n = strcspn(p, ":/?#");
 	if (n == 0 || n >= sizeof host)
