@@ -132,3 +132,26 @@ outpost-queue delete "$id" 2>/dev/null
 OUTPOST_NOW=$later outpost-archive -q 2>/dev/null
 check marker-gone-with-message [ ! -e "$MB/state/notices/hook/$id.dead" ]
 check marker-kept-while-dead [ -e "$MB/state/notices/hook/$id2.dead" ]
+
+# 12. A webhook whose certificate does not verify: temporary, but said at
+#     err on every try, with the fix (the same for e-mail: t_email).
+T=$SCRATCH/tls
+mkdir -p "$T" "$SCRATCH/tlsrec"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+    -keyout "$T/k.pem" -out "$T/c.pem" -days 2 -subj '/CN=127.0.0.1' \
+    -addext subjectAltName=IP:127.0.0.1 2>"$T/log"
+python3 "$here/../servers/recorder.py" "$SCRATCH/tlsrec" --tls "$T/c.pem" \
+    "$T/k.pem" 2>>"$SCRATCH/tlsrec.log" &
+recorders="$recorders $!"
+wait_for "$SCRATCH/tlsrec/port"
+cat >>"$OUTPOST_CONFIG" <<X
+  selfsigned: {provider: webhook, url: "https://127.0.0.1:$(cat "$SCRATCH/tlsrec/port")/"}
+X
+id5=$(echo x | outpost-drop -C selfsigned)
+for try in 1 2; do
+	JOURNAL_STREAM=8:1 outpost-dispatch -q --channel selfsigned 2>"$SCRATCH/cert$try.err"
+	check "cert-exit-0-$try" [ $? -eq 0 ]
+	check "cert-at-err-$try" grep -q "^<3>outpost-dispatch: selfsigned/$id5.md: id $id5: temporary failure: webhook: .*certificate.*set ca_file: .*fix the certificate" "$SCRATCH/cert$try.err"
+	# back to outbound/ for the second try
+	mv "$MB/failed/selfsigned/$id5.md" "$MB/outbound/selfsigned/$id5.md"
+done
