@@ -44,7 +44,13 @@ struct notices {
 	char list[4096];	/* their names, one a line, for the summary */
 	int markfd;		/* state/notices/<markch>/, kept open */
 	char markch[CHANNEL_MAX + 1];
+	struct notice_seen *seen;	/* .deadletter/ dirs looked at */
+	size_t nseen;
 };
+
+/* Called for each file notice_scan() could not tell of. */
+typedef void notice_fail_fn(const char *channel, const char *name,
+    const struct err *);
 
 void notice_init(struct notices *, struct mailbox *, const char *notify,
     int64_t warn_after);
@@ -59,6 +65,14 @@ void notice_close(struct notices *);
  */
 int notice_dead(struct notices *, int dirfd, const char *channel,
     const char *name, struct err *);
+
+/*
+ * notice_dead() for every file in .deadletter/, whoever put it there.  A
+ * channel directory whose modification time has not changed since a look
+ * that told everything is skipped, so a pass costs a stat per channel,
+ * not per dead letter.
+ */
+void notice_scan(struct notices *, notice_fail_fn *);
 
 /*
  * dirfd/name is in deferred/<channel>/.  When it has failed at

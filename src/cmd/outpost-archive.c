@@ -486,15 +486,11 @@ late_one(const char *channel, int dir, const char *name)
 	}
 }
 
-/* A dead letter not told yet, from this program or any other. */
 static void
-dead_notice_one(const char *channel, int dir, const char *name)
+notice_failed(const char *channel, const char *name, const struct err *e)
 {
-	struct err e;
-
-	if (notice_dead(&nt, dir, channel, name, &e) == -1)
-		log_err("%s/%s: cannot drop a notice: %s", channel, name,
-		    e.msg);
+	log_err(".deadletter/%s/%s: cannot drop a notice: %s", channel, name,
+	    e->msg);
 }
 
 static void
@@ -505,8 +501,8 @@ notices(void)
 
 	if (cli.cfg->warn_after > 0)
 		each(ST_DEFERRED, late_one);
-	if (cli.cfg->notify != NULL)
-		each(ST_DEADLETTER, dead_notice_one);
+	/* Each dead letter not told yet, from this program or any other. */
+	notice_scan(&nt, notice_failed);
 	if (notice_flush(&nt, 0, &e) == -1)
 		log_err("cannot drop the summary notice: %s", e.msg);
 	if (last_gc == 0 || clock_mono_us() - last_gc >= GC_EVERY * 1000000LL) {

@@ -21,6 +21,12 @@
 
 static const char *const evname[] = { "dead", "late" };
 
+/* A .deadletter/ channel directory told of as it was at mtime. */
+struct notice_seen {
+	char channel[CHANNEL_MAX + 1];
+	struct timespec mtime;
+};
+
 /* What a notice tells. */
 struct about {
 	enum notice_event ev;
@@ -50,6 +56,18 @@ notice_close(struct notices *nt)
 	if (nt->markfd != -1)
 		close(nt->markfd);
 	nt->markfd = -1;
+	free(nt->seen);
+	nt->seen = NULL;
+	nt->nseen = 0;
+}
+
+/* Marks use their own descriptor: notice_close() would free the rest. */
+static void
+marks_close(struct notices *nt)
+{
+	if (nt->markfd != -1)
+		close(nt->markfd);
+	nt->markfd = -1;
 }
 
 /* The marker of name's event: <name less .md>.<event>. */
@@ -73,7 +91,7 @@ marks_dir(struct notices *nt, const char *channel, struct err *e)
 
 	if (nt->markfd != -1 && strcmp(nt->markch, channel) == 0)
 		return nt->markfd;
-	notice_close(nt);
+	marks_close(nt);
 	snprintf(rel, sizeof rel, "state/notices/%s", channel);
 	if ((nt->markfd = mailbox_subdir(nt->mb, rel, 1, e)) != -1)
 		snprintf(nt->markch, sizeof nt->markch, "%s", channel);
@@ -111,7 +129,7 @@ take(int mdir, int dirfd, const char *name, enum notice_event ev,
 		    O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd == -1)
 		return errno == EEXIST ? 0 :
-		    err_sys(e, "state/notices/.../%s", mk);
+		    err_sys(e, "marker %s in state/notices/", mk);
 	close(fd);
 	return 1;
 }
@@ -527,5 +545,94 @@ notice_gc(struct mailbox *mb)
 		}
 		names_free(chans, n);
 	}
+	close(top);
+}
+
+static struct notice_seen *
+seen_find(struct notices *nt, const char *channel)
+{
+	size_t i;
+
+	for (i = 0; i < nt->nseen; i++)
+		if (strcmp(nt->seen[i].channel, channel) == 0)
+			return &nt->seen[i];
+	return NULL;
+}
+
+static void
+seen_set(struct notices *nt, const char *channel, const struct timespec *t)
+{
+	struct notice_seen *s = seen_find(nt, channel);
+
+	if (s == NULL) {
+		if ((s = realloc(nt->seen, (nt->nseen + 1) * sizeof *s)) ==
+		    NULL)
+			return;	/* then we just look again */
+		nt->seen = s;
+		s = &nt->seen[nt->nseen++];
+		snprintf(s->channel, sizeof s->channel, "%s", channel);
+	}
+	s->mtime = *t;
+}
+
+/* Tells of the dead letters in dir; 0 when all of them are told. */
+static int
+scan_dir(struct notices *nt, int dir, const char *channel,
+    notice_fail_fn *fail)
+{
+	char **names;
+	size_t n, i;
+	struct err e;
+	int bad = 0;
+
+	if (mailbox_list(dir, &names, &n, &e) == -1) {
+		fail(channel, ".", &e);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (notice_dead(nt, dir, channel, names[i], &e) == -1) {
+			fail(channel, names[i], &e);
+			bad = -1;
+		}
+	names_free(names, n);
+	return bad;
+}
+
+void
+notice_scan(struct notices *nt, notice_fail_fn *fail)
+{
+	struct notice_seen *s;
+	struct timespec now;
+	struct stat st;
+	struct err e;
+	char **chans;
+	size_t n, i;
+	int top, dir;
+
+	if (nt->notify == NULL ||
+	    (top = mailbox_dir(nt->mb, ST_DEADLETTER, NULL, 0, &e)) == -1)
+		return;
+	if (mailbox_channels(top, &chans, &n, &e) == -1) {
+		close(top);
+		return;
+	}
+	/* File times are the kernel's, not the clock module's. */
+	clock_gettime(CLOCK_REALTIME, &now);
+	for (i = 0; i < n; i++) {
+		if (strcmp(chans[i], nt->notify) == 0 ||
+		    (dir = mailbox_dir(nt->mb, ST_DEADLETTER, chans[i], 0,
+		    &e)) == -1)
+			continue;
+		s = seen_find(nt, chans[i]);
+		if (fstat(dir, &st) == 0 && (s == NULL ||
+		    s->mtime.tv_sec != st.st_mtim.tv_sec ||
+		    s->mtime.tv_nsec != st.st_mtim.tv_nsec) &&
+		    scan_dir(nt, dir, chans[i], fail) == 0 &&
+		    now.tv_sec - st.st_mtim.tv_sec >= 2)
+			/* Settled: a later change has a later mtime. */
+			seen_set(nt, chans[i], &st.st_mtim);
+		close(dir);
+	}
+	names_free(chans, n);
 	close(top);
 }

@@ -301,3 +301,38 @@ Test(notice, gc_removes_markers_of_messages_gone)
 	close(dead);
 	close(def);
 }
+
+static void
+fail_test(const char *channel, const char *name, const struct err *e)
+{
+	cr_assert_fail("%s/%s: %s", channel, name, e->msg);
+}
+
+/* Sets the time of .deadletter/hook/ to t, as if last changed then. */
+static void
+dir_time(time_t t)
+{
+	struct timespec ts[2] = { { t, 0 }, { t, 0 } };
+
+	cr_assert_eq(utimensat(mb.fd, ".deadletter/hook", ts, 0), 0);
+}
+
+Test(notice, scan_tells_new_dead_letters_and_skips_settled_dirs)
+{
+	close(put(ST_DEADLETTER, "hook", "a.md", "x\n"));
+	close(put(ST_DEADLETTER, "hook", "b.md", "x\n"));
+	close(put(ST_DEADLETTER, "note", "own.md", "x\n"));
+	dir_time(time(NULL) - 60);
+	notice_scan(&nt, fail_test);
+	cr_assert_eq(notices(NULL, 0), 2);
+	notice_scan(&nt, fail_test);
+	cr_assert_eq(notices(NULL, 0), 2);
+	/* Unchanged since a look that told all: not even looked at. */
+	cr_assert_eq(unlinkat(mb.fd, "state/notices/hook/a.dead", 0), 0);
+	notice_scan(&nt, fail_test);
+	cr_assert_eq(notices(NULL, 0), 2);
+	/* A change (a new dead letter) is looked at. */
+	close(put(ST_DEADLETTER, "hook", "c.md", "x\n"));
+	notice_scan(&nt, fail_test);
+	cr_assert_eq(notices(NULL, 0), 4);
+}
