@@ -75,15 +75,17 @@ int notice_dead(struct notices *, int dirfd, const char *channel,
 void notice_scan(struct notices *, notice_fail_fn *);
 
 /*
- * dirfd/name is in deferred/<channel>/.  When it has failed at
- * least once and is older than warn_after (from the time in its name, or
- * its not_before when later), and this was not told yet: marks it, drops
- * a notice unless it is the notify channel's own, writes a line for the
- * log into line ("id X: undelivered for 2h after 3 attempts: ...") and
- * returns 1.  0 when not (yet), -1 with e set.
+ * dirfd/name is in where (outbound/ or deferred/) of channel: on its way.
+ * When it is older than warn_after (from the time in its name, or its
+ * not_before when later: a message parked for later is not late) and
+ * this was not told yet: marks it, drops a notice unless it is the notify
+ * channel's own, writes a line for the log into line ("id X: undelivered
+ * for 2h after 3 attempts: ...") and returns 1.  0 when not (yet), -1
+ * with e set.
  */
-int notice_late(struct notices *, int dirfd, const char *channel,
-    const char *name, char *line, size_t size, struct err *);
+int notice_late(struct notices *, enum state where, int dirfd,
+    const char *channel, const char *name, char *line, size_t size,
+    struct err *);
 
 /*
  * At the end of a pass: drops the summary of what was over the bound,

@@ -88,9 +88,12 @@ sync_dir(int fd, const char *what, const char *channel)
 	}
 }
 
-/* Calls fn for each message in STATE/<channel>/, every channel. */
+/*
+ * Calls fn for each message in STATE/<channel>/, every channel; with
+ * sync, fsyncs each directory after (fn renamed out of it).
+ */
 static void
-each(enum state st, void (*fn)(const char *, int, const char *))
+walk(enum state st, void (*fn)(const char *, int, const char *), int sync)
 {
 	char **chans, **names;
 	size_t nc, nn, i, k;
@@ -114,11 +117,18 @@ each(enum state st, void (*fn)(const char *, int, const char *))
 			names_free(names, nn);
 		}
 		/* One directory fsync per channel and pass (see below). */
-		sync_dir(dir, state_dir[st], chans[i]);
+		if (sync)
+			sync_dir(dir, state_dir[st], chans[i]);
 		close(dir);
 	}
 	names_free(chans, nc);
 	close(sdir);
+}
+
+static void
+each(enum state st, void (*fn)(const char *, int, const char *))
+{
+	walk(st, fn, 1);
 }
 
 /* Opens STATE/<channel>/, made if missing; logs on failure. */
@@ -472,14 +482,15 @@ clean_tmp(void)
 	closedir(d);
 }
 
-/* A deferred message older than warn_after: logged and told, once. */
+/* A message on its way longer than warn_after: logged and told, once. */
 static void
-late_one(const char *channel, int dir, const char *name)
+late(enum state st, const char *channel, int dir, const char *name)
 {
 	char line[1024];
 	struct err e;
 
-	switch (notice_late(&nt, dir, channel, name, line, sizeof line, &e)) {
+	switch (notice_late(&nt, st, dir, channel, name, line, sizeof line,
+	    &e)) {
 	case 1:
 		log_warn("%s/%s: %s", channel, name, line);
 		break;
@@ -488,6 +499,19 @@ late_one(const char *channel, int dir, const char *name)
 		    e.msg);
 		break;
 	}
+}
+
+static void
+late_deferred(const char *channel, int dir, const char *name)
+{
+	late(ST_DEFERRED, channel, dir, name);
+}
+
+/* Never tried, or held back by a provider's back-off. */
+static void
+late_outbound(const char *channel, int dir, const char *name)
+{
+	late(ST_OUTBOUND, channel, dir, name);
 }
 
 static void
@@ -503,8 +527,11 @@ notices(void)
 	static int64_t last_gc;
 	struct err e;
 
-	if (cli.cfg->warn_after > 0)
-		each(ST_DEFERRED, late_one);
+	if (cli.cfg->warn_after > 0) {
+		/* Only read: no directory fsync. */
+		walk(ST_DEFERRED, late_deferred, 0);
+		walk(ST_OUTBOUND, late_outbound, 0);
+	}
 	/* Each dead letter not told yet, from this program or any other. */
 	notice_scan(&nt, notice_failed);
 	if (notice_flush(&nt, 0, &e) == -1)

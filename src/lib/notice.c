@@ -18,6 +18,8 @@
 /* Longer bases are cut; notice_gc() cannot map them back, so keeps them. */
 #define BASE_MAX	240
 #define FIELD_MAX	300	/* bytes of a field quoted in a notice */
+#define NEVER_TRIED	"is a dispatcher running for the channel, and is " \
+			"the channel in the configuration?"
 
 static const char *const evname[] = { "dead", "late" };
 
@@ -243,6 +245,9 @@ tell(struct notices *nt, const struct about *a, struct err *e)
 	if (a->ev == NOTICE_DEAD)
 		fprintf(f, "A message will not be delivered: it went to "
 		    ".deadletter/ and is not tried again.\n\n");
+	else if (m != NULL && message_attempts(m) == 0)
+		fprintf(f, "A message is still undelivered %s after it was "
+		    "queued, and was never tried: %s\n\n", age, NEVER_TRIED);
 	else
 		fprintf(f, "A message is still undelivered %s after it was "
 		    "queued; outpost keeps trying it.\n\n", age);
@@ -402,15 +407,16 @@ overdue(const struct notices *nt, const char *name, const struct message *m,
 	if (message_time(m, "not_before", &nb) == 1 && nb > born)
 		born = nb;
 	*age = clock_now() - born;
-	return message_attempts(m) >= 1 && *age >= nt->warn_after;
+	return *age >= nt->warn_after;
 }
 
 int
-notice_late(struct notices *nt, int dirfd, const char *channel,
-    const char *name, char *line, size_t size, struct err *e)
+notice_late(struct notices *nt, enum state where, int dirfd,
+    const char *channel, const char *name, char *line, size_t size,
+    struct err *e)
 {
-	struct about a = { NOTICE_LATE, channel, name, ST_DEFERRED, NULL,
-	    NULL, NULL, 0 };
+	struct about a = { NOTICE_LATE, channel, name, where, NULL, NULL,
+	    NULL, 0 };
 	struct message *m;
 	struct stat st;
 	char mk[NAME_LEN], base[NAME_LEN], age[32];
@@ -439,10 +445,14 @@ notice_late(struct notices *nt, int dirfd, const char *channel,
 	msgname_stem(name, base, sizeof base);
 	a.m = m;
 	a.id = message_str(m, "id") ? message_str(m, "id") : base;
-	snprintf(line, size, "id %s: undelivered for %s after %lld attempts: "
-	    "%s", a.id, span(a.age, age), (long long)message_attempts(m),
-	    message_str(m, "last_error") ? message_str(m, "last_error") :
-	    "failed");
+	if (message_attempts(m) == 0)
+		snprintf(line, size, "id %s: undelivered for %s, never tried: "
+		    "%s", a.id, span(a.age, age), NEVER_TRIED);
+	else
+		snprintf(line, size, "id %s: undelivered for %s after %lld "
+		    "attempts: %s", a.id, span(a.age, age),
+		    (long long)message_attempts(m), message_str(m,
+		    "last_error") ? message_str(m, "last_error") : "failed");
 	r = 0;
 	if (nt->notify != NULL && strcmp(channel, nt->notify) != 0 &&
 	    !is_notice(m) && (r = tell_or_count(nt, &a, e)) == -1)

@@ -14,6 +14,7 @@ channels:
   flaky: {provider: webhook, url: "http://127.0.0.1:$flaky_port/"}
   note: {provider: maildir, path: "$SCRATCH/Maildir"}
   loud: {provider: webhook, url: "http://127.0.0.1:$bad_port/notices"}
+  idle: {provider: webhook, url: "http://127.0.0.1:9/"}
 X
 	chmod 600 "$OUTPOST_CONFIG"
 }
@@ -77,17 +78,23 @@ check journal-archive-warning grep -q "^<4>outpost-archive: hook/$id2.md: id $id
 check journal-nothing-above-4 sh -c "! grep -qv '^<[1-4]>' '$SCRATCH/j1' '$SCRATCH/j2'"
 
 # 8. A temporary failure is quiet under -q and exits 0; past warn_after
-#    it is one warning line and one notice, once.
+#    it is one warning line and one notice, once.  So is a message never
+#    tried (no dispatcher runs for its channel).
 id3=$(echo x | outpost-drop -C flaky -s 'Slow one')
+id6=$(echo x | outpost-drop -C idle -s 'Stuck')
 expect temp-quiet-0 0 outpost-dispatch -q --channel flaky
 check temp-quiet [ ! -s "$SCRATCH/err" ]
 expect temp-archive-0 0 outpost-archive -q
 check temp-archive-quiet [ ! -s "$SCRATCH/err" ]
 check not-late-yet [ "$(notice_of late "$id3")" = 0 ]
 later=$((now + 3700))
+outpost-dispatch -q --channel note	# the notices so far: delivered
 expect late-archive-0 0 env OUTPOST_NOW=$later outpost-archive -q
-err_says late-warning "flaky/$id3.md: id $id3: undelivered for 1h.* after 1 attempts: webhook: HTTP 500 down"
+check late-two-lines [ "$(wc -l <"$SCRATCH/err")" = 2 ]
+check late-warning grep -q "^outpost-archive: flaky/$id3.md: id $id3: undelivered for 1h.* after 1 attempts: webhook: HTTP 500 down\$" "$SCRATCH/err"
+check never-tried-warning grep -q "^outpost-archive: idle/$id6.md: id $id6: undelivered for 1h.*, never tried: is a dispatcher running" "$SCRATCH/err"
 check late-notice [ "$(notice_of late "$id3")" = 1 ]
+check never-tried-notice [ "$(notice_of late "$id6")" = 1 ]
 check late-notice-subject grep -q '^subject: ["'"'"']*outpost: undelivered for 1h.* in flaky: Slow one' \
     "$(grep -l "^notice_id: $id3\$" "$N"/*.md)"
 # It fails again and is deferred again: still one notice, no warning.

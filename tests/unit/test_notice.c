@@ -215,41 +215,56 @@ Test(notice, late_once_after_warn_after)
 	mailbox_uniq(name);
 	dir = put(ST_DEFERRED, "hook", name, "---\nsubject: Slow\n"
 	    "attempts: 3\nlast_error: HTTP 500\n---\nx\n");
-	cr_assert_eq(notice_late(&nt, dir, "hook", name, line, sizeof line,
+	cr_assert_eq(notice_late(&nt, ST_DEFERRED, dir, "hook", name, line, sizeof line,
 	    &e), 0, "too early");
 	clock_set(now + 3600 + 120);
-	cr_assert_eq(notice_late(&nt, dir, "hook", name, line, sizeof line,
+	cr_assert_eq(notice_late(&nt, ST_DEFERRED, dir, "hook", name, line, sizeof line,
 	    &e), 1, "%s", e.msg);
 	cr_assert(strstr(line, "undelivered for 1h2m after 3 attempts: "
 	    "HTTP 500") != NULL, "%s", line);
-	cr_assert_eq(notice_late(&nt, dir, "hook", name, line, sizeof line,
+	cr_assert_eq(notice_late(&nt, ST_DEFERRED, dir, "hook", name, line, sizeof line,
 	    &e), 0);
 	cr_assert_eq(notices(text, sizeof text), 1);
 	cr_assert(strstr(text, "notice_event: late\n") != NULL, "%s", text);
 	close(dir);
 }
 
-Test(notice, late_needs_a_failure_and_counts_from_not_before)
+Test(notice, late_counts_from_not_before)
 {
-	char a[NAME_LEN], b[NAME_LEN], line[600], nb[200], when[40];
+	char b[NAME_LEN], line[600], nb[200], when[40];
 	int64_t now = clock_now();
 	struct err e;
 	int dir;
 
-	mailbox_uniq(a);
 	mailbox_uniq(b);
-	put(ST_DEFERRED, "hook", a, "---\nsubject: parked\n---\nx\n");
 	snprintf(nb, sizeof nb, "---\nattempts: 1\nnot_before: %s\n---\nx\n",
 	    time_format(now + 3000, when));
 	dir = put(ST_DEFERRED, "hook", b, nb);
 	clock_set(now + 3700);
-	cr_assert_eq(notice_late(&nt, dir, "hook", a, line, sizeof line, &e),
-	    0, "never tried: not failing");
-	cr_assert_eq(notice_late(&nt, dir, "hook", b, line, sizeof line, &e),
-	    0, "queued for not_before, 700 s ago");
+	cr_assert_eq(notice_late(&nt, ST_DEFERRED, dir, "hook", b, line,
+	    sizeof line, &e), 0, "queued for not_before, 700 s ago");
 	clock_set(now + 3000 + 3600);
-	cr_assert_eq(notice_late(&nt, dir, "hook", b, line, sizeof line, &e),
-	    1);
+	cr_assert_eq(notice_late(&nt, ST_DEFERRED, dir, "hook", b, line,
+	    sizeof line, &e), 1);
+	close(dir);
+}
+
+Test(notice, never_tried_is_late_too)
+{
+	char a[NAME_LEN], line[600], text[4096];
+	struct err e;
+	int dir;
+
+	mailbox_uniq(a);
+	dir = put(ST_OUTBOUND, "hook", a, "---\nsubject: stuck\n---\nx\n");
+	clock_set(clock_now() + 3700);
+	cr_assert_eq(notice_late(&nt, ST_OUTBOUND, dir, "hook", a, line,
+	    sizeof line, &e), 1);
+	cr_assert(strstr(line, "never tried: is a dispatcher running") !=
+	    NULL, "%s", line);
+	notices(text, sizeof text);
+	cr_assert(strstr(text, "/outbound/hook/") != NULL, "%s", text);
+	cr_assert(strstr(text, "was never tried") != NULL, "%s", text);
 	close(dir);
 }
 
@@ -262,7 +277,7 @@ Test(notice, notify_channel_late_logged_not_told)
 	mailbox_uniq(name);
 	dir = put(ST_DEFERRED, "note", name, "---\nattempts: 1\n---\nx\n");
 	clock_set(clock_now() + 7200);
-	cr_assert_eq(notice_late(&nt, dir, "note", name, line, sizeof line,
+	cr_assert_eq(notice_late(&nt, ST_DEFERRED, dir, "note", name, line, sizeof line,
 	    &e), 1);
 	cr_assert_eq(notices(NULL, 0), 0);
 	close(dir);
@@ -279,7 +294,7 @@ Test(notice, gc_removes_markers_of_messages_gone)
 	def = put(ST_DEFERRED, "hook", name, "---\nattempts: 1\n---\nx\n");
 	clock_set(clock_now() + 7200);
 	cr_assert_eq(notice_dead(&nt, dead, "hook", "d.md", &e), 1);
-	cr_assert_eq(notice_late(&nt, def, "hook", name, line, sizeof line,
+	cr_assert_eq(notice_late(&nt, ST_DEFERRED, def, "hook", name, line, sizeof line,
 	    &e), 1);
 	snprintf(rel, sizeof rel, "state/notices/hook/%s.late", stem);
 	notice_gc(&mb);
