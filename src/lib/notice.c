@@ -63,7 +63,7 @@ notice_close(struct notices *nt)
 	nt->nseen = 0;
 }
 
-/* Marks use their own descriptor: notice_close() would free the rest. */
+/* Closes the markers' directory only; notice_close() frees the rest too. */
 static void
 marks_close(struct notices *nt)
 {
@@ -155,16 +155,23 @@ is_notice(const struct message *m)
 	return v != NULL && ynode_bool(v, &b) == 0 && b;
 }
 
+/* Control characters (a newline in a quoted subject, say) to spaces. */
+static void
+oneline(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = ' ';
+}
+
 /* "label: value", the value on one line and cut at FIELD_MAX bytes. */
 static void
 field(FILE *f, const char *label, const char *v)
 {
-	char buf[FIELD_MAX], *p;
+	char buf[FIELD_MAX];
 
 	utf8_copy(buf, v != NULL && *v != '\0' ? v : "-", sizeof buf);
-	for (p = buf; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
+	oneline(buf);
 	fprintf(f, "%s: %s\n", label, buf);
 }
 
@@ -234,6 +241,7 @@ tell(struct notices *nt, const struct about *a, struct err *e)
 
 	utf8_copy(cut, subj ? subj : m ? "(no subject)" : "(unparseable)",
 	    sizeof cut);
+	oneline(cut);
 	if (a->ev == NOTICE_DEAD)
 		snprintf(subject, sizeof subject, "outpost: dead letter in "
 		    "%s: %s", a->channel, cut);
