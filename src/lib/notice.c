@@ -194,6 +194,15 @@ span(int64_t s, char buf[32])
 	return buf;
 }
 
+/* The message's id when it is a valid one, else the file's stem. */
+static const char *
+id_of(const struct message *m, const char *stem)
+{
+	const char *id = m != NULL ? message_str(m, "id") : NULL;
+
+	return id != NULL && message_id_valid(id) ? id : stem;
+}
+
 /* Writes a notice message into outbound/<notify>/. */
 static int
 drop(struct notices *nt, const char *subject, const char *event,
@@ -395,7 +404,7 @@ notice_dead(struct notices *nt, int dirfd, const char *channel,
 	}
 	msgname_stem(name, base, sizeof base);
 	a.m = m;
-	a.id = m && message_str(m, "id") ? message_str(m, "id") : base;
+	a.id = id_of(m, base);
 	reason(dirfd, name, why, sizeof why);
 	a.why = why;
 	r = tell_or_count(nt, &a, e);
@@ -452,7 +461,7 @@ notice_late(struct notices *nt, enum state where, int dirfd,
 	}
 	msgname_stem(name, base, sizeof base);
 	a.m = m;
-	a.id = message_str(m, "id") ? message_str(m, "id") : base;
+	a.id = id_of(m, base);
 	if (message_attempts(m) == 0)
 		snprintf(line, size, "id %s: undelivered for %s, never tried: "
 		    "%s", a.id, span(a.age, age), NEVER_TRIED);
