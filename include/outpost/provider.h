@@ -124,6 +124,12 @@ void delivery_redact(const struct delivery *, char *s, size_t size);
 void delivery_reset(struct delivery *);
 
 /* The providers. */
+/*
+ * The names of the variables an exec command of this delivery gets, but
+ * its four OUTPOST_ ones, separated by spaces (for a preview); -1 when
+ * memory ran out.
+ */
+int exec_env_names(const struct delivery *, char *buf, size_t size);
 extern const struct provider_ops prov_maildir, prov_exec, prov_webhook,
     prov_email, prov_slack, prov_teams, prov_dingtalk, prov_lark, prov_wecom,
     prov_telegram, prov_whatsapp, prov_discord;

@@ -51,7 +51,6 @@
 #define MAXATT 64
 #define PREVIEW_TOKEN "outpost-preview-token"
 
-extern char **environ;
 
 /* What every HTTP request is answered with: each provider's "ok". */
 static const char ok_json[] = "{\"ok\":true,\"code\":0,\"errcode\":0,"
@@ -785,24 +784,15 @@ show_maildir(struct preview *p)
 	return delivery_sent(d, NULL);
 }
 
-/* The names of our environment that a command would inherit. */
+/* The names of the other variables the command gets (prov_exec.c). */
 static void
-inherited(FILE *f)
+inherited(FILE *f, const struct delivery *d)
 {
-	static const char *const ours[] = { "OUTPOST_ID=", "OUTPOST_CHANNEL=",
-	    "OUTPOST_SUBJECT=", "OUTPOST_TO=", NULL };
-	size_t i, k;
+	char names[4096];
 
-	fputs("inherited:", f);
-	for (i = 0; environ[i] != NULL; i++) {
-		for (k = 0; ours[k] != NULL && strncmp(environ[i], ours[k],
-		    strlen(ours[k])) != 0; k++)
-			;
-		if (ours[k] == NULL)
-			fprintf(f, " %.*s", (int)strcspn(environ[i], "="),
-			    environ[i]);
-	}
-	fputc('\n', f);
+	if (exec_env_names(d, names, sizeof names) == -1)
+		snprintf(names, sizeof names, "(out of memory)");
+	fprintf(f, "inherited: %s\n", names);
 }
 
 /* As prov_exec.c: argv, its four variables, the file on stdin. */
@@ -841,7 +831,7 @@ show_exec(struct preview *p)
 	for (i = 0; i < n && i < 256; i++)
 		fprintf(f, "%s%s", i ? "," : "", to[i]);
 	fputc('\n', f);
-	inherited(f);
+	inherited(f, d);
 	fputc('\n', f);
 	put_body(f, msg, mlen);
 	fclose(f);

@@ -47,7 +47,7 @@ channels:
        password: "Sm7p-pa55word-x9", from: "Ops <bot@example.com>",
        ca_file: "$SCRATCH/tls/srv.pem", to: ops@example.com}
   md: {provider: maildir, path: "$SCRATCH/Maildir"}
-  ex: {provider: exec, command: ["$SCRATCH/exec.sh", "an arg"]}
+  ex: {provider: exec, command: ["$SCRATCH/exec.sh", "an arg"], env: [SCRATCH]}
 X
 chmod 600 "$OUTPOST_CONFIG"
 export SCRATCH
