@@ -75,7 +75,7 @@ struct watch {
 };
 
 static const enum state watched[] = {
-	ST_OUTBOUND, ST_SENT, ST_FAILED, ST_DEFERRED
+	ST_OUTBOUND, ST_SENT, ST_FAILED, ST_DEFERRED, ST_DEADLETTER
 };
 
 static struct cli cli;
@@ -327,6 +327,8 @@ scan_outcomes(enum state st, struct chan *ch)
 static void
 scan_chan(enum state st, struct chan *ch)
 {
+	if (st == ST_DEADLETTER)
+		return;		/* only news of one matters (on_file) */
 	if (st == ST_OUTBOUND)
 		scan_outbound(ch);
 	else if (st == ST_DEFERRED)
@@ -471,6 +473,9 @@ rescan_all(int loud)
 	for (i = 0; i < sizeof watched / sizeof watched[0]; i++)
 		scan_state(watched[i], loud);
 	scan_claims();
+	/* What has waited warn_after is found by the archiver's pass. */
+	if (cli.cfg->notify != NULL && cli.cfg->warn_after > 0)
+		wake(&arch);
 	rescan_at = mono_ms() + RESCAN_MS;
 }
 
@@ -498,10 +503,14 @@ on_file(enum state st, struct chan *ch, const char *name)
 
 	if (!is_msg(name))
 		return;
-	if (st == ST_SENT || st == ST_FAILED) {
+	/* A new dead letter is the archiver's to tell (notify:). */
+	if (st == ST_SENT || st == ST_FAILED ||
+	    (st == ST_DEADLETTER && cli.cfg->notify != NULL)) {
 		wake(&arch);
 		return;
 	}
+	if (st == ST_DEADLETTER)
+		return;
 	if (st == ST_OUTBOUND && (ch->d.pid != 0 || ch->d.want))
 		return;
 	if ((d = open_dir(st, ch->name, 0)) == NULL)

@@ -162,3 +162,26 @@ for try in 1 2; do
 	# back to outbound/ for the second try
 	mv "$MB/failed/selfsigned/$id5.md" "$MB/outbound/selfsigned/$id5.md"
 done
+
+# 12. Under outpost-watch: a dead letter filed by the dispatcher (an
+#     unparseable file) wakes the archiver, which tells, even when no
+#     archiver is running.  A mailbox of its own, so nothing else wakes it.
+write_config note
+MB=$SCRATCH/mb2
+export OUTPOST_MAILBOX=$MB
+outpost-queue init
+mkdir -p "$MB/sent/note" "$MB/outbound/hook"
+printf -- '---\nid: w1\n---\nx\n' >"$MB/sent/note/w1.md"
+outpost-watch -q --linger 0.2 2>"$SCRATCH/watch.err" &
+wpid=$!
+# Its first archiver has archived w1 and, idle, ended.
+i=0
+while { [ -z "$(ls "$MB/archive/note/"* 2>/dev/null)" ] ||
+    pgrep -P $wpid -f outpost-archive >/dev/null; } && [ $i -lt 500 ]; do
+	sleep 0.02; i=$((i + 1))
+done
+printf -- '---\nsubject: [unclosed\n---\nbody\n' >"$MB/tmp/broken.md"
+mv "$MB/tmp/broken.md" "$MB/outbound/hook/broken.md"
+wait_for "$MB/state/notices/hook/broken.dead"
+check watch-dead-noticed [ -f "$MB/state/notices/hook/broken.dead" ]
+kill $wpid; wait $wpid 2>/dev/null
