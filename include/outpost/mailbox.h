@@ -53,6 +53,19 @@ void msgname_stem(const char *name, char *stem, size_t);
 
 /* Creates the layout under path (mode 0700); idempotent. */
 int mailbox_init(const char *path, struct err *);
+/*
+ * Lets group gid drop: tmp/, outbound/ and its channel directories, and
+ * blobs/ become group gid and mode 2770, the mailbox directory g+x.  The
+ * caller must own the mailbox and be in gid (or be root).
+ */
+int mailbox_share(struct mailbox *, gid_t gid, struct err *);
+/*
+ * Gives fd, a file or directory just made in dirfd, what the mailbox
+ * needs: in a drop point shared with a group, mode 0640 (a directory
+ * 2770) whatever the umask; made by root, dirfd's owner and group, so the
+ * mailbox's owner can use it.
+ */
+int mailbox_settle(int dirfd, int fd, int isdir, struct err *);
 int mailbox_open(struct mailbox *, const char *path, struct err *);
 void mailbox_close(struct mailbox *);
 
@@ -93,6 +106,11 @@ int mailbox_create(struct mailbox *, int dirfd, const void *, size_t,
 int mailbox_replace(struct mailbox *, int dirfd, const char *name,
     const void *, size_t, int64_t mtime, struct err *);
 
+/*
+ * Makes dirfd/name the caller's own file when a group member dropped it:
+ * the same bytes rewritten in place, so that its times can be set.
+ */
+int mailbox_own(struct mailbox *, int dirfd, const char *name, struct err *);
 /*
  * Renames fromfd/from to tofd/to, never overwriting.  ENOENT gives
  * ERR_GONE: another worker moved it first.  With sync, fsyncs tofd.

@@ -656,7 +656,7 @@ main(int argc, char **argv)
 	if (optind != argc)
 		usage(64);
 	cli_catch_term();
-	if (cli_open(&cli, 1, &e) == -1)
+	if (cli_open(&cli, CLI_MOVER, &e) == -1)
 		cli_die(NULL, &e);
 	run(NULL);
 	if (prune_days >= 0) {

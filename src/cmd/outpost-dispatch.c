@@ -152,6 +152,13 @@ chan_get(const char *name)
 		    "alone", name, cfg->provider);
 		return NULL;
 	}
+	/* Secrets are read as the owner, for the channels served only. */
+	if (cfg->resolved == -1)
+		return NULL;	/* said so already */
+	if (config_resolve(cli.cfg, name, &e) == -1) {
+		log_err("channel %s: %s; left alone", name, e.msg);
+		return NULL;
+	}
 	if ((c = realloc(chans, (nchans + 1) * sizeof *c)) == NULL)
 		return NULL;
 	chans = c;
@@ -450,6 +457,9 @@ claim(struct chan *c, const struct pend *p)
 			log_errx(c->cfg->name, &e);
 		return;		/* another dispatcher took it */
 	}
+	/* A group member's file becomes ours: park() sets its times. */
+	if (mailbox_own(&cli.mb, c->actfd, claimed, &e) == -1)
+		log_errx(c->cfg->name, &e);
 	if (message_load(c->actfd, claimed, &m, &e) == -1) {
 		char why[700];
 
@@ -763,7 +773,7 @@ main(int argc, char **argv)
 	parse_args(argc, argv);
 	cli_catch_term();
 	signal(SIGPIPE, SIG_IGN);
-	if (cli_open(&cli, 1, &e) == -1)
+	if (cli_open(&cli, CLI_MOVER, &e) == -1)
 		cli_die(NULL, &e);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 ||
 	    (multi = curl_multi_init()) == NULL) {

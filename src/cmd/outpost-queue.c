@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,7 @@
 #include "outpost/log.h"
 #include "outpost/message.h"
 #include "outpost/outcome.h"
+#include "outpost/privs.h"
 
 struct entry {
 	enum state st;
@@ -40,7 +43,7 @@ struct scan {
 
 static struct cli cli;
 static int json, prometheus, all;
-static const char *only_channel, *only_state;
+static const char *only_channel, *only_state, *group;
 
 static void usage(int) __attribute__((noreturn));
 
@@ -50,7 +53,7 @@ usage(int code)
 	fprintf(code ? stderr : stdout,
 	    "usage: outpost-queue [-hqv] [--version] [-M dir] [-c file] "
 	    "command [args]\n"
-	    "  init\n"
+	    "  init [--group group]\n"
 	    "  list [--json] [--channel C] [--state S]\n"
 	    "  show ID\n"
 	    "  retry ID | --all [--channel C]\n"
@@ -588,6 +591,67 @@ cmd_stats(void)
 	return 0;
 }
 
+/* --group: a name or a number. */
+static gid_t
+group_id(const char *name)
+{
+	struct group *gr = getgrnam(name);
+	char *end;
+	long n;
+
+	if (gr != NULL)
+		return gr->gr_gid;
+	n = strtol(name, &end, 10);
+	if (*name == '\0' || *end != '\0' || n < 0) {
+		log_err("init: no group named %s", name);
+		exit(67);
+	}
+	return (gid_t)n;
+}
+
+/*
+ * The layout, made by the mailbox's owner (root becomes it when the
+ * directory exists); with --group, the drop points shared with the group
+ * and a channel directory for every configured channel.
+ */
+static int
+cmd_init(const char *path)
+{
+	struct err e = { 0 };
+	struct passwd *pw;
+	size_t i;
+	gid_t gid = group != NULL ? group_id(group) : 0;
+	int fd;
+
+	if (mkdir(path, 0700) == -1 && errno != EEXIST) {
+		err_sys(&e, "%s", path);
+		cli_die("init", &e);
+	}
+	if (cli_become(path, &e) == -1 || mailbox_init(path, &e) == -1)
+		cli_die("init", &e);
+	if (group != NULL) {
+		if (geteuid() != 0 && !privs_in_group(gid)) {
+			pw = getpwuid(geteuid());
+			log_err("init: the owner of %s, %s, is not in group %s",
+			    path, pw ? pw->pw_name : "?", group);
+			return 77;
+		}
+		if (mailbox_open(&cli.mb, path, &e) == -1 ||
+		    mailbox_share(&cli.mb, gid, &e) == -1)
+			cli_die("init", &e);
+		for (i = 0; i < cli.cfg->nchannels; i++) {
+			if ((fd = mailbox_dir(&cli.mb, ST_OUTBOUND,
+			    cli.cfg->channels[i].name, 1, &e)) == -1)
+				cli_die("init", &e);
+			close(fd);
+		}
+	}
+	log_info("%s: ready%s%s", path, group ? ", shared with group " : "",
+	    group ? group : "");
+	cli_close(&cli);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -597,6 +661,7 @@ main(int argc, char **argv)
 		{ "all", no_argument, NULL, 'A' },
 		{ "channel", required_argument, NULL, 'C' },
 		{ "state", required_argument, NULL, 'S' },
+		{ "group", required_argument, NULL, 'g' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -613,6 +678,7 @@ main(int argc, char **argv)
 		case 'A': all = 1; break;
 		case 'C': only_channel = optarg; break;
 		case 'S': only_state = optarg; break;
+		case 'g': group = optarg; break;
 		case 'h': usage(0);
 		default:
 			if (!cli_option(&cli, c, optarg))
@@ -631,17 +697,15 @@ main(int argc, char **argv)
 	if (cli_open(&cli, 0, &e) == -1)
 		cli_die(NULL, &e);
 	if (strcmp(cmd, "init") == 0) {
-		const char *path = config_mailbox(cli.cfg, cli.mflag);
-
 		if (arg != NULL)
 			usage(64);
-		if (mailbox_init(path, &e) == -1)
-			cli_die("init", &e);
-		log_info("%s: ready", path);
-		cli_close(&cli);
-		return 0;
+		return cmd_init(config_mailbox(cli.cfg, cli.mflag));
 	}
-	if (mailbox_open(&cli.mb, config_mailbox(cli.cfg, cli.mflag), &e) ==
+	if (group != NULL)
+		usage(64);
+	/* root acts as the owner: what it moves stays the owner's. */
+	if (cli_become(config_mailbox(cli.cfg, cli.mflag), &e) == -1 ||
+	    mailbox_open(&cli.mb, config_mailbox(cli.cfg, cli.mflag), &e) ==
 	    -1)
 		cli_die(NULL, &e);
 	if (strcmp(cmd, "list") == 0 && arg == NULL)

@@ -3,7 +3,8 @@
  *
  * Everything is checked here, once: the top-level keys, each channel's and
  * source's keys against its provider's table, every value's type.  Strings
- * get ${NAME} replaced from the environment; secret keys may be file:PATH.
+ * get ${NAME} replaced from the environment.  Secret keys are resolved
+ * apart (${NAME}, file:PATH), on demand: dropping a message needs none.
  * Errors read "FILE:LINE:COL: text", class ERR_CONFIG (exit 78).
  */
 #include <errno.h>
@@ -156,6 +157,7 @@ static const struct policy policy_builtin = {
 struct loader {
 	const char *path;
 	int shared;		/* the file is readable by group or others */
+	int resolve;		/* resolve secrets now, or leave them */
 	struct err *e;
 };
 
@@ -393,6 +395,25 @@ is_literal(const struct ynode *n)
 	    strstr(n->str, "${") == NULL;
 }
 
+/*
+ * The value of a secret key: ${VAR} replaced, file:PATH read.  Only the
+ * programs that deliver or fetch come here, for what they serve, so that
+ * dropping a message needs no secret.
+ */
+static int
+resolve_secret(struct loader *l, struct ynode *v, const struct key *k)
+{
+	if (is_literal(v) && l->shared)
+		return fail(l, v, "%s: a literal secret in a file readable "
+		    "by others; use ${VAR} or file:PATH, or chmod go-rwx %s",
+		    k->name, l->path);
+	if (expand(l, v) == -1)
+		return -1;
+	if (strncmp(v->str, "file:", 5) == 0)
+		return read_secret(l, v);
+	return 0;
+}
+
 /* Checks and resolves one value of type k->type. */
 static int
 check_value(struct loader *l, struct ynode *v, const struct key *k,
@@ -414,15 +435,7 @@ check_value(struct loader *l, struct ynode *v, const struct key *k,
 	case V_SECRET:
 		if (v->type != YNODE_SCALAR || ynode_is_null(v))
 			return fail(l, v, "%s: expected a string", k->name);
-		if (is_literal(v) && l->shared)
-			return fail(l, v, "%s: a literal secret in a file "
-			    "readable by others; use ${VAR} or file:PATH, "
-			    "or chmod go-rwx %s", k->name, l->path);
-		if (expand(l, v) == -1)
-			return -1;
-		if (strncmp(v->str, "file:", 5) == 0)
-			return read_secret(l, v);
-		return 0;
+		return l->resolve ? resolve_secret(l, v, k) : 0;
 	case V_STRLIST:
 		if (v->type == YNODE_SCALAR)
 			return scalar_str(l, v, k->name);
@@ -726,10 +739,12 @@ config_empty(void)
 	return c;
 }
 
-int
-config_load(const char *path, struct config **out, struct err *e)
+static void mark_resolved(struct config *);
+
+static int
+load(const char *path, int resolve, struct config **out, struct err *e)
 {
-	struct loader l = { path, 0, e };
+	struct loader l = { path, 0, resolve, e };
 	struct config *c;
 	struct stat st;
 	char *buf;
@@ -792,11 +807,105 @@ config_load(const char *path, struct config **out, struct err *e)
 		config_free(c);
 		return -1;
 	}
+	c->shared = l.shared;
 	if (load_tree(&l, c) == -1) {
 		config_free(c);
 		return -1;
 	}
+	if (resolve)
+		mark_resolved(c);
 	*out = c;
+	return 0;
+}
+
+int
+config_read(const char *path, struct config **out, struct err *e)
+{
+	return load(path, 0, out, e);
+}
+
+int
+config_load(const char *path, struct config **out, struct err *e)
+{
+	return load(path, 1, out, e);
+}
+
+static const struct provider *
+provider_of(const struct provider *table, const char *name)
+{
+	for (; table->name != NULL; table++)
+		if (strcmp(table->name, name) == 0)
+			return table;
+	return NULL;
+}
+
+static void
+mark_resolved(struct config *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nchannels; i++)
+		c->channels[i].resolved = 1;
+	for (i = 0; i < c->nsources; i++)
+		c->sources[i].resolved = 1;
+}
+
+/* Resolves the secret keys of one channel's or source's mapping. */
+static int
+resolve_entry(const struct config *c, const struct provider *pv,
+    struct ynode *map, int *state, struct err *e)
+{
+	struct loader l = { c->path, c->shared, 1, e };
+	const struct key *k;
+	size_t i;
+
+	if (*state == 1)
+		return 0;
+	if (*state == -1)
+		return err_set(e, ERR_CONFIG, "%s: secrets that could not be "
+		    "read before", c->path);
+	for (i = 0; i < map->n; i++) {
+		k = key_find(pv->keys, map->kids[2 * i]->str);
+		if (k != NULL && k->type == V_SECRET &&
+		    resolve_secret(&l, map->kids[2 * i + 1], k) == -1) {
+			*state = -1;
+			return -1;
+		}
+	}
+	*state = 1;
+	return 0;
+}
+
+int
+config_resolve(struct config *c, const char *name, struct err *e)
+{
+	size_t i;
+
+	for (i = 0; i < c->nchannels; i++)
+		if (strcmp(c->channels[i].name, name) == 0)
+			return resolve_entry(c, provider_of(providers,
+			    c->channels[i].provider), c->channels[i].node,
+			    &c->channels[i].resolved, e);
+	for (i = 0; i < c->nsources; i++)
+		if (strcmp(c->sources[i].name, name) == 0)
+			return resolve_entry(c, provider_of(sources,
+			    c->sources[i].provider), c->sources[i].node,
+			    &c->sources[i].resolved, e);
+	return err_set(e, ERR_CONFIG, "%s: no channel or source named %s",
+	    c->path ? c->path : "the config", name);
+}
+
+int
+config_resolve_all(struct config *c, struct err *e)
+{
+	size_t i;
+
+	for (i = 0; i < c->nchannels; i++)
+		if (config_resolve(c, c->channels[i].name, e) == -1)
+			return -1;
+	for (i = 0; i < c->nsources; i++)
+		if (config_resolve(c, c->sources[i].name, e) == -1)
+			return -1;
 	return 0;
 }
 
@@ -834,24 +943,32 @@ config_source(const struct config *c, const char *name)
 	return NULL;
 }
 
+/* A secret not resolved yet reads as absent, never as "file:PATH". */
 static const char *
-node_str(const struct ynode *map, const char *key)
+node_str(const struct ynode *map, const struct provider *pv, int resolved,
+    const char *key)
 {
 	const struct ynode *v = ynode_map_get(map, key);
+	const struct key *k;
 
+	if (resolved != 1 && pv != NULL && (k = key_find(pv->keys, key)) !=
+	    NULL && k->type == V_SECRET)
+		return NULL;
 	return ynode_is_str(v) ? v->str : NULL;
 }
 
 const char *
 channel_str(const struct channel *ch, const char *key)
 {
-	return node_str(ch->node, key);
+	return node_str(ch->node, provider_of(providers, ch->provider),
+	    ch->resolved, key);
 }
 
 const char *
 source_str(const struct source *s, const char *key)
 {
-	return node_str(s->node, key);
+	return node_str(s->node, provider_of(sources, s->provider),
+	    s->resolved, key);
 }
 
 const char *
