@@ -61,9 +61,9 @@ int mailbox_init(const char *path, struct err *);
 int mailbox_share(struct mailbox *, gid_t gid, struct err *);
 /*
  * Gives fd, a file or directory just made in dirfd, what the mailbox
- * needs: in a drop point shared with a group, mode 0640 (a directory
- * 2770) whatever the umask; made by root, dirfd's owner and group, so the
- * mailbox's owner can use it.
+ * needs, whatever the umask: in a drop point shared with a group, a
+ * directory mode 2770 and a group member's file 0640, so the owner can
+ * read it; made by root, dirfd's owner and group.
  */
 int mailbox_settle(int dirfd, int fd, int isdir, struct err *);
 int mailbox_open(struct mailbox *, const char *path, struct err *);

@@ -227,8 +227,14 @@ mailbox_settle(int dirfd, int fd, int isdir, struct err *e)
 
 	if (fstat(dirfd, &dir) == -1)
 		return err_sys(e, "fstat");
-	/* umask may have taken the group's bits that a drop point needs. */
-	if ((dir.st_mode & SHARED_DIR) == SHARED_DIR &&
+	/*
+	 * In a drop point, a member's file must be readable by the owner,
+	 * and a directory open to every member, whatever the umask.  The
+	 * owner's own files (an access token passing through tmp/, say)
+	 * stay 0600.
+	 */
+	if ((dir.st_mode & SHARED_DIR) == SHARED_DIR && (isdir ||
+	    (geteuid() != dir.st_uid && geteuid() != 0)) &&
 	    fchmod(fd, isdir ? SHARED_DIR : SHARED_FILE) == -1)
 		return err_sys(e, "chmod");
 	if (geteuid() == 0 && dir.st_uid != 0 &&

@@ -55,7 +55,7 @@ echo 'report' >"$SCRATCH/att.txt"
 chmod 644 "$SCRATCH/att.txt"
 r1=$(echo 'from root' | outpost-drop -C md -a "$SCRATCH/att.txt" 2>"$SCRATCH/err")
 check root-drop [ -n "$r1" ] && [ -f "$MB/outbound/md/$r1.md" ]
-check root-file [ "$(stat -c '%a %U %G' "$MB/outbound/md/$r1.md")" = "640 $SVC $G" ]
+check root-file [ "$(stat -c '%a %U %G' "$MB/outbound/md/$r1.md")" = "600 $SVC $G" ]
 # The blob is the owner's: the member cannot renew its mtime, and must
 # not fail for that.
 u1=$(echo 'from usr' | as $USR outpost-drop -C md -a "$SCRATCH/att.txt" 2>"$SCRATCH/err")

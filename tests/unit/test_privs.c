@@ -148,31 +148,48 @@ Test(privs, share_opens_only_the_drop_points, .init = setup,
 	cr_assert_eq(mailbox_share(&mb, gid, &e), 0, "%s", e.msg);
 }
 
-Test(privs, drop_points_beat_the_umask, .init = setup, .fini = teardown)
+/* A member, under umask 077, in a mailbox shared with its group. */
+static int
+member_drops(void)
 {
-	gid_t gid = geteuid() == 0 ? NOBODY : getegid();
+	struct owner o = { NOBODY, NOBODY, 0, 0 };
 	char name[NAME_LEN], hex[BLOB_HEX], rel[PATH_MAX], att[PATH_MAX];
 	struct err e = { 0 };
 	struct stat st;
+	int dir;
 	FILE *f;
 
-	cr_assert_eq(mailbox_share(&mb, gid, &e), 0, "%s", e.msg);
+	CHECK(privs_become(&o, mbpath, &e) == 0);
 	umask(077);
-	drop("later", "x\n", name);
-	st = stat_of("outbound/later");
-	cr_assert_eq(st.st_mode & 07777, 02770, "%o", st.st_mode & 07777);
-	cr_assert_eq(st.st_gid, gid);
-	snprintf(rel, sizeof rel, "outbound/later/%s", name);
-	st = stat_of(rel);
-	cr_assert_eq(st.st_mode & 07777, 0640, "%o", st.st_mode & 07777);
-	cr_assert_eq(st.st_gid, gid);
+	CHECK((dir = mailbox_dir(&mb, ST_OUTBOUND, "later", 1, &e)) != -1);
+	CHECK(mailbox_create(&mb, dir, "x\n", 2, name, &e) == 0);
+	CHECK(fstat(dir, &st) == 0);
+	CHECK((st.st_mode & 07777) == 02770 && st.st_gid == NOBODY);
+	CHECK(fstatat(dir, name, &st, 0) == 0);
+	CHECK((st.st_mode & 07777) == 0640 && st.st_gid == NOBODY);
 	snprintf(att, sizeof att, "%s/att", base);
-	cr_assert_not_null(f = fopen(att, "w"));
+	CHECK((f = fopen(att, "w")) != NULL);
 	fputs("abc", f);
 	fclose(f);
-	cr_assert_eq(blob_put_file(&mb, att, hex, &e), 0, "%s", e.msg);
-	snprintf(rel, sizeof rel, "blobs/%s", hex);
-	cr_assert_eq(stat_of(rel).st_mode & 07777, 0640);
+	CHECK(blob_put_file(&mb, att, hex, &e) == 0);
+	snprintf(rel, sizeof rel, "%s/blobs/%s", mbpath, hex);
+	CHECK(stat(rel, &st) == 0 && (st.st_mode & 07777) == 0640);
+	return 0;
+}
+
+Test(privs, drop_points_beat_the_umask, .init = setup, .fini = teardown)
+{
+	char name[NAME_LEN], rel[PATH_MAX];
+	struct err e = { 0 };
+
+	need_root();
+	cr_assert_eq(mailbox_share(&mb, NOBODY, &e), 0, "%s", e.msg);
+	chmod(base, 0777);	/* for the member's attachment */
+	in_child(member_drops);
+	/* The owner's own files there stay private: no token leaks. */
+	cr_assert_eq(mailbox_write_tmp(&mb, "t", 1, name, &e), 0, "%s", e.msg);
+	snprintf(rel, sizeof rel, "tmp/%s", name);
+	cr_assert_eq(stat_of(rel).st_mode & 07777, 0600);
 }
 
 Test(privs, private_mailbox_stays_private, .init = setup, .fini = teardown)
