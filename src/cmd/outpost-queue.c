@@ -604,7 +604,7 @@ group_id(const char *name)
 	n = strtol(name, &end, 10);
 	if (*name == '\0' || *end != '\0' || n < 0) {
 		log_err("init: no group named %s", name);
-		exit(67);
+		exit(64);
 	}
 	return (gid_t)n;
 }
@@ -694,7 +694,7 @@ main(int argc, char **argv)
 		log_err("invalid channel name '%s'", only_channel);
 		return 64;
 	}
-	if (cli_open(&cli, 0, &e) == -1)
+	if (cli_open(&cli, CLI_CONFIG, &e) == -1)
 		cli_die(NULL, &e);
 	if (strcmp(cmd, "init") == 0) {
 		if (arg != NULL)
