@@ -90,11 +90,15 @@ check root-queue-left-nothing [ -z "$(strays)" ]
 
 # 4. The owner carries on where root left off, and parks a member's
 # message, which it cannot set the time of until it is its own.
+# A root cron job's drop is the owner's to deliver.
 u4=$(echo 'later too' | as $USR outpost-drop -C late --not-before '+1h')
+r2=$(echo 'root cron' | outpost-drop -C md)
 expect svc-dispatch 0 as $SVC outpost-dispatch --once
 check svc-parked [ "$(count "$MB/deferred/late")" = 2 ]
+check svc-delivered-roots [ -f "$MB/sent/md/$r2.md" ]
+check nothing-dead [ -z "$(find "$MB/.deadletter" -type f)" ]
 expect svc-archive 0 as $SVC outpost-archive --once
-check still-three [ "$(ls "$SCRATCH/Maildir/new" | wc -l)" = 3 ]
+check four-in-all [ "$(ls "$SCRATCH/Maildir/new" | wc -l)" = 4 ]
 check svc-left-nothing [ -z "$(strays)" ]
 
 # 5. Anyone else is refused before touching anything.
