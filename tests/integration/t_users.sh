@@ -101,7 +101,19 @@ expect svc-archive 0 as $SVC outpost-archive --once
 check four-in-all [ "$(ls "$SCRATCH/Maildir/new" | wc -l)" = 4 ]
 check svc-left-nothing [ -z "$(strays)" ]
 
-# 5. Anyone else is refused before touching anything.
+# 5. The watcher, started by root, runs as the owner, and so do the
+# dispatchers and archivers it starts.
+outpost-watch 2>"$SCRATCH/watch.err" &
+wpid=$!
+w1=$(echo 'watched' | as $USR outpost-drop -C md)
+wait_for "$MB/archive/md/$(date -u +%Y-%m-%d)/$w1.md"
+check watch-delivered [ -f "$MB/archive/md/$(date -u +%Y-%m-%d)/$w1.md" ]
+check watch-runs-as-owner [ "$(stat -c %U /proc/$wpid)" = $SVC ]
+kill $wpid
+wait $wpid
+check watch-left-nothing [ -z "$(strays)" ]
+
+# 6. Anyone else is refused before touching anything.
 before=$(snapshot)
 expect other-dispatch 77 as $OTH outpost-dispatch --once
 err_says other-dispatch-line "belongs to $SVC"
@@ -109,7 +121,7 @@ expect other-archive 77 as $OTH outpost-archive --once
 expect other-queue 77 as $OTH outpost-queue retry --all
 same_as other-left-nothing "$before"
 
-# 6. Under systemd the credential is there: the hook channel is tried.
+# 7. Under systemd the credential is there: the hook channel is tried.
 echo 'whsec_c2VjcmV0' >"$SCRATCH/creds/hook"
 chown $SVC "$SCRATCH/creds/hook"
 chmod 600 "$SCRATCH/creds/hook"
