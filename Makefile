@@ -97,13 +97,17 @@ run-check:
 	exit $$fail
 
 # Figures, not assertions: see tests/bench/run.
-bench: deps all $(B)/bench-limit $(B)/bench-drop
+bench: deps all $(B)/bench-limit $(B)/bench-drop $(B)/bench-lease
 	@sh contrib/install-deps bench
 	@sh tests/bench/run $(CURDIR)/$(BIN) $(CURDIR)/$(B)
 
 $(B)/bench-%: tests/bench/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $<
+
+$(B)/bench-lease: tests/bench/lease.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 # libFuzzer targets, built apart with clang in build-fuzz/: see tests/fuzz/run.
 FUZZ_SECONDS ?= 60

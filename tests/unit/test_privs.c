@@ -267,30 +267,6 @@ Test(privs, owner_found_without_following_links, .init = setup,
 	cr_assert_eq(privs_owner(link, &o, &e), -1);
 }
 
-/* The owner rewrites a member's file to make it its own, bytes intact. */
-Test(privs, own_takes_a_members_file, .init = setup, .fini = teardown)
-{
-	char name[NAME_LEN], rel[PATH_MAX];
-	struct err e = { 0 };
-	struct stat st, st2;
-	int dir;
-
-	need_root();
-	drop("ops", "member's\n", name);
-	snprintf(rel, sizeof rel, "%s/outbound/ops/%s", mbpath, name);
-	cr_assert_eq(chown(rel, NOBODY, NOBODY), 0);
-	cr_assert_geq(dir = mailbox_dir(&mb, ST_OUTBOUND, "ops", 0, &e), 0);
-	cr_assert_eq(mailbox_own(&mb, dir, name, &e), 0, "%s", e.msg);
-	cr_assert_eq(fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW), 0);
-	cr_assert_eq(st.st_uid, 0);
-	cr_assert_eq(st.st_size, 9);
-	/* Already ours: left as it is. */
-	cr_assert_eq(mailbox_own(&mb, dir, name, &e), 0, "%s", e.msg);
-	cr_assert_eq(fstatat(dir, name, &st2, AT_SYMLINK_NOFOLLOW), 0);
-	cr_assert_eq(st.st_ino, st2.st_ino);
-	close(dir);
-}
-
 /*
  * A member drops an attachment the mailbox has already, in a blob that is
  * not the member's: it cannot renew that blob's mtime, and the drop must
