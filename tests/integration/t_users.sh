@@ -26,6 +26,9 @@ as() {
 strays() { find "$MB" \( -user root -o -user $OTH \) -print | head -5; }
 
 chmod 0711 "$SCRATCH"		# mktemp -d made it 0700
+# The users must reach the programs, wherever the tree is checked out.
+mkdir "$SCRATCH/bin" && cp "$B"/outpost* "$SCRATCH/bin/" || exit 1
+PATH=$SCRATCH/bin:$PATH
 mkdir "$MB" "$SCRATCH/Maildir" "$SCRATCH/creds"
 chown $SVC "$MB" "$SCRATCH/Maildir"
 cat >"$OUTPOST_CONFIG" <<X
