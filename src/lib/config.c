@@ -157,7 +157,6 @@ static const struct policy policy_builtin = {
 struct loader {
 	const char *path;
 	int shared;		/* the file is readable by group or others */
-	int resolve;		/* resolve secrets now, or leave them */
 	struct err *e;
 };
 
@@ -414,7 +413,7 @@ resolve_secret(struct loader *l, struct ynode *v, const struct key *k)
 	return 0;
 }
 
-/* Checks and resolves one value of type k->type. */
+/* Checks one value of type k->type; ${NAME} is replaced but in secrets. */
 static int
 check_value(struct loader *l, struct ynode *v, const struct key *k,
     struct policy *p)
@@ -435,7 +434,7 @@ check_value(struct loader *l, struct ynode *v, const struct key *k,
 	case V_SECRET:
 		if (v->type != YNODE_SCALAR || ynode_is_null(v))
 			return fail(l, v, "%s: expected a string", k->name);
-		return l->resolve ? resolve_secret(l, v, k) : 0;
+		return 0;	/* resolved apart: config_resolve() */
 	case V_STRLIST:
 		if (v->type == YNODE_SCALAR)
 			return scalar_str(l, v, k->name);
@@ -739,12 +738,10 @@ config_empty(void)
 	return c;
 }
 
-static void mark_resolved(struct config *);
-
-static int
-load(const char *path, int resolve, struct config **out, struct err *e)
+int
+config_read(const char *path, struct config **out, struct err *e)
 {
-	struct loader l = { path, 0, resolve, e };
+	struct loader l = { path, 0, e };
 	struct config *c;
 	struct stat st;
 	char *buf;
@@ -812,22 +809,21 @@ load(const char *path, int resolve, struct config **out, struct err *e)
 		config_free(c);
 		return -1;
 	}
-	if (resolve)
-		mark_resolved(c);
 	*out = c;
 	return 0;
 }
 
 int
-config_read(const char *path, struct config **out, struct err *e)
-{
-	return load(path, 0, out, e);
-}
-
-int
 config_load(const char *path, struct config **out, struct err *e)
 {
-	return load(path, 1, out, e);
+	if (config_read(path, out, e) == -1)
+		return -1;
+	if (config_resolve_all(*out, e) == -1) {
+		config_free(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 static const struct provider *
@@ -839,23 +835,12 @@ provider_of(const struct provider *table, const char *name)
 	return NULL;
 }
 
-static void
-mark_resolved(struct config *c)
-{
-	size_t i;
-
-	for (i = 0; i < c->nchannels; i++)
-		c->channels[i].resolved = 1;
-	for (i = 0; i < c->nsources; i++)
-		c->sources[i].resolved = 1;
-}
-
 /* Resolves the secret keys of one channel's or source's mapping. */
 static int
 resolve_entry(const struct config *c, const struct provider *pv,
     struct ynode *map, int *state, struct err *e)
 {
-	struct loader l = { c->path, c->shared, 1, e };
+	struct loader l = { c->path, c->shared, e };
 	const struct key *k;
 	size_t i;
 
