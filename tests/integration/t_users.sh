@@ -49,6 +49,9 @@ check init-blobs [ "$(stat -c '%a %G' "$MB/blobs")" = "2770 $G" ]
 check init-active [ "$(stat -c '%a %U' "$MB/active")" = "700 $SVC" ]
 check init-top [ "$(stat -c '%a %G' "$MB")" = "750 $G" ]
 expect init-not-member 77 as $OTH outpost-queue init --group $G
+expect init-owner-not-in-group 77 outpost-queue init --group "$(id -gn $OTH)"
+err_says init-owner-not-in-group-line "$SVC, is not in group"
+check init-group-kept [ "$(stat -c '%G' "$MB/tmp")" = $G ]
 expect init-again 0 outpost-queue init --group $G
 check init-again-owner [ -z "$(strays)" ]
 
