@@ -29,7 +29,7 @@ BIN := bin
 endif
 
 PROGS := outpost outpost-drop outpost-queue outpost-dispatch outpost-archive \
-	outpost-watch outpost-poll
+	outpost-watch outpost-poll outpost-render
 LIBSRC := $(wildcard src/lib/*.c)
 LIBOBJ := $(LIBSRC:src/lib/%.c=$(B)/lib/%.o)
 LIB := $(B)/liboutpost.a

@@ -36,6 +36,7 @@
 #include "outpost/log.h"
 #include "outpost/message.h"
 #include "outpost/outcome.h"
+#include "outpost/preview.h"
 #include "outpost/provider.h"
 
 #define MAXJOBS 256
@@ -67,7 +68,7 @@ struct job {
 
 static struct cli cli;
 static const char *only;
-static int once = 1, loop;
+static int once = 1, loop, dry_run;
 static double linger;
 static char **files;
 static int nfiles;
@@ -87,7 +88,9 @@ usage(int code)
 	fprintf(code ? stderr : stdout, "usage: outpost-dispatch [-hqv] "
 	    "[--version] [-M dir] [-c file]\n"
 	    "       [--once | --loop | --linger seconds] [--channel name] "
-	    "[file ...]\n");
+	    "[file ...]\n"
+	    "       outpost-dispatch --dry-run [-qv] [-M dir] [-c file] "
+	    "[--channel name]\n");
 	exit(code);
 }
 
@@ -487,10 +490,15 @@ job_end(struct job *j)
 	j->live = 0;
 }
 
-/* Runs the next step of j: hands its transfer to curl, or ends it. */
+/*
+ * Runs the next step of j: hands its transfer to curl, leaves it waiting
+ * on its descriptors (a local provider's child), or ends it.
+ */
 static void
 job_step(struct job *j, int r)
 {
+	if (r == PROV_WAIT && j->d.outcome == OUT_NONE && j->d.wait != NULL)
+		return;
 	if (r == PROV_RUN && j->d.outcome == OUT_NONE) {
 		if (curl_multi_add_handle(multi, j->d.easy) == CURLM_OK)
 			return;
@@ -729,6 +737,46 @@ sync_dirs(void)
 }
 
 /*
+ * The descriptors of the jobs waiting on a local provider, for
+ * curl_multi_poll() to watch with the transfers; shortens *timeout to the
+ * earliest time one of them wants a look (its timeout).
+ */
+static struct curl_waitfd waitfds[MAXJOBS * PROV_WAITFD_MAX];
+
+static unsigned
+waiting_fds(int *timeout)
+{
+	int64_t wake, now = clock_mono_us(), ms;
+	size_t i, n = 0;
+
+	for (i = 0; i < MAXJOBS; i++) {
+		if (!jobs[i].live || jobs[i].d.wait == NULL)
+			continue;
+		n += jobs[i].d.wait->fds(&jobs[i].d, waitfds + n, &wake);
+		ms = wake > now ? (wake - now + 999) / 1000 : 0;
+		if (ms < *timeout)
+			*timeout = (int)ms;
+	}
+	return (unsigned)n;
+}
+
+/*
+ * Steps every waiting job, ready or not: a step never blocks, and
+ * curl_multi_poll() reports no POLLHUP or POLLERR in revents, so a pipe
+ * at its end would wake us again and again without a sign of whose it is
+ * -- until the step that reads the end and closes it.
+ */
+static void
+step_waiting(void)
+{
+	size_t i;
+
+	for (i = 0; i < MAXJOBS; i++)
+		if (jobs[i].live && jobs[i].d.wait != NULL)
+			job_step(&jobs[i], jobs[i].d.wait->step(&jobs[i].d));
+}
+
+/*
  * Delivers everything due now.  Channels are added (and chans moved by
  * realloc) only here, before any job holds a pointer into it.
  */
@@ -737,6 +785,7 @@ drain(void *arg)
 {
 	int running, live, timeout;
 	int64_t wait_us;
+	unsigned nfd;
 	size_t i;
 
 	(void)arg;
@@ -763,8 +812,16 @@ drain(void *arg)
 		curl_multi_perform(multi, &running);
 		reap();
 		renew_leases();
-		if (running > 0)
-			curl_multi_poll(multi, NULL, 0, timeout, NULL);
+		/*
+		 * One wait for the transfers and the children of local
+		 * providers alike, so a slow command holds up nothing; with
+		 * no transfer running, curl_multi_poll() still waits on the
+		 * children's descriptors.
+		 */
+		nfd = waiting_fds(&timeout);
+		if (running > 0 || nfd > 0)
+			curl_multi_poll(multi, waitfds, nfd, timeout, NULL);
+		step_waiting();
 		/* Many completions in a row: sync in bursts of ~64. */
 		for (i = 0; i < nchans; i++)
 			if (chans[i].dirty > 64)
@@ -814,6 +871,122 @@ queue_files(void)
 	}
 }
 
+/*
+ * --dry-run: what a run would deliver now, each message previewed
+ * (preview.h) under a "==> state/channel/name <==" line.  Nothing is
+ * claimed, moved, rewritten or sent, and no directory is made: this
+ * path opens what exists, reads, and prints.
+ */
+static void
+dry_one(const struct channel *ch, int dir, const char *state,
+    const char *name)
+{
+	struct message *m;
+	struct err e;
+	int code;
+
+	printf("==> %s/%s/%s <==\n", state, ch->name, name);
+	if (message_load(dir, name, &m, &e) == -1) {
+		log_err("%s/%s: unparseable, would go to .deadletter: %s",
+		    ch->name, name, e.msg);
+		printf("unparseable: %s\n", e.msg);
+		if (status == 0)
+			status = 65;
+		return;
+	}
+	if (preview_message(stdout, &cli.mb, ch, m, name, &e) == -1) {
+		log_err("%s/%s: %s", ch->name, name, e.msg);
+		if ((code = err_exitcode(&e)) > status)
+			status = code;
+	}
+	message_free(m);
+	fflush(stdout);
+}
+
+/* Previews what is due in one state directory of ch. */
+static void
+dry_dir(const struct channel *ch, enum state st)
+{
+	struct stat sb;
+	char **names;
+	size_t n, i;
+	struct err e;
+	int dir;
+
+	if ((dir = mailbox_dir(&cli.mb, st, ch->name, 0, &e)) == -1)
+		return;
+	if (mailbox_list(dir, &names, &n, &e) == 0) {
+		for (i = 0; i < n; i++)
+			if (st == ST_OUTBOUND || (fstatat(dir, names[i], &sb,
+			    AT_SYMLINK_NOFOLLOW) == 0 &&
+			    sb.st_mtime <= clock_now()))
+				dry_one(ch, dir, state_dir[st], names[i]);
+		names_free(names, n);
+	}
+	close(dir);
+}
+
+static void
+dry_channel(const char *name)
+{
+	const struct channel *ch = config_channel(cli.cfg, name);
+	int64_t held;
+
+	if (ch == NULL) {
+		log_warn("outbound/%s: no such channel in %s; left alone",
+		    name, cli.cfg->path ? cli.cfg->path : "the config");
+		return;
+	}
+	if ((held = backoff_until(&cli.mb, name)) != 0) {
+		char when[CLOCK_RFC3339_MAX];
+
+		log_info("%s: held off until %s: nothing is due", name,
+		    time_format(held, when));
+		return;
+	}
+	dry_dir(ch, ST_OUTBOUND);
+	dry_dir(ch, ST_DEFERRED);
+}
+
+/* Every channel in scope: --channel, else each with a directory. */
+static void
+dry_run_all(void)
+{
+	static const enum state where[] = { ST_OUTBOUND, ST_DEFERRED };
+	char **names, **seen = NULL;
+	size_t n, i, k, j, nseen = 0;
+	struct err e;
+	int dir;
+
+	if (only != NULL) {
+		dry_channel(only);
+		return;
+	}
+	for (k = 0; k < 2; k++) {
+		if ((dir = mailbox_dir(&cli.mb, where[k], NULL, 0, &e)) == -1)
+			continue;
+		if (mailbox_channels(dir, &names, &n, &e) == 0) {
+			for (i = 0; i < n; i++) {
+				for (j = 0; j < nseen &&
+				    strcmp(seen[j], names[i]) != 0; j++)
+					;
+				if (j < nseen)
+					continue;
+				dry_channel(names[i]);
+				if ((seen = realloc(seen, (nseen + 1) *
+				    sizeof *seen)) == NULL)
+					exit(75);
+				seen[nseen++] = strdup(names[i]);
+			}
+			names_free(names, n);
+		}
+		close(dir);
+	}
+	for (j = 0; j < nseen; j++)
+		free(seen[j]);
+	free(seen);
+}
+
 /* Adds inotify watches on the outbound directories in scope. */
 static void
 watch_dirs(int ifd, void *arg)
@@ -844,6 +1017,7 @@ parse_args(int argc, char **argv)
 		{ "loop", no_argument, NULL, 'L' },
 		{ "linger", required_argument, NULL, 'G' },
 		{ "channel", required_argument, NULL, 'C' },
+		{ "dry-run", no_argument, NULL, 'N' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -862,6 +1036,7 @@ parse_args(int argc, char **argv)
 			once = 0;
 			break;
 		case 'C': only = optarg; break;
+		case 'N': dry_run = 1; break;
 		case 'h': usage(0);
 		default:
 			if (!cli_option(&cli, c, optarg))
@@ -874,6 +1049,8 @@ parse_args(int argc, char **argv)
 		exit(64);
 	}
 	if (nfiles > 0 && (loop || linger > 0 || only != NULL))
+		usage(64);
+	if (dry_run && (nfiles > 0 || loop || linger > 0))
 		usage(64);
 }
 
@@ -893,6 +1070,13 @@ main(int argc, char **argv)
 	    (multi = curl_multi_init()) == NULL) {
 		log_err("cannot start libcurl");
 		return 70;
+	}
+	if (dry_run) {
+		dry_run_all();
+		curl_multi_cleanup(multi);
+		curl_global_cleanup();
+		cli_close(&cli);
+		return status;
 	}
 	if (nfiles > 0)
 		queue_files();

@@ -14,6 +14,7 @@
 #include "outpost/cli.h"
 #include "outpost/clock.h"
 #include "outpost/http.h"
+#include "outpost/preview.h"
 
 int
 http_header(struct delivery *d, const char *fmt, ...)
@@ -84,6 +85,8 @@ common(struct delivery *d, const char *url)
 	d->resplen = 0;
 	d->retry_after = 0;
 	d->curlerr[0] = '\0';
+	if (d->preview != NULL && preview_url(d->preview, url) == -1)
+		return -1;
 	/* No 100-continue round trip: the servers we talk to answer fast. */
 	if (http_header(d, "Expect:") == -1)
 		return -1;

@@ -356,3 +356,30 @@ Test(config, claim_lease)
 	refused_mode("claim_lease: 5s\n", 0600, 1, 14, "at least 10s");
 	refused_mode("claim_lease: soon\n", 0600, 1, 14, "claim_lease");
 }
+
+/* exec's env: values are secrets too: resolved with the channel. */
+Test(config, exec_env_resolved_on_demand)
+{
+	const char *text = "channels:\n"
+	    "  run: {provider: exec, command: [/bin/true],\n"
+	    "        env: {TOKEN: \"${OUTPOST_T_TOKEN}\"}}\n";
+	const struct ynode *env;
+	struct config *c;
+	struct err e;
+
+	unsetenv("OUTPOST_T_TOKEN");
+	cr_assert_eq(read_only(text, 0600, &c, &e), 0, "%s", e.msg);
+	cr_assert_eq(config_resolve(c, "run", &e), -1);
+	cr_assert(strstr(e.msg, "OUTPOST_T_TOKEN is not set") != NULL, "%s",
+	    e.msg);
+	config_free(c);
+	setenv("OUTPOST_T_TOKEN", "t0ken", 1);
+	cr_assert_eq(read_only(text, 0600, &c, &e), 0, "%s", e.msg);
+	env = ynode_map_get(config_channel(c, "run")->node, "env");
+	cr_assert_str_eq(ynode_map_get(env, "TOKEN")->str,
+	    "${OUTPOST_T_TOKEN}");
+	cr_assert_eq(config_resolve(c, "run", &e), 0, "%s", e.msg);
+	cr_assert_str_eq(ynode_map_get(env, "TOKEN")->str, "t0ken");
+	config_free(c);
+	unsetenv("OUTPOST_T_TOKEN");
+}
