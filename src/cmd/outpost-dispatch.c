@@ -930,11 +930,16 @@ static void
 dry_channel(const char *name)
 {
 	const struct channel *ch = config_channel(cli.cfg, name);
+	struct err e;
 	int64_t held;
 
 	if (ch == NULL) {
 		log_warn("outbound/%s: no such channel in %s; left alone",
 		    name, cli.cfg->path ? cli.cfg->path : "the config");
+		return;
+	}
+	if (config_resolve(cli.cfg, name, &e) == -1) {
+		log_err("channel %s: %s; left alone", name, e.msg);
 		return;
 	}
 	if ((held = backoff_until(&cli.mb, name)) != 0) {
