@@ -30,6 +30,7 @@
 #include "outpost/blob.h"
 #include "outpost/claim.h"
 #include "outpost/cli.h"
+#include "outpost/cliopt.h"
 #include "outpost/clock.h"
 #include "outpost/follow.h"
 #include "outpost/log.h"
@@ -48,12 +49,28 @@ static int status;		/* 75 once something could not be filed */
 
 static void usage(int) __attribute__((noreturn));
 
+static const char options[] =
+    "  --once             file what is there, then exit (default)\n"
+    "  --loop             file, then follow the state directories until "
+    "stopped\n"
+    "  --linger time      file, then follow until idle for time (0.5, 5m)\n"
+    "  --prune days       also remove older archive days and unused blobs\n"
+    "  -M dir             the mailbox (default: from the config)\n"
+    "  -c file            the config file\n"
+    "  -q, -v             quieter, more verbose (-vv: debug)\n"
+    "  -h, --help         this help\n"
+    "  --version          the version\n";
+
 static void
 usage(int code)
 {
-	fprintf(code ? stderr : stdout, "usage: outpost-archive [-hqv] "
-	    "[--version] [-M dir] [-c file]\n"
-	    "       [--once | --loop | --linger seconds] [--prune days]\n");
+	FILE *f = code ? stderr : stdout;
+
+	fprintf(f, "usage: outpost-archive [-hqv] [--version] [-M dir] "
+	    "[-c file]\n"
+	    "       [--once | --loop | --linger time] [--prune days]\n");
+	if (code == 0)
+		fprintf(f, "\n%s", options);
 	exit(code);
 }
 
@@ -797,7 +814,6 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct err e = { 0 };
-	char *end;
 	int c;
 
 	log_init(argv[0]);
@@ -806,23 +822,22 @@ main(int argc, char **argv)
 		case 'O': once = 1; loop = 0; linger = 0; break;
 		case 'L': loop = 1; once = 0; break;
 		case 'G':
-			linger = strtod(optarg, &end);
-			if (*end != '\0' || linger < 0 || linger > 86400)
-				usage(64);
+			if (cliopt_seconds(optarg, 86400, &linger, &e) == -1)
+				cliopt_fail(usage, "--linger: %s", e.msg);
 			once = 0;
 			break;
 		case 'P':
-			prune_days = strtol(optarg, &end, 10);
-			if (*end != '\0' || prune_days < 0)
-				usage(64);
+			if (cliopt_number(optarg, 0, 100000, &prune_days) == -1)
+				cliopt_fail(usage, "--prune: invalid number of "
+				    "days '%s' (want 0 to 100000)", optarg);
 			break;
 		case 'h': usage(0);
 		default:
 			if (!cli_option(&cli, c, optarg))
-				usage(64);
+				usage(64);	/* getopt said why */
 		}
 	if (optind != argc)
-		usage(64);
+		cliopt_fail(usage, "unexpected argument '%s'", argv[optind]);
 	cli_catch_term();
 	if (cli_open(&cli, CLI_MOVER, &e) == -1)
 		cli_die(NULL, &e);

@@ -31,6 +31,7 @@
 
 #include "outpost/claim.h"
 #include "outpost/cli.h"
+#include "outpost/cliopt.h"
 #include "outpost/clock.h"
 #include "outpost/follow.h"
 #include "outpost/log.h"
@@ -82,16 +83,54 @@ static int status;		/* 75 once an outcome could not be filed */
 
 static void usage(int) __attribute__((noreturn));
 
+static const char options[] =
+    "  --once             deliver what is due now, then exit (default)\n"
+    "  --loop             deliver, then follow outbound/ until stopped\n"
+    "  --linger time      deliver, then follow until idle for time (0.5, 5m)\n"
+    "  --channel name     only the channel name, which must be configured\n"
+    "  --dry-run          print what would be sent for what is due; send,\n"
+    "                     claim and move nothing\n"
+    "  -M dir             the mailbox (default: from the config)\n"
+    "  -c file            the config file\n"
+    "  -q, -v             quieter, more verbose (-vv: debug)\n"
+    "  -h, --help         this help\n"
+    "  --version          the version\n"
+    "  file ...           only these files of outbound/CHANNEL/\n";
+
 static void
 usage(int code)
 {
-	fprintf(code ? stderr : stdout, "usage: outpost-dispatch [-hqv] "
-	    "[--version] [-M dir] [-c file]\n"
-	    "       [--once | --loop | --linger seconds] [--channel name] "
+	FILE *f = code ? stderr : stdout;
+
+	fprintf(f, "usage: outpost-dispatch [-hqv] [--version] [-M dir] "
+	    "[-c file]\n"
+	    "       [--once | --loop | --linger time] [--channel name] "
 	    "[file ...]\n"
 	    "       outpost-dispatch --dry-run [-qv] [-M dir] [-c file] "
 	    "[--channel name]\n");
+	if (code == 0)
+		fprintf(f, "\n%s", options);
 	exit(code);
+}
+
+/* A name seen in outbound/ but not in the config: said once a run. */
+static int
+said_once(const char *name)
+{
+	static char **said;
+	static size_t nsaid;
+	char **p;
+	size_t i;
+
+	for (i = 0; i < nsaid; i++)
+		if (strcmp(said[i], name) == 0)
+			return 1;
+	if ((p = realloc(said, (nsaid + 1) * sizeof *p)) != NULL &&
+	    (p[nsaid] = strdup(name)) != NULL)
+		said = p, nsaid++;
+	else if (p != NULL)
+		said = p;
+	return 0;
 }
 
 static void
@@ -149,13 +188,16 @@ chan_get(const char *name)
 		if (strcmp(chans[i].cfg->name, name) == 0)
 			return &chans[i];
 	if ((cfg = config_channel(cli.cfg, name)) == NULL) {
-		log_warn("outbound/%s: no such channel in %s; left alone",
-		    name, cli.cfg->path ? cli.cfg->path : "the config");
+		if (!said_once(name))
+			log_warn("outbound/%s: no such channel in %s; left "
+			    "alone", name, cli.cfg->path ? cli.cfg->path :
+			    "the config");
 		return NULL;
 	}
 	if ((ops = provider_find(cfg->provider)) == NULL) {
-		log_warn("channel %s: provider %s is not built in; left "
-		    "alone", name, cfg->provider);
+		if (!said_once(name))
+			log_warn("channel %s: provider %s is not built in; "
+			    "left alone", name, cfg->provider);
 		return NULL;
 	}
 	/* Secrets are read as the owner, for the channels served only. */
@@ -845,6 +887,8 @@ queue_files(void)
 	char dir[PATH_MAX], want[PATH_MAX + 16], real[PATH_MAX], got[PATH_MAX];
 	char *slash, *ch;
 	struct chan *c;
+	struct stat st;
+	struct err e;
 	int i;
 
 	for (i = 0; i < nfiles; i++) {
@@ -852,6 +896,7 @@ queue_files(void)
 		if ((slash = strrchr(dir, '/')) == NULL) {
 			log_err("%s: name a file in outbound/CHANNEL/",
 			    files[i]);
+			status = 64;
 			continue;
 		}
 		*slash = '\0';
@@ -864,6 +909,19 @@ queue_files(void)
 		    !msgname_valid(slash + 1)) {
 			log_err("%s: not a message in %s/outbound/", files[i],
 			    cli.mb.path);
+			status = 64;
+			continue;
+		}
+		if (lstat(files[i], &st) == -1 || !S_ISREG(st.st_mode)) {
+			log_err("%s: %s", files[i], errno == ENOENT ? "no such "
+			    "message (delivered already?)" : "not a message");
+			status = 64;
+			continue;
+		}
+		if (config_channel(cli.cfg, ch) == NULL) {
+			cliopt_unknown_channel(cli.cfg, cli.cflag, ch, &e);
+			log_errx(files[i], &e);
+			status = 78;
 			continue;
 		}
 		if ((c = chan_get(ch)) != NULL)
@@ -1027,7 +1085,7 @@ parse_args(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	char *end;
+	struct err e;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "hqvM:c:", longopts, NULL)) != -1)
@@ -1035,9 +1093,8 @@ parse_args(int argc, char **argv)
 		case 'O': once = 1; loop = 0; linger = 0; break;
 		case 'L': loop = 1; once = 0; break;
 		case 'G':
-			linger = strtod(optarg, &end);
-			if (*end != '\0' || linger < 0 || linger > 86400)
-				usage(64);
+			if (cliopt_seconds(optarg, 86400, &linger, &e) == -1)
+				cliopt_fail(usage, "--linger: %s", e.msg);
 			once = 0;
 			break;
 		case 'C': only = optarg; break;
@@ -1045,18 +1102,19 @@ parse_args(int argc, char **argv)
 		case 'h': usage(0);
 		default:
 			if (!cli_option(&cli, c, optarg))
-				usage(64);
+				usage(64);	/* getopt said why */
 		}
 	files = argv + optind;
 	nfiles = argc - optind;
-	if (only != NULL && !name_valid(only)) {
-		log_err("invalid channel name '%s'", only);
-		exit(64);
-	}
+	if (only != NULL && !name_valid(only))
+		cliopt_fail(usage, "--channel: invalid channel name '%s'",
+		    only);
 	if (nfiles > 0 && (loop || linger > 0 || only != NULL))
-		usage(64);
+		cliopt_fail(usage, "files are delivered once: no --loop, "
+		    "--linger or --channel with them");
 	if (dry_run && (nfiles > 0 || loop || linger > 0))
-		usage(64);
+		cliopt_fail(usage, "--dry-run looks at the queue once: no "
+		    "files, --loop or --linger with it");
 }
 
 int
@@ -1071,6 +1129,10 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (cli_open(&cli, CLI_MOVER, &e) == -1)
 		cli_die(NULL, &e);
+	if (only != NULL && config_channel(cli.cfg, only) == NULL) {
+		cliopt_unknown_channel(cli.cfg, cli.cflag, only, &e);
+		cli_die("--channel", &e);
+	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 ||
 	    (multi = curl_multi_init()) == NULL) {
 		log_err("cannot start libcurl");

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -43,7 +44,8 @@ struct key {
 	const char *name;
 	enum vtype type;
 	const char *words;	/* V_ENUM: "|a|b|c|"; a trailing ':' in a
-				   word accepts anything after it */
+				   word accepts anything after it.  V_STR
+				   and V_SECRET: the URL schemes allowed */
 };
 
 /* Keys every channel takes. */
@@ -55,30 +57,32 @@ static const struct key common_keys[] = {
 	{ NULL, 0, NULL }
 };
 
+#define WEB	"|https|http|"
+
 static const struct key email_keys[] = {
-	{ "url", V_STR, NULL }, { "username", V_STR, NULL },
+	{ "url", V_STR, "|smtp|smtps|" }, { "username", V_STR, NULL },
 	{ "password", V_SECRET, NULL }, { "from", V_STR, NULL },
 	{ "to", V_STRLIST, NULL }, { NULL, 0, NULL }
 };
 static const struct key slack_keys[] = {
-	{ "url", V_SECRET, NULL }, { "token", V_SECRET, NULL },
+	{ "url", V_SECRET, WEB }, { "token", V_SECRET, NULL },
 	{ "to", V_STRLIST, NULL }, { NULL, 0, NULL }
 };
 static const struct key url_keys[] = {		/* teams, discord */
-	{ "url", V_SECRET, NULL }, { NULL, 0, NULL }
+	{ "url", V_SECRET, WEB }, { NULL, 0, NULL }
 };
 static const struct key dingtalk_keys[] = {
-	{ "url", V_SECRET, NULL }, { "secret", V_SECRET, NULL },
+	{ "url", V_SECRET, WEB }, { "secret", V_SECRET, NULL },
 	{ "at_all", V_BOOL, NULL }, { NULL, 0, NULL }
 };
 static const struct key lark_keys[] = {
-	{ "url", V_SECRET, NULL }, { "secret", V_SECRET, NULL },
+	{ "url", V_SECRET, WEB }, { "secret", V_SECRET, NULL },
 	{ "app_id", V_STR, NULL }, { "app_secret", V_SECRET, NULL },
 	{ "receive_id_type", V_ENUM, "|open_id|user_id|union_id|email|chat_id|" },
 	{ "to", V_STRLIST, NULL }, { NULL, 0, NULL }
 };
 static const struct key wecom_keys[] = {
-	{ "url", V_SECRET, NULL }, { "corp_id", V_STR, NULL },
+	{ "url", V_SECRET, WEB }, { "corp_id", V_STR, NULL },
 	{ "corp_secret", V_SECRET, NULL }, { "agent_id", V_STR, NULL },
 	{ "to", V_STRLIST, NULL }, { NULL, 0, NULL }
 };
@@ -91,7 +95,7 @@ static const struct key whatsapp_keys[] = {
 	{ "to", V_STRLIST, NULL }, { NULL, 0, NULL }
 };
 static const struct key webhook_keys[] = {
-	{ "url", V_STR, NULL }, { "secret", V_SECRET, NULL },
+	{ "url", V_STR, WEB }, { "secret", V_SECRET, NULL },
 	{ "headers", V_STRMAP, NULL }, { NULL, 0, NULL }
 };
 static const struct key maildir_keys[] = {
@@ -102,7 +106,7 @@ static const struct key exec_keys[] = {
 	{ NULL, 0, NULL }
 };
 static const struct key imap_keys[] = {
-	{ "provider", V_STR, NULL }, { "url", V_STR, NULL },
+	{ "provider", V_STR, NULL }, { "url", V_STR, "|imap|imaps|" },
 	{ "username", V_STR, NULL }, { "password", V_SECRET, NULL },
 	{ "auth", V_ENUM, "|plain|xoauth2|" },
 	{ "token_command", V_ARGV, NULL },
@@ -116,10 +120,10 @@ static const struct key alimail_keys[] = {
 	{ "folder", V_STR, NULL }, { "size", V_COUNT, NULL },
 	{ "timezone", V_STR, NULL }, { "interval", V_DURATION, NULL },
 	{ "timeout", V_DURATION, NULL }, { "ca_file", V_STR, NULL },
-	{ "base_url", V_STR, NULL }, { NULL, 0, NULL }
+	{ "base_url", V_STR, WEB }, { NULL, 0, NULL }
 };
 static const struct key base_url_key[] = {
-	{ "base_url", V_STR, NULL }, { NULL, 0, NULL }
+	{ "base_url", V_STR, WEB }, { NULL, 0, NULL }
 };
 
 /*
@@ -397,6 +401,8 @@ is_literal(const struct ynode *n)
 	    strstr(n->str, "${") == NULL;
 }
 
+static int check_scheme(struct loader *, struct ynode *, const struct key *);
+
 /*
  * The value of a secret key: ${VAR} replaced, file:PATH read.  Only the
  * programs that deliver or fetch come here, for what they serve, so that
@@ -411,9 +417,9 @@ resolve_secret(struct loader *l, struct ynode *v, const struct key *k)
 		    k->name, l->path);
 	if (expand(l, v) == -1)
 		return -1;
-	if (strncmp(v->str, "file:", 5) == 0)
-		return read_secret(l, v);
-	return 0;
+	if (strncmp(v->str, "file:", 5) == 0 && read_secret(l, v) == -1)
+		return -1;
+	return check_scheme(l, v, k);
 }
 
 static int check_value(struct loader *, struct ynode *, const struct key *,
@@ -458,6 +464,38 @@ check_env(struct loader *l, struct ynode *v)
 	return 0;
 }
 
+/*
+ * A URL must name its scheme, one of k->words: libcurl guesses one for a
+ * URL without, and would send a webhook's secret over plain http.  The
+ * value itself is never quoted: it may hold a token.
+ */
+static int
+check_scheme(struct loader *l, struct ynode *v, const struct key *k)
+{
+	char want[96], word[24];
+	const char *w, *end;
+	size_t n = strcspn(v->str, ":/");
+	int has = n > 0 && n < sizeof word - 2 &&
+	    strncmp(v->str + n, "://", 3) == 0;
+
+	if (k->words == NULL)
+		return 0;
+	want[0] = '\0';
+	for (w = k->words + 1; (end = strchr(w, '|')) != NULL; w = end + 1) {
+		snprintf(word, sizeof word, "%.*s", (int)(end - w), w);
+		if (has && strlen(word) == n &&
+		    strncasecmp(v->str, word, n) == 0)
+			return 0;
+		snprintf(want + strlen(want), sizeof want - strlen(want),
+		    "%s%s://", *want ? " or " : "", word);
+	}
+	if (has)
+		return fail(l, v, "%s: scheme %.*s:// is not allowed (want "
+		    "%s)", k->name, (int)n, v->str, want);
+	return fail(l, v, "%s: no scheme: write the URL in full, starting "
+	    "with %s", k->name, want);
+}
+
 /* Checks one value of type k->type; ${NAME} is replaced but in secrets. */
 static int
 check_value(struct loader *l, struct ynode *v, const struct key *k,
@@ -469,7 +507,8 @@ check_value(struct loader *l, struct ynode *v, const struct key *k,
 
 	switch (k->type) {
 	case V_STR:
-		if (scalar_str(l, v, k->name) == -1)
+		if (scalar_str(l, v, k->name) == -1 ||
+		    check_scheme(l, v, k) == -1)
 			return -1;
 		/* "https://host/" and "https://host" are one base. */
 		if (strcmp(k->name, "base_url") == 0)
@@ -479,7 +518,8 @@ check_value(struct loader *l, struct ynode *v, const struct key *k,
 	case V_SECRET:
 		if (v->type != YNODE_SCALAR || ynode_is_null(v))
 			return fail(l, v, "%s: expected a string", k->name);
-		return 0;	/* resolved apart: config_resolve() */
+		/* A URL written out is checked now, one from ${} or file: later. */
+		return is_literal(v) ? check_scheme(l, v, k) : 0;
 	case V_STRLIST:
 		if (v->type == YNODE_SCALAR)
 			return scalar_str(l, v, k->name);

@@ -138,9 +138,10 @@ check parked [ -f "$f" ]
 check parked-mtime [ "$(stat -c %Y "$f")" -ge $((now + 3500)) ]
 OUTPOST_NOW=$((now + 3700)) outpost-dispatch --once 2>/dev/null
 check sent-later [ -f "$MB/sent/hook/$id.md" ]
-id=$(echo stale | outpost-drop -C hook --expires 2020-01-01T00:00:00Z)
-outpost-dispatch --once 2>/dev/null
-outpost-archive --once 2>/dev/null
+# (an --expires already past is refused: it expires while it waits)
+id=$(echo stale | outpost-drop -C hook --expires +1m)
+OUTPOST_NOW=$((now + 120)) outpost-dispatch --once 2>/dev/null
+OUTPOST_NOW=$((now + 120)) outpost-archive --once 2>/dev/null
 check expired-dead grep -q 'expired' "$MB/.deadletter/hook/$id.md.reason"
 
 # 9. A claim whose process is gone goes back through failed/.

@@ -342,6 +342,42 @@ Test(config, read_still_checks_secret_types)
 	    e.msg);
 }
 
+/* libcurl guesses a scheme for a URL without one: plain http. */
+Test(config, url_without_a_scheme_is_refused)
+{
+	struct config *c;
+	struct err e;
+
+	refused("channels:\n  hook: {provider: webhook, url: "
+	    "\"hooks.example/T1\"}\n", 2, 34, "url: no scheme");
+	refused("channels:\n  hook: {provider: webhook, url: "
+	    "\"hooks.example/T1\"}\n", 2, 34, "https:// or http://");
+	refused("channels:\n  s:\n    provider: slack\n"
+	    "    url: ftp://hooks.slack.example/x\n", 4, 10,
+	    "scheme ftp:// is not allowed");
+	refused("channels:\n  m:\n    provider: email\n"
+	    "    url: https://mail.example\n    from: a@b.example\n", 4, 10,
+	    "want smtp:// or smtps://");
+	refused("sources:\n  in:\n    provider: imap\n"
+	    "    url: mail.example:993\n    username: u\n", 4, 10,
+	    "starting with imap:// or imaps://");
+	refused("channels:\n  t:\n    provider: telegram\n    token: x\n"
+	    "    base_url: api.telegram.example\n", 5, 15, "base_url: no scheme");
+	/* from the environment too, and the value is never quoted */
+	setenv("OUTPOST_TEST_URL", "hooks.example/SECRET-T1", 1);
+	refused("channels:\n  t:\n    provider: teams\n"
+	    "    url: ${OUTPOST_TEST_URL}\n", 4, 10, "url: no scheme");
+	cr_assert_eq(load("channels:\n  t:\n    provider: teams\n"
+	    "    url: ${OUTPOST_TEST_URL}\n", 0600, &c, &e), -1);
+	cr_assert_null(strstr(e.msg, "SECRET"), "secret in %s", e.msg);
+	cr_assert_eq(load("channels:\n  a: {provider: webhook, url: "
+	    "\"HTTPS://h.example/\"}\n  b: {provider: discord, url: "
+	    "\"http://127.0.0.1:9/\"}\n  m: {provider: email, url: "
+	    "\"smtps://mail.example\", from: a@b.example}\n", 0600, &c, &e),
+	    0, "%s", e.msg);
+	config_free(c);
+}
+
 Test(config, claim_lease)
 {
 	struct config *c = NULL;
