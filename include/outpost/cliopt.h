@@ -26,10 +26,6 @@ int cliopt_number(const char *s, long min, long max, long *out);
  */
 void cliopt_fail(void (*usage)(int), const char *fmt, ...)
     __attribute__((noreturn, format(printf, 2, 3)));
-/* Of the n names, the one nearest to s (Levenshtein), or NULL when none
- * is near enough to be a likely typo. */
-const char *cliopt_nearest(const char *s, const char *const *names,
-    size_t n);
 
 /*
  * ERR_CONFIG for a channel name not in cfg: the file, the channels it

@@ -91,6 +91,8 @@ struct delivery {
 	/* The outcome. */
 	enum outcome outcome;
 	int throttled;		/* 429 or a rate-limit code: back off channel */
+	int alarm;		/* temporary, but only a person can fix it (an
+				   untrusted certificate): logged at err */
 	char error[512];	/* last_error */
 	char receipt[256];	/* the provider's message id */
 

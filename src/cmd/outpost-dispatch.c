@@ -80,6 +80,7 @@ static CURLM *multi;
 static int64_t next_due;	/* earliest deferred file not yet due */
 static int64_t renewed;		/* when the leases were last renewed */
 static int status;		/* 75 once an outcome could not be filed */
+static int perm;		/* a message failed for good: 69 (--once) */
 
 static void usage(int) __attribute__((noreturn));
 
@@ -324,11 +325,33 @@ struct outcome_rec {
 	struct message *m;
 	enum outcome outcome;
 	int64_t retry_after;
+	int alarm;
 	char error[512], receipt[256];
 };
 
 static struct outcome_rec *recs;
 static size_t nrecs;
+
+/*
+ * A failure's one line, before it is recorded, so that it is said even
+ * when recording fails: permanent at warning (what -q keeps, for cron to
+ * mail), temporary at notice, or at err when only a person can fix it.
+ */
+static void
+say_failure(const struct chan *c, const struct outcome_rec *o)
+{
+	const char *id = message_str(o->m, "id");
+	const char *why = o->error[0] ? o->error : "failed";
+
+	if (o->outcome == OUT_PERM) {
+		perm = 1;
+		log_warn("%s/%s: id %s: permanent failure: %s", c->cfg->name,
+		    o->name, id ? id : "-", why);
+	} else
+		log_msg(o->alarm ? LOG_ERR : LOG_NOTICE, "%s/%s: id %s: "
+		    "temporary failure: %s", c->cfg->name, o->name,
+		    id ? id : "-", why);
+}
 
 /*
  * Our claim on claimed was taken over (its lease lapsed while we were
@@ -365,6 +388,8 @@ record(struct outcome_rec *o)
 		log_warn("%s/%s: %s", c->cfg->name, o->claimed, e.msg);
 		e.class = ERR_NONE;
 	}
+	if (!ok)
+		say_failure(c, o);
 	r |= message_set_str(m, "status", ok ? "sent" : "failed");
 	r |= message_set_int(m, "attempts", message_attempts(m) + 1);
 	if (ok) {
@@ -420,10 +445,6 @@ record(struct outcome_rec *o)
 	if (ok)
 		log_info("%s/%s: sent%s%s", c->cfg->name, o->name,
 		    o->receipt[0] ? " " : "", o->receipt);
-	else
-		log_notice("%s/%s: %s failure: %s", c->cfg->name, o->name,
-		    o->outcome == OUT_PERM ? "permanent" : "temporary",
-		    o->error);
 }
 
 static void sync_dirs(void);
@@ -473,6 +494,7 @@ keep_outcome(struct job *j)
 	j->d.m = NULL;
 	o->outcome = j->d.outcome;
 	o->retry_after = j->d.retry_after;
+	o->alarm = j->d.alarm;
 	memcpy(o->error, j->d.error, sizeof o->error);
 	memcpy(o->receipt, j->d.receipt, sizeof o->receipt);
 	if (once) {		/* nobody waits on a --once run: record now */
@@ -606,6 +628,7 @@ take(struct chan *c, const struct pend *p, char claimed[NAME_LEN])
 		snprintf(why, sizeof why, "%s", e.msg);
 	log_err("%s/%s: unparseable, to .deadletter: %s", c->cfg->name,
 	    p->name, why);
+	perm = 1;
 	if (outcome_deadletter(&cli.mb, c->actfd, claimed, c->cfg->name,
 	    p->name, why, &e) == -1)
 		log_errx(p->name, &e);
@@ -656,6 +679,9 @@ claim(struct chan *c, const struct pend *p)
 		/* The name would be the id, in headers and logs: refuse it. */
 		j->d.m = NULL;
 		message_free(m);
+		perm = 1;
+		log_warn("%s/%s: no valid id, to .deadletter", c->cfg->name,
+		    p->name);
 		if (outcome_deadletter(&cli.mb, c->actfd, claimed,
 		    c->cfg->name, p->name, "no id, and the file name is not "
 		    "a valid id ([A-Za-z0-9._:@+-]); add an id: key", &e) ==
@@ -1164,5 +1190,6 @@ main(int argc, char **argv)
 	curl_multi_cleanup(multi);
 	curl_global_cleanup();
 	cli_close(&cli);
-	return status;
+	/* Lingering, as under outpost-watch, a failure is not the run's. */
+	return perm && once ? 69 : status;
 }

@@ -8,6 +8,7 @@
 
 #include "outpost/clock.h"
 #include "outpost/cliopt.h"
+#include "outpost/suggest.h"
 #include "outpost/log.h"
 
 static int
@@ -93,51 +94,6 @@ cliopt_fail(void (*usage)(int), const char *fmt, ...)
 	exit(64);	/* usage() exits; this is for the compiler */
 }
 
-static size_t
-min3(size_t a, size_t b, size_t c)
-{
-	size_t m = a < b ? a : b;
-
-	return m < c ? m : c;
-}
-
-/* The Levenshtein distance of a and b, each cut at 255 bytes. */
-static size_t
-distance(const char *a, const char *b)
-{
-	size_t la = strnlen(a, 255), lb = strnlen(b, 255), i, j, d[256];
-	size_t diag, up;
-
-	for (j = 0; j <= lb; j++)
-		d[j] = j;
-	for (i = 1; i <= la; i++) {
-		diag = d[0];
-		d[0] = i;
-		for (j = 1; j <= lb; j++) {
-			up = d[j];
-			d[j] = min3(up + 1, d[j - 1] + 1,
-			    diag + (a[i - 1] != b[j - 1]));
-			diag = up;
-		}
-	}
-	return d[lb];
-}
-
-const char *
-cliopt_nearest(const char *s, const char *const *names, size_t n)
-{
-	const char *best = NULL;
-	size_t i, d, bestd = (size_t)-1, len = strlen(s);
-
-	for (i = 0; i < n; i++)
-		if ((d = distance(s, names[i])) < bestd) {
-			bestd = d;
-			best = names[i];
-		}
-	/* one edit in short names, a third of the length in long ones */
-	return bestd <= (len < 6 ? 1 : len / 3 + 1) ? best : NULL;
-}
-
 int
 cliopt_unknown_channel(const struct config *cfg, const char *cflag,
     const char *name, struct err *e)
@@ -157,7 +113,7 @@ cliopt_unknown_channel(const struct config *cfg, const char *cflag,
 		snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "",
 		    names[i]);
 	}
-	near = cliopt_nearest(name, names, n);
+	near = suggest_nearest(name, names, n);
 	return err_set(e, ERR_CONFIG, "channel '%s' is not in %s (%s%s%s%s%s)",
 	    name, cfg->path ? cfg->path : config_path(cflag),
 	    n ? "channels: " : "no channels configured", list,

@@ -7,8 +7,10 @@
  * apart (${NAME}, file:PATH), on demand: dropping a message needs none.
  * Errors read "FILE:LINE:COL: text", class ERR_CONFIG (exit 78).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,7 +64,8 @@ static const struct key common_keys[] = {
 static const struct key email_keys[] = {
 	{ "url", V_STR, "|smtp|smtps|" }, { "username", V_STR, NULL },
 	{ "password", V_SECRET, NULL }, { "from", V_STR, NULL },
-	{ "to", V_STRLIST, NULL }, { NULL, 0, NULL }
+	{ "to", V_STRLIST, NULL }, { "tls", V_ENUM, "|required|none|" },
+	{ NULL, 0, NULL }
 };
 static const struct key slack_keys[] = {
 	{ "url", V_SECRET, WEB }, { "token", V_SECRET, NULL },
@@ -684,6 +687,64 @@ check_defaults(struct loader *l, struct ynode *n, struct policy *p)
 	return 0;
 }
 
+int
+url_is_loopback(const char *url)
+{
+	char host[256];
+	const char *p = strstr(url, "://"), *end, *at;
+	struct in_addr a4;
+	struct in6_addr a6;
+	size_t n;
+
+	if (p == NULL)
+		return 0;
+	p += 3;
+	end = p + strcspn(p, "/?#");
+	if ((at = memchr(p, '@', (size_t)(end - p))) != NULL)
+		p = at + 1;	/* user:password@ */
+	if (*p == '[') {
+		n = strcspn(++p, "]");
+		if (p[n] != ']')
+			return 0;
+	} else
+		n = strcspn(p, ":/?#");
+	if (n == 0 || n >= sizeof host)
+		return 0;
+	memcpy(host, p, n);
+	host[n] = '\0';
+	if (strcasecmp(host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6) ||
+		    (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+	return 0;
+}
+
+/*
+ * tls: none sends in clear: only to an MTA on this host (the classic
+ * Postfix on localhost:25), never across a network.
+ */
+static int
+check_email(struct loader *l, const struct ynode *ch, const char *name)
+{
+	const struct ynode *tls = ynode_map_get(ch, "tls");
+	const struct ynode *url = ynode_map_get(ch, "url");
+
+	if (tls == NULL || strcmp(tls->str, "none") != 0)
+		return 0;
+	if (strncasecmp(url->str, "smtp://", 7) != 0)
+		return fail(l, tls, "channel %s: tls: none needs an smtp:// "
+		    "url", name);
+	if (!url_is_loopback(url->str))
+		return fail(l, tls, "channel %s: tls: none is only for a "
+		    "server on this host (127.0.0.0/8, ::1, localhost): the "
+		    "mail would cross the network in clear; use STARTTLS or "
+		    "smtps://", name);
+	return 0;
+}
+
 static int
 load_channels(struct loader *l, struct config *c, struct ynode *n)
 {
@@ -701,6 +762,9 @@ load_channels(struct loader *l, struct config *c, struct ynode *n)
 		ch->policy = c->defaults;
 		if (check_entry(l, n->kids[2 * i], n->kids[2 * i + 1],
 		    providers, "channel", &ch->policy, &pv) == -1)
+			return -1;
+		if (strcmp(pv->name, "email") == 0 && check_email(l,
+		    n->kids[2 * i + 1], n->kids[2 * i]->str) == -1)
 			return -1;
 		ch->name = n->kids[2 * i]->str;
 		ch->provider = (char *)pv->name;

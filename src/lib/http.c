@@ -254,8 +254,12 @@ http_classify(struct delivery *d, CURLcode code, long status,
 		enum outcome o = code == CURLE_URL_MALFORMAT ||
 		    code == CURLE_UNSUPPORTED_PROTOCOL ? OUT_PERM : OUT_TEMP;
 
-		return delivery_fail(d, o, "%s: %s", what,
-		    d->curlerr[0] ? d->curlerr : curl_easy_strerror(code));
+		/* Temporary, but only a person can fix it: said at err. */
+		d->alarm = code == CURLE_PEER_FAILED_VERIFICATION;
+		return delivery_fail(d, o, "%s: %s%s", what,
+		    d->curlerr[0] ? d->curlerr : curl_easy_strerror(code),
+		    d->alarm ? "; set ca_file: to the CA that signed the "
+		    "server's certificate, or fix the certificate" : "");
 	}
 	if (status >= 200 && status < 300)
 		return 1;

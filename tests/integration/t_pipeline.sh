@@ -123,7 +123,7 @@ printf -- '---\nattempts: [\n---\nbody\n' >"$MB/tmp/bad" && mv "$MB/tmp/bad" "$M
 ln -s /etc/passwd "$MB/outbound/hook/link.md"
 mkfifo "$MB/outbound/hook/fifo.md"
 id=$(echo good | outpost-drop -C hook)
-expect hostile-run 0 outpost-dispatch --once
+expect hostile-run 69 outpost-dispatch --once
 check good-sent [ -f "$MB/sent/hook/$id.md" ]
 check bad-dead [ -f "$MB/.deadletter/hook/bad.md" ] && grep -q 'line' "$MB/.deadletter/hook/bad.md.reason"
 check link-dead [ -L "$MB/.deadletter/hook/link.md" ] && grep -q 'symbolic link' "$MB/.deadletter/hook/link.md.reason"

@@ -8,6 +8,7 @@
 
 #include "outpost/clock.h"
 #include "outpost/cliopt.h"
+#include "outpost/suggest.h"
 
 static double
 secs(const char *s)
@@ -88,12 +89,12 @@ Test(cliopt, nearest_name)
 {
 	const char *names[] = { "ops", "oncall", "billing-alerts", "hook" };
 
-	cr_assert_str_eq(cliopt_nearest("opz", names, 4), "ops");
-	cr_assert_str_eq(cliopt_nearest("onclal", names, 4), "oncall");
-	cr_assert_str_eq(cliopt_nearest("biling-alert", names, 4),
+	cr_assert_str_eq(suggest_nearest("opz", names, 4), "ops");
+	cr_assert_str_eq(suggest_nearest("onclal", names, 4), "oncall");
+	cr_assert_str_eq(suggest_nearest("biling-alert", names, 4),
 	    "billing-alerts");
-	cr_assert_null(cliopt_nearest("zzz", names, 4));
-	cr_assert_null(cliopt_nearest("ops", names, 0));
+	cr_assert_null(suggest_nearest("zzz", names, 4));
+	cr_assert_null(suggest_nearest("ops", names, 0));
 }
 
 Test(cliopt, unknown_channel_lists_the_config)
