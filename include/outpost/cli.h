@@ -22,13 +22,27 @@ struct cli {
 	struct mailbox mb;
 };
 
+/* What a program does with the mailbox, for cli_open(). */
+enum cli_kind {
+	CLI_CONFIG = 0,	/* the config only: outpost-drop, outpost-queue */
+	CLI_MOVER = 1	/* moves messages: runs as the mailbox's owner */
+};
+
 /*
  * Loads the config (a missing default file is an empty config; a missing
- * file named by -c or $OUTPOST_CONFIG is an error) and opens the mailbox.
+ * file named by -c or $OUTPOST_CONFIG is an error) without resolving any
+ * secret.  For CLI_MOVER, then becomes the mailbox's owner (privs.h) and
+ * opens the mailbox; the secrets are left to config_resolve(), run as
+ * the owner for what the program serves.
  */
-int cli_open(struct cli *, int want_mailbox, struct err *);
-/* Just the config, as cli_open() loads it. */
+int cli_open(struct cli *, enum cli_kind, struct err *);
+/* Just the config, as cli_open() loads it: no secret resolved. */
 int cli_config(const char *cflag, struct config **, struct err *);
+/*
+ * Becomes the owner of the mailbox at path, as privs_become() does:
+ * ERR_NOPERM (exit 77) for a user who is neither that owner nor root.
+ */
+int cli_become(const char *path, struct err *);
 /*
  * The path of prog in the directory this program was run from, as git
  * finds its commands; 0 when it is there and executable.

@@ -1,11 +1,13 @@
 /*
  * config.h - outpost.yaml(5): the mailbox, defaults, channels and sources.
  *
- * config_load() checks everything up front: unknown keys, wrong types and
+ * config_read() checks everything up front: unknown keys, wrong types and
  * invalid names are errors with file:line:column; ${NAME} is replaced from
- * the environment everywhere; secret keys may be file:PATH; a literal
- * secret in a file readable by group or others is refused.  After that,
- * readers use the getters and never see an unchecked value.
+ * the environment in every value but a secret's.  Secrets are resolved
+ * apart, by config_resolve(), for the channels and sources a program
+ * serves: secret keys may be file:PATH, and a literal secret in a file
+ * readable by group or others is refused.  Readers use the getters and
+ * never see an unchecked value nor an unresolved secret.
  */
 #ifndef OUTPOST_CONFIG_H
 #define OUTPOST_CONFIG_H
@@ -34,6 +36,7 @@ struct channel {
 	char *provider;
 	struct policy policy;
 	struct ynode *node;	/* the channel's mapping, values resolved */
+	int resolved;		/* secrets: 0 not yet, 1 resolved, -1 failed */
 };
 
 struct source {
@@ -41,6 +44,7 @@ struct source {
 	char *provider;
 	int64_t interval;	/* seconds */
 	struct ynode *node;
+	int resolved;		/* as for a channel */
 };
 
 struct config {
@@ -55,9 +59,24 @@ struct config {
 	struct source *sources;
 	size_t nsources;
 	struct ynode *root;
+	int shared;		/* the file is readable by group or others */
 };
 
-/* Loads path; caller frees with config_free(). */
+/*
+ * Reads and checks path: structure, keys and types, ${NAME} in every value
+ * but a secret's.  No secret is resolved: a channel's or source's secret
+ * keys read as absent until config_resolve().  Caller frees with
+ * config_free().
+ */
+int config_read(const char *path, struct config **, struct err *);
+/*
+ * Resolves the secrets of the channel or source called name: ${NAME}
+ * replaced, file:PATH read, and a literal secret refused when the file is
+ * readable by group or others.  Idempotent; a failure sticks.
+ */
+int config_resolve(struct config *, const char *name, struct err *);
+int config_resolve_all(struct config *, struct err *);
+/* config_read() and config_resolve_all(): everything, now. */
 int config_load(const char *path, struct config **, struct err *);
 /* An empty config (no channels), for when no file exists. */
 struct config *config_empty(void);

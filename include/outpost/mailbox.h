@@ -53,6 +53,19 @@ void msgname_stem(const char *name, char *stem, size_t);
 
 /* Creates the layout under path (mode 0700); idempotent. */
 int mailbox_init(const char *path, struct err *);
+/*
+ * Lets group gid drop: tmp/, outbound/ and its channel directories, and
+ * blobs/ become group gid and mode 2770, the mailbox directory g+x.  The
+ * caller must own the mailbox and be in gid (or be root).
+ */
+int mailbox_share(struct mailbox *, gid_t gid, struct err *);
+/*
+ * Gives fd, a file or directory just made in dirfd, what the mailbox
+ * needs, whatever the umask: in a drop point shared with a group, a
+ * directory mode 2770 and a group member's file 0640, so the owner can
+ * read it; made by root, dirfd's owner and group.
+ */
+int mailbox_settle(int dirfd, int fd, int isdir, struct err *);
 int mailbox_open(struct mailbox *, const char *path, struct err *);
 void mailbox_close(struct mailbox *);
 

@@ -936,7 +936,7 @@ main(int argc, char **argv)
 	if (optind != argc)
 		cliopt_fail(usage, "unexpected argument '%s'", argv[optind]);
 	cli_catch_term();
-	if (cli_open(&cli, 1, &e) == -1)
+	if (cli_open(&cli, CLI_MOVER, &e) == -1)
 		cli_die(NULL, &e);
 	notice_init(&nt, &cli.mb, cli.cfg->notify, cli.cfg->warn_after);
 	run(NULL);

@@ -201,6 +201,13 @@ chan_get(const char *name)
 			    "left alone", name, cfg->provider);
 		return NULL;
 	}
+	/* Secrets are read as the owner, for the channels served only. */
+	if (cfg->resolved == -1)
+		return NULL;	/* said so already */
+	if (config_resolve(cli.cfg, name, &e) == -1) {
+		log_err("channel %s: %s; left alone", name, e.msg);
+		return NULL;
+	}
 	if ((c = realloc(chans, (nchans + 1) * sizeof *c)) == NULL)
 		return NULL;
 	chans = c;
@@ -1007,11 +1014,16 @@ static void
 dry_channel(const char *name)
 {
 	const struct channel *ch = config_channel(cli.cfg, name);
+	struct err e;
 	int64_t held;
 
 	if (ch == NULL) {
 		log_warn("outbound/%s: no such channel in %s; left alone",
 		    name, cli.cfg->path ? cli.cfg->path : "the config");
+		return;
+	}
+	if (config_resolve(cli.cfg, name, &e) == -1) {
+		log_err("channel %s: %s; left alone", name, e.msg);
 		return;
 	}
 	if ((held = backoff_until(&cli.mb, name)) != 0) {
@@ -1141,7 +1153,7 @@ main(int argc, char **argv)
 	parse_args(argc, argv);
 	cli_catch_term();
 	signal(SIGPIPE, SIG_IGN);
-	if (cli_open(&cli, 1, &e) == -1)
+	if (cli_open(&cli, CLI_MOVER, &e) == -1)
 		cli_die(NULL, &e);
 	if (only != NULL && config_channel(cli.cfg, only) == NULL) {
 		cliopt_unknown_channel(cli.cfg, cli.cflag, only, &e);

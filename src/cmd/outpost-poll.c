@@ -79,6 +79,10 @@ poll_source(const struct source *src)
 	struct err e = { 0 };
 	int r, n;
 
+	if (config_resolve(cli.cfg, src->name, &e) == -1) {
+		log_errx(src->name, &e);
+		return err_exitcode(&e);
+	}
 	memset(&p, 0, sizeof p);
 	p.mb = &cli.mb;
 	p.src = src;
@@ -206,7 +210,7 @@ main(int argc, char **argv)
 	parse_args(argc, argv);
 	cli_catch_term();
 	signal(SIGPIPE, SIG_IGN);
-	if (cli_open(&cli, 1, &e) == -1)
+	if (cli_open(&cli, CLI_MOVER, &e) == -1)
 		cli_die(NULL, &e);
 	if (only != NULL && config_source(cli.cfg, only) == NULL) {
 		log_err("no source named %s in %s", only, cli.cfg->path ?

@@ -11,6 +11,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,6 +28,7 @@
 #include "outpost/log.h"
 #include "outpost/message.h"
 #include "outpost/outcome.h"
+#include "outpost/privs.h"
 #include "outpost/suggest.h"
 #include "outpost/termesc.h"
 
@@ -47,7 +50,7 @@ struct scan {
 
 static struct cli cli;
 static int json, prometheus, all, raw;
-static const char *only_channel, *only_state;
+static const char *only_channel, *only_state, *group;
 static int want = -1;		/* the state --state names, else -1 */
 
 #define ID_COLS 64		/* a longer id is cut; the cut is a prefix, usable */
@@ -79,7 +82,8 @@ usage(int code)
 	    "usage: outpost-queue [-hqv] [--version] [-M dir] [-c file] "
 	    "command [args]\n"
 	    "commands:\n"
-	    "  init                       create the mailbox layout\n"
+	    "  init [--group G]           create the mailbox layout (G may "
+	    "drop)\n"
 	    "  list [--json]              the queue, one message a line\n"
 	    "  show [--json | --raw] ID   one message (escaped on a "
 	    "terminal)\n"
@@ -107,7 +111,8 @@ usage(int code)
 	    "                  hold archive deadletter inbound\n"
 	    "  --json          print JSON (list, show, stats)\n"
 	    "  --prometheus    print Prometheus gauges (stats)\n"
-	    "  --raw           show: the file's bytes even on a terminal\n");
+	    "  --raw           show: the file's bytes even on a terminal\n"
+	    "  --group G       init: share the drop points with group G\n");
 	exit(code);
 }
 
@@ -1182,6 +1187,67 @@ cmd_stats(void)
 	return 0;
 }
 
+/* --group: a name or a number. */
+static gid_t
+group_id(const char *name)
+{
+	struct group *gr = getgrnam(name);
+	char *end;
+	long n;
+
+	if (gr != NULL)
+		return gr->gr_gid;
+	n = strtol(name, &end, 10);
+	if (*name == '\0' || *end != '\0' || n < 0) {
+		log_err("init: no group named %s", name);
+		exit(64);
+	}
+	return (gid_t)n;
+}
+
+/*
+ * The layout, made by the mailbox's owner (root becomes it when the
+ * directory exists); with --group, the drop points shared with the group
+ * and a channel directory for every configured channel.
+ */
+static int
+cmd_init(const char *path)
+{
+	struct err e = { 0 };
+	struct passwd *pw;
+	size_t i;
+	gid_t gid = group != NULL ? group_id(group) : 0;
+	int fd;
+
+	if (mkdir(path, 0700) == -1 && errno != EEXIST) {
+		err_sys(&e, "%s", path);
+		cli_die("init", &e);
+	}
+	if (cli_become(path, &e) == -1 || mailbox_init(path, &e) == -1)
+		cli_die("init", &e);
+	if (group != NULL) {
+		if (geteuid() != 0 && !privs_in_group(gid)) {
+			pw = getpwuid(geteuid());
+			log_err("init: the owner of %s, %s, is not in group %s",
+			    path, pw ? pw->pw_name : "?", group);
+			return 77;
+		}
+		if (mailbox_open(&cli.mb, path, &e) == -1 ||
+		    mailbox_share(&cli.mb, gid, &e) == -1)
+			cli_die("init", &e);
+		for (i = 0; i < cli.cfg->nchannels; i++) {
+			if ((fd = mailbox_dir(&cli.mb, ST_OUTBOUND,
+			    cli.cfg->channels[i].name, 1, &e)) == -1)
+				cli_die("init", &e);
+			close(fd);
+		}
+	}
+	log_info("%s: ready%s%s", path, group ? ", shared with group " : "",
+	    group ? group : "");
+	cli_close(&cli);
+	return 0;
+}
+
 static void bad_option(const char *, int) __attribute__((noreturn));
 
 static void
@@ -1254,6 +1320,7 @@ main(int argc, char **argv)
 		{ "raw", no_argument, NULL, 'R' },
 		{ "channel", required_argument, NULL, 'C' },
 		{ "state", required_argument, NULL, 'S' },
+		{ "group", required_argument, NULL, 'g' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -1274,6 +1341,7 @@ main(int argc, char **argv)
 		case 'R': raw = 1; break;
 		case 'C': only_channel = optarg; break;
 		case 'S': only_state = optarg; break;
+		case 'g': group = optarg; break;
 		case 'h': usage(0);
 		case ':':
 			refuse("%s needs an argument", argv[optind - 1]);
@@ -1291,20 +1359,15 @@ main(int argc, char **argv)
 	c = command_find(cmd);
 	args_check(c, arg, optind + 2 < argc);
 	state_check();
-	if (cli_open(&cli, 0, &e) == -1)
+	if (cli_open(&cli, CLI_CONFIG, &e) == -1)
 		cli_die(NULL, &e);
-	if (strcmp(cmd, "init") == 0) {
-		const char *path = config_mailbox(cli.cfg, cli.mflag);
-
-		if (arg != NULL)
-			usage(64);
-		if (mailbox_init(path, &e) == -1)
-			cli_die("init", &e);
-		log_info("%s: ready", path);
-		cli_close(&cli);
-		return 0;
-	}
-	if (mailbox_open(&cli.mb, config_mailbox(cli.cfg, cli.mflag), &e) ==
+	if (strcmp(cmd, "init") == 0)
+		return cmd_init(config_mailbox(cli.cfg, cli.mflag));
+	if (group != NULL)
+		refuse("%s: takes no --group", cmd);
+	/* root acts as the owner: what it moves stays the owner's. */
+	if (cli_become(config_mailbox(cli.cfg, cli.mflag), &e) == -1 ||
+	    mailbox_open(&cli.mb, config_mailbox(cli.cfg, cli.mflag), &e) ==
 	    -1)
 		cli_die(NULL, &e);
 	channel_check();

@@ -126,7 +126,8 @@ main(int argc, char **argv)
 
 	log_init(argv[0]);
 	parse_args(argc, argv);
-	if (cli_open(&cli, 1, &e) == -1)
+	/* The owner's, like the secrets it needs to build the requests. */
+	if (cli_open(&cli, CLI_MOVER, &e) == -1)
 		cli_die(NULL, &e);
 	if ((ch = find_channel()) == NULL) {
 		if (channel == NULL)
@@ -136,6 +137,8 @@ main(int argc, char **argv)
 			    cli.cfg->path ? cli.cfg->path : "the config");
 		return 78;
 	}
+	if (config_resolve(cli.cfg, ch->name, &e) == -1)
+		cli_die(ch->name, &e);
 	if ((m = read_message(&e)) == NULL) {
 		if (e.line > 0)
 			log_err("%s: line %d: %s", file ? file : "stdin",

@@ -834,7 +834,8 @@ switch_mailbox(const char *path)
 	struct err e = { 0 };
 	size_t i;
 
-	if (mailbox_open(&mb, path, &e) == -1) {
+	if (cli_become(path, &e) == -1 ||
+	    mailbox_open(&mb, path, &e) == -1) {
 		log_errx("reload", &e);
 		log_warn("still watching %s", cli.mb.path);
 		return;
@@ -1017,7 +1018,7 @@ main(int argc, char **argv)
 
 	log_init(argv[0]);
 	parse_args(argc, argv);
-	if (cli_open(&cli, 1, &e) == -1)
+	if (cli_open(&cli, CLI_MOVER, &e) == -1)
 		cli_die(NULL, &e);
 	notify_init();
 	sfd = signals();

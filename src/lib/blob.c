@@ -78,6 +78,11 @@ blob_begin(struct mailbox *mb, struct blob_writer *w, struct err *e)
 		blob_abort(w);
 		return -1;
 	}
+	if (mailbox_settle(mb->tmpfd, w->fd, 0, e) == -1) {
+		err_prefix(e, "tmp/%s", w->tmp);
+		blob_abort(w);
+		return -1;
+	}
 	return 0;
 }
 
@@ -101,6 +106,23 @@ blob_write(struct blob_writer *w, const void *buf, size_t n, struct err *e)
 		n -= (size_t)k;
 	}
 	return 0;
+}
+
+/*
+ * Renews the mtime of blobs/hex.  Only its owner may set it: for a blob
+ * another group member dropped, ours, of the same bytes, takes its place
+ * (the one rename over an existing name in blobs/, harmless as the name
+ * is the content's hash).
+ */
+static int
+renew(struct blob_writer *w, int dir, const char *hex, struct err *e)
+{
+	if (utimensat(dir, hex, NULL, AT_SYMLINK_NOFOLLOW) == 0)
+		return 0;
+	if ((errno != EPERM && errno != EACCES) ||
+	    renameat(w->mb->tmpfd, w->tmp, dir, hex) == -1)
+		return err_sys(e, "blobs/%s", hex);
+	return fsync(dir) == -1 ? err_sys(e, "fsync blobs/") : 0;
 }
 
 int
@@ -132,12 +154,8 @@ blob_commit(struct blob_writer *w, char hex[BLOB_HEX], struct err *e)
 	 * it before our message is published.
 	 */
 	if (mailbox_publish(w->mb, w->tmp, dir, hex, e) == -1) {
-		if (errno != EEXIST)
+		if (errno != EEXIST || renew(w, dir, hex, e) == -1)
 			goto out;
-		if (utimensat(dir, hex, NULL, AT_SYMLINK_NOFOLLOW) == -1) {
-			err_sys(e, "blobs/%s", hex);
-			goto out;
-		}
 		if (e != NULL)
 			e->class = ERR_NONE;
 	}

@@ -5,10 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "outpost/cli.h"
 #include "outpost/log.h"
+#include "outpost/privs.h"
 
 int
 cli_config(const char *cflag, struct config **cfg, struct err *e)
@@ -22,7 +24,7 @@ cli_config(const char *cflag, struct config **cfg, struct err *e)
 			return err_set(e, ERR_TEMP, "out of memory");
 		return 0;
 	}
-	return config_load(path, cfg, e);
+	return config_read(path, cfg, e);
 }
 
 int
@@ -44,15 +46,44 @@ cli_sibling(const char *prog, char *path, size_t size)
 	return access(path, X_OK);
 }
 
-int
-cli_open(struct cli *c, int want_mailbox, struct err *e)
+static int
+become(const char *path, struct owner *o, struct err *e)
 {
+	if (privs_owner(path, o, e) == -1)
+		return -1;
+	return privs_become(o, path, e);
+}
+
+int
+cli_become(const char *path, struct err *e)
+{
+	struct owner o;
+
+	return become(path, &o, e);
+}
+
+int
+cli_open(struct cli *c, enum cli_kind kind, struct err *e)
+{
+	struct owner o;
+	struct stat st;
+
 	c->mb.fd = c->mb.tmpfd = -1;
 	if (cli_config(c->cflag, &c->cfg, e) == -1)
 		return -1;
-	if (!want_mailbox)
+	if (kind == CLI_CONFIG)
 		return 0;
-	return mailbox_open(&c->mb, config_mailbox(c->cfg, c->mflag), e);
+	if (become(config_mailbox(c->cfg, c->mflag), &o, e) == -1 ||
+	    mailbox_open(&c->mb, config_mailbox(c->cfg, c->mflag), e) == -1)
+		return -1;
+	/* Opened by name twice: it must be the directory we switched for. */
+	if (fstat(c->mb.fd, &st) == -1 || st.st_dev != o.dev ||
+	    st.st_ino != o.ino) {
+		mailbox_close(&c->mb);
+		return err_set(e, ERR_TEMP, "mailbox %s was replaced while "
+		    "opening it", c->mb.path);
+	}
+	return 0;
 }
 
 void

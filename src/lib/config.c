@@ -3,7 +3,8 @@
  *
  * Everything is checked here, once: the top-level keys, each channel's and
  * source's keys against its provider's table, every value's type.  Strings
- * get ${NAME} replaced from the environment; secret keys may be file:PATH.
+ * get ${NAME} replaced from the environment.  Secret keys are resolved
+ * apart (${NAME}, file:PATH), on demand: dropping a message needs none.
  * Errors read "FILE:LINE:COL: text", class ERR_CONFIG (exit 78).
  */
 #include <arpa/inet.h>
@@ -403,6 +404,27 @@ is_literal(const struct ynode *n)
 	    strstr(n->str, "${") == NULL;
 }
 
+static int check_scheme(struct loader *, struct ynode *, const struct key *);
+
+/*
+ * The value of a secret key: ${VAR} replaced, file:PATH read.  Only the
+ * programs that deliver or fetch come here, for what they serve, so that
+ * dropping a message needs no secret.
+ */
+static int
+resolve_secret(struct loader *l, struct ynode *v, const struct key *k)
+{
+	if (is_literal(v) && l->shared)
+		return fail(l, v, "%s: a literal secret in a file readable "
+		    "by others; use ${VAR} or file:PATH, or chmod go-rwx %s",
+		    k->name, l->path);
+	if (expand(l, v) == -1)
+		return -1;
+	if (strncmp(v->str, "file:", 5) == 0 && read_secret(l, v) == -1)
+		return -1;
+	return check_scheme(l, v, k);
+}
+
 static int check_value(struct loader *, struct ynode *, const struct key *,
     struct policy *);
 
@@ -477,7 +499,7 @@ check_scheme(struct loader *l, struct ynode *v, const struct key *k)
 	    "with %s", k->name, want);
 }
 
-/* Checks and resolves one value of type k->type. */
+/* Checks one value of type k->type; ${NAME} is replaced but in secrets. */
 static int
 check_value(struct loader *l, struct ynode *v, const struct key *k,
     struct policy *p)
@@ -499,16 +521,8 @@ check_value(struct loader *l, struct ynode *v, const struct key *k,
 	case V_SECRET:
 		if (v->type != YNODE_SCALAR || ynode_is_null(v))
 			return fail(l, v, "%s: expected a string", k->name);
-		if (is_literal(v) && l->shared)
-			return fail(l, v, "%s: a literal secret in a file "
-			    "readable by others; use ${VAR} or file:PATH, "
-			    "or chmod go-rwx %s", k->name, l->path);
-		if (expand(l, v) == -1)
-			return -1;
-		if (strncmp(v->str, "file:", 5) == 0 &&
-		    read_secret(l, v) == -1)
-			return -1;
-		return check_scheme(l, v, k);
+		/* A URL written out is checked now, one from ${} or file: later. */
+		return is_literal(v) ? check_scheme(l, v, k) : 0;
 	case V_STRLIST:
 		if (v->type == YNODE_SCALAR)
 			return scalar_str(l, v, k->name);
@@ -876,7 +890,7 @@ config_empty(void)
 }
 
 int
-config_load(const char *path, struct config **out, struct err *e)
+config_read(const char *path, struct config **out, struct err *e)
 {
 	struct loader l = { path, 0, e };
 	struct config *c;
@@ -941,11 +955,110 @@ config_load(const char *path, struct config **out, struct err *e)
 		config_free(c);
 		return -1;
 	}
+	c->shared = l.shared;
 	if (load_tree(&l, c) == -1) {
 		config_free(c);
 		return -1;
 	}
 	*out = c;
+	return 0;
+}
+
+int
+config_load(const char *path, struct config **out, struct err *e)
+{
+	if (config_read(path, out, e) == -1)
+		return -1;
+	if (config_resolve_all(*out, e) == -1) {
+		config_free(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static const struct provider *
+provider_of(const struct provider *table, const char *name)
+{
+	for (; table->name != NULL; table++)
+		if (strcmp(table->name, name) == 0)
+			return table;
+	return NULL;
+}
+
+/* A secret key's value, or the values of exec's env: mapping. */
+static int
+resolve_value(struct loader *l, struct ynode *v, const struct key *k)
+{
+	static const struct key env = { "env", V_SECRET, NULL };
+	size_t i;
+
+	if (k->type == V_SECRET)
+		return resolve_secret(l, v, k);
+	if (k->type != V_ENV || v->type != YNODE_MAP)
+		return 0;
+	for (i = 0; i < v->n; i++)
+		if (resolve_secret(l, v->kids[2 * i + 1], &env) == -1)
+			return -1;
+	return 0;
+}
+
+/* Resolves the secret keys of one channel's or source's mapping. */
+static int
+resolve_entry(const struct config *c, const struct provider *pv,
+    struct ynode *map, int *state, struct err *e)
+{
+	struct loader l = { c->path, c->shared, e };
+	const struct key *k;
+	size_t i;
+
+	if (*state == 1)
+		return 0;
+	if (*state == -1)
+		return err_set(e, ERR_CONFIG, "%s: secrets that could not be "
+		    "read before", c->path);
+	for (i = 0; i < map->n; i++) {
+		k = key_find(pv->keys, map->kids[2 * i]->str);
+		if (k != NULL && resolve_value(&l, map->kids[2 * i + 1], k) ==
+		    -1) {
+			*state = -1;
+			return -1;
+		}
+	}
+	*state = 1;
+	return 0;
+}
+
+int
+config_resolve(struct config *c, const char *name, struct err *e)
+{
+	size_t i;
+
+	for (i = 0; i < c->nchannels; i++)
+		if (strcmp(c->channels[i].name, name) == 0)
+			return resolve_entry(c, provider_of(providers,
+			    c->channels[i].provider), c->channels[i].node,
+			    &c->channels[i].resolved, e);
+	for (i = 0; i < c->nsources; i++)
+		if (strcmp(c->sources[i].name, name) == 0)
+			return resolve_entry(c, provider_of(sources,
+			    c->sources[i].provider), c->sources[i].node,
+			    &c->sources[i].resolved, e);
+	return err_set(e, ERR_CONFIG, "%s: no channel or source named %s",
+	    c->path ? c->path : "the config", name);
+}
+
+int
+config_resolve_all(struct config *c, struct err *e)
+{
+	size_t i;
+
+	for (i = 0; i < c->nchannels; i++)
+		if (config_resolve(c, c->channels[i].name, e) == -1)
+			return -1;
+	for (i = 0; i < c->nsources; i++)
+		if (config_resolve(c, c->sources[i].name, e) == -1)
+			return -1;
 	return 0;
 }
 
@@ -983,24 +1096,32 @@ config_source(const struct config *c, const char *name)
 	return NULL;
 }
 
+/* A secret not resolved yet reads as absent, never as "file:PATH". */
 static const char *
-node_str(const struct ynode *map, const char *key)
+node_str(const struct ynode *map, const struct provider *pv, int resolved,
+    const char *key)
 {
 	const struct ynode *v = ynode_map_get(map, key);
+	const struct key *k;
 
+	if (resolved != 1 && pv != NULL && (k = key_find(pv->keys, key)) !=
+	    NULL && k->type == V_SECRET)
+		return NULL;
 	return ynode_is_str(v) ? v->str : NULL;
 }
 
 const char *
 channel_str(const struct channel *ch, const char *key)
 {
-	return node_str(ch->node, key);
+	return node_str(ch->node, provider_of(providers, ch->provider),
+	    ch->resolved, key);
 }
 
 const char *
 source_str(const struct source *s, const char *key)
 {
-	return node_str(s->node, key);
+	return node_str(s->node, provider_of(sources, s->provider),
+	    s->resolved, key);
 }
 
 const char *

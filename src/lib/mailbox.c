@@ -164,6 +164,91 @@ mailbox_init(const char *path, struct err *e)
 	return 0;
 }
 
+/* Directories and files in a drop point shared with a group. */
+#define SHARED_DIR (S_ISGID | 0770)
+#define SHARED_FILE 0640
+
+static const char *const drop_points[] = { "tmp", "outbound", "blobs", NULL };
+
+/* Opens (and with create, makes) one component below dirfd. */
+static int open_below(int, const char *, int, struct err *);
+
+static int
+share_dir(int fd, const char *name, gid_t gid, struct err *e)
+{
+	if (fchown(fd, (uid_t)-1, gid) == -1 || fchmod(fd, SHARED_DIR) == -1)
+		return err_sys(e, "%s", name);
+	return 0;
+}
+
+/* outbound/'s channel directories, made before or by hand. */
+static int
+share_channels(int outfd, gid_t gid, struct err *e)
+{
+	char **names;
+	size_t n, i;
+	int fd, r = 0;
+
+	if (mailbox_channels(outfd, &names, &n, e) == -1)
+		return -1;
+	for (i = 0; i < n && r == 0; i++) {
+		if ((fd = open_below(outfd, names[i], 0, e)) == -1)
+			r = -1;
+		else {
+			r = share_dir(fd, names[i], gid, e);
+			close(fd);
+		}
+	}
+	names_free(names, n);
+	return r;
+}
+
+int
+mailbox_share(struct mailbox *mb, gid_t gid, struct err *e)
+{
+	struct stat st;
+	int i, fd, r;
+
+	/* The group may reach the drop points; the rest stays 0700. */
+	if (fstat(mb->fd, &st) == -1 || fchown(mb->fd, (uid_t)-1, gid) == -1 ||
+	    fchmod(mb->fd, (st.st_mode & 0700) | 0050) == -1)
+		return err_sys(e, "%s", mb->path);
+	for (i = 0; drop_points[i] != NULL; i++) {
+		if ((fd = open_below(mb->fd, drop_points[i], 1, e)) == -1)
+			return err_prefix(e, "%s", mb->path);
+		r = share_dir(fd, drop_points[i], gid, e);
+		if (r == 0 && strcmp(drop_points[i], "outbound") == 0)
+			r = share_channels(fd, gid, e);
+		close(fd);
+		if (r == -1)
+			return err_prefix(e, "%s", mb->path);
+	}
+	return 0;
+}
+
+int
+mailbox_settle(int dirfd, int fd, int isdir, struct err *e)
+{
+	struct stat dir;
+
+	if (fstat(dirfd, &dir) == -1)
+		return err_sys(e, "fstat");
+	/*
+	 * In a drop point, a member's file must be readable by the owner,
+	 * and a directory open to every member, whatever the umask.  The
+	 * owner's own files (an access token passing through tmp/, say)
+	 * stay 0600.
+	 */
+	if ((dir.st_mode & SHARED_DIR) == SHARED_DIR && (isdir ||
+	    (geteuid() != dir.st_uid && geteuid() != 0)) &&
+	    fchmod(fd, isdir ? SHARED_DIR : SHARED_FILE) == -1)
+		return err_sys(e, "chmod");
+	if (geteuid() == 0 && dir.st_uid != 0 &&
+	    fchown(fd, dir.st_uid, dir.st_gid) == -1)
+		return err_sys(e, "chown");
+	return 0;
+}
+
 int
 mailbox_open(struct mailbox *mb, const char *path, struct err *e)
 {
@@ -197,16 +282,21 @@ mailbox_close(struct mailbox *mb)
 	mb->fd = mb->tmpfd = -1;
 }
 
-/* Opens (and with create, makes) one component below dirfd. */
 static int
 open_below(int dirfd, const char *name, int create, struct err *e)
 {
-	int fd = openat(dirfd, name, DIR_FLAGS);
+	int fd = openat(dirfd, name, DIR_FLAGS), made = 0;
 
 	if (fd == -1 && errno == ENOENT && create) {
-		if (mkdirat(dirfd, name, 0700) == -1 && errno != EEXIST)
+		if (mkdirat(dirfd, name, 0700) == 0)
+			made = 1;
+		else if (errno != EEXIST)
 			return err_sys(e, "mkdir %s", name);
 		fd = openat(dirfd, name, DIR_FLAGS);
+		if (fd != -1 && made && mailbox_settle(dirfd, fd, 1, e) == -1) {
+			close(fd);
+			return err_prefix(e, "%s", name);
+		}
 	}
 	if (fd == -1) {
 		if (errno == ELOOP || errno == ENOTDIR)
@@ -300,6 +390,12 @@ mailbox_write_tmp(struct mailbox *mb, const void *buf, size_t len,
 	}
 	if (fd == -1)
 		return err_sys(e, "%s/tmp/%s", mb->path, tmpname);
+	if (mailbox_settle(mb->tmpfd, fd, 0, e) == -1) {
+		err_prefix(e, "%s/tmp/%s", mb->path, tmpname);
+		close(fd);
+		mailbox_discard(mb, tmpname);
+		return -1;
+	}
 	if (write_all(fd, buf, len) == -1 || fsync(fd) == -1) {
 		err_sys(e, "%s/tmp/%s", mb->path, tmpname);
 		close(fd);

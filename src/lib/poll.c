@@ -40,7 +40,7 @@ poll_curl_setup(CURL *c, const struct poll *p, char *errbuf)
 {
 	/* tls_setup() reads ca_file through a channel: lend it the node. */
 	struct channel ch = { p->src->name, p->src->provider, { 0 },
-	    p->src->node };
+	    p->src->node, p->src->resolved };
 	long t = (long)poll_timeout(p->src);
 	int r = 0;
 

@@ -243,6 +243,105 @@ Test(config, precedence)
 	config_free(c);
 }
 
+/* Reads text as config_read() does: no secret resolved. */
+static int
+read_only(const char *text, mode_t mode, struct config **c, struct err *e)
+{
+	FILE *f = fopen(path, "w");
+
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+	chmod(path, mode);
+	memset(e, 0, sizeof *e);
+	return config_read(path, c, e);
+}
+
+Test(config, read_needs_no_secret)
+{
+	const char *text = "channels:\n"
+	    "  hook: {provider: webhook, url: \"http://h/\",\n"
+	    "         secret: \"file:${OUTPOST_T_UNSET}/hook\"}\n"
+	    "  tg: {provider: telegram, token: \"123:abc\"}\n"
+	    "  md: {provider: maildir, path: /x}\n"
+	    "sources:\n"
+	    "  in: {provider: imap, url: \"imaps://h/\", username: u,\n"
+	    "       password: \"${OUTPOST_T_UNSET}\"}\n";
+	struct config *c;
+	struct err e;
+
+	unsetenv("OUTPOST_T_UNSET");
+	/* Unset variable, literal secret in a 0644 file: both fine to drop. */
+	cr_assert_eq(read_only(text, 0644, &c, &e), 0, "%s", e.msg);
+	cr_assert_eq(c->nchannels, 3);
+	/* An unresolved secret reads as absent, never as its raw text. */
+	cr_assert_null(channel_str(config_channel(c, "hook"), "secret"));
+	cr_assert_null(channel_str(config_channel(c, "tg"), "token"));
+	cr_assert_null(source_str(config_source(c, "in"), "password"));
+	cr_assert_str_eq(channel_str(config_channel(c, "hook"), "url"),
+	    "http://h/");
+	/* Each is refused when resolved, with its position; others go on. */
+	cr_assert_eq(config_resolve(c, "hook", &e), -1);
+	cr_assert_eq(e.class, ERR_CONFIG);
+	cr_assert_eq(e.line, 3);
+	cr_assert(strstr(e.msg, "OUTPOST_T_UNSET is not set") != NULL, "%s",
+	    e.msg);
+	cr_assert_eq(config_resolve(c, "tg", &e), -1);
+	cr_assert(strstr(e.msg, "literal secret") != NULL, "%s", e.msg);
+	cr_assert_eq(config_resolve(c, "md", &e), 0, "%s", e.msg);
+	cr_assert_eq(config_resolve(c, "in", &e), -1);
+	/* A failure sticks: nothing half resolved is used later. */
+	setenv("OUTPOST_T_UNSET", "/nonexistent", 1);
+	cr_assert_eq(config_resolve(c, "hook", &e), -1);
+	cr_assert_null(channel_str(config_channel(c, "hook"), "secret"));
+	cr_assert_eq(config_resolve(c, "nope", &e), -1);
+	unsetenv("OUTPOST_T_UNSET");
+	config_free(c);
+}
+
+Test(config, resolve_on_demand)
+{
+	char sec[300], text[600];
+	struct config *c;
+	struct err e;
+	FILE *f;
+
+	snprintf(sec, sizeof sec, "%s/secret", dir);
+	f = fopen(sec, "w");
+	fputs("whsec_abc\n", f);
+	fclose(f);
+	setenv("OUTPOST_T_DIR", dir, 1);
+	snprintf(text, sizeof text, "channels:\n  hook: {provider: webhook, "
+	    "url: \"http://h/\", secret: \"file:${OUTPOST_T_DIR}/secret\"}\n");
+	cr_assert_eq(read_only(text, 0644, &c, &e), 0, "%s", e.msg);
+	cr_assert_null(channel_str(config_channel(c, "hook"), "secret"));
+	cr_assert_eq(config_resolve(c, "hook", &e), 0, "%s", e.msg);
+	cr_assert_str_eq(channel_str(config_channel(c, "hook"), "secret"),
+	    "whsec_abc");
+	/* Idempotent: the secret is not taken for a file: path again. */
+	cr_assert_eq(config_resolve_all(c, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(channel_str(config_channel(c, "hook"), "secret"),
+	    "whsec_abc");
+	config_free(c);
+	/* config_load() still resolves everything at once. */
+	cr_assert_eq(load(text, 0644, &c, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(channel_str(config_channel(c, "hook"), "secret"),
+	    "whsec_abc");
+	config_free(c);
+	unsetenv("OUTPOST_T_DIR");
+}
+
+Test(config, read_still_checks_secret_types)
+{
+	struct config *c;
+	struct err e;
+
+	cr_assert_eq(read_only("channels:\n  t: {provider: telegram, "
+	    "token: [a]}\n", 0600, &c, &e), -1);
+	cr_assert(strstr(e.msg, "token: expected a string") != NULL, "%s",
+	    e.msg);
+}
+
 /* libcurl guesses a scheme for a URL without one: plain http. */
 Test(config, url_without_a_scheme_is_refused)
 {
@@ -292,6 +391,33 @@ Test(config, claim_lease)
 	config_free(c);
 	refused_mode("claim_lease: 5s\n", 0600, 1, 14, "at least 10s");
 	refused_mode("claim_lease: soon\n", 0600, 1, 14, "claim_lease");
+}
+
+/* exec's env: values are secrets too: resolved with the channel. */
+Test(config, exec_env_resolved_on_demand)
+{
+	const char *text = "channels:\n"
+	    "  run: {provider: exec, command: [/bin/true],\n"
+	    "        env: {TOKEN: \"${OUTPOST_T_TOKEN}\"}}\n";
+	const struct ynode *env;
+	struct config *c;
+	struct err e;
+
+	unsetenv("OUTPOST_T_TOKEN");
+	cr_assert_eq(read_only(text, 0600, &c, &e), 0, "%s", e.msg);
+	cr_assert_eq(config_resolve(c, "run", &e), -1);
+	cr_assert(strstr(e.msg, "OUTPOST_T_TOKEN is not set") != NULL, "%s",
+	    e.msg);
+	config_free(c);
+	setenv("OUTPOST_T_TOKEN", "t0ken", 1);
+	cr_assert_eq(read_only(text, 0600, &c, &e), 0, "%s", e.msg);
+	env = ynode_map_get(config_channel(c, "run")->node, "env");
+	cr_assert_str_eq(ynode_map_get(env, "TOKEN")->str,
+	    "${OUTPOST_T_TOKEN}");
+	cr_assert_eq(config_resolve(c, "run", &e), 0, "%s", e.msg);
+	cr_assert_str_eq(ynode_map_get(env, "TOKEN")->str, "t0ken");
+	config_free(c);
+	unsetenv("OUTPOST_T_TOKEN");
 }
 
 Test(config, notify_and_warn_after)
