@@ -135,20 +135,36 @@ demo: deps
 	@$(SUBMAKE) all
 	@sh contrib/demo $(CURDIR)/$(BIN)
 
+# DATADIR gets the example configuration and the crontab; the config
+# itself is written only where there is none yet.  Units, sysusers.d,
+# tmpfiles.d and completions go where systemd and bash-completion look.
+CONF := $(DESTDIR)$(SYSCONFDIR)/outpost/outpost.yaml
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR) \
+	    $(DESTDIR)$(SYSCONFDIR)/outpost $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
+	    $(DESTDIR)$(COMPLETIONDIR)
 	install -m 755 $(PROGS:%=$(BIN)/%) $(DESTDIR)$(BINDIR)
 	for m in $(MANS); do \
 		s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
 		install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s; \
 	done
-	cp -R mailbox-skel contrib $(DESTDIR)$(DATADIR)/
-	install -d $(DESTDIR)$(UNITDIR)
+	install -m 644 contrib/outpost.yaml.example $(DESTDIR)$(DATADIR)
+	sed 's|/usr/local/bin|$(BINDIR)|g' contrib/crontab \
+	    >$(DESTDIR)$(DATADIR)/crontab
+	[ -e $(CONF) ] || install -m 644 contrib/outpost.yaml.example $(CONF)
 	for u in contrib/systemd/*; do \
 		sed 's|/usr/local/bin/|$(BINDIR)/|g' $$u \
 		    >$(DESTDIR)$(UNITDIR)/$${u##*/}; \
 	done
+	install -m 644 contrib/sysusers.d/outpost.conf $(DESTDIR)$(SYSUSERSDIR)
+	install -m 644 contrib/tmpfiles.d/outpost.conf $(DESTDIR)$(TMPFILESDIR)
+	install -m 644 contrib/bash-completion/outpost $(DESTDIR)$(COMPLETIONDIR)
+	for p in $(filter-out outpost,$(PROGS)); do \
+		ln -sf outpost $(DESTDIR)$(COMPLETIONDIR)/$$p; \
+	done
 
+# The configuration stays unless it is still the example.
 uninstall:
 	rm -f $(PROGS:%=$(DESTDIR)$(BINDIR)/%)
 	for m in $(MANS); do \
@@ -156,6 +172,11 @@ uninstall:
 	done
 	rm -rf $(DESTDIR)$(DATADIR)
 	for u in contrib/systemd/*; do rm -f $(DESTDIR)$(UNITDIR)/$${u##*/}; done
+	rm -f $(DESTDIR)$(SYSUSERSDIR)/outpost.conf \
+	    $(DESTDIR)$(TMPFILESDIR)/outpost.conf \
+	    $(PROGS:%=$(DESTDIR)$(COMPLETIONDIR)/%)
+	! cmp -s contrib/outpost.yaml.example $(CONF) || \
+	    { rm -f $(CONF); rmdir $(DESTDIR)$(SYSCONFDIR)/outpost 2>/dev/null || :; }
 
 clean:
 	rm -rf build build-san build-fuzz bin demo
