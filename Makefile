@@ -117,12 +117,16 @@ run-check:
 # Figures, not assertions: see tests/bench/run.
 bench:
 	@$(INSTALL_DEPS) bench
-	@$(SUBMAKE) all $(B)/bench-limit $(B)/bench-drop
+	@$(SUBMAKE) all $(B)/bench-limit $(B)/bench-drop $(B)/bench-lease
 	@sh tests/bench/run $(CURDIR)/$(BIN) $(CURDIR)/$(B)
 
 $(B)/bench-%: tests/bench/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $<
+
+$(B)/bench-lease: tests/bench/lease.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 # libFuzzer targets, built apart with clang in build-fuzz/: see tests/fuzz/run.
 FUZZ_SECONDS ?= 60

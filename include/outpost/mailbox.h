@@ -4,8 +4,8 @@
  * Every file is created in tmp/ (O_EXCL, write, fsync, close), published by
  * a rename that never overwrites, and the directory is fsynced.  Every state
  * change is one rename(2) within the mailbox; a claim is the rename of
- * outbound/C/N to active/C/<stem>:<host>:<pid>.md, and whoever gets ENOENT
- * lost the race.  Nothing here follows a symbolic link or opens anything
+ * outbound/C/N to active/C/<stem>:<host>:<pid>...md, and whoever gets ENOENT
+ * lost the race (claims as leases: claim.h).  Nothing here follows a symbolic link or opens anything
  * but a regular file.
  */
 #ifndef OUTPOST_MAILBOX_H
@@ -89,6 +89,7 @@ int mailbox_create(struct mailbox *, int dirfd, const void *, size_t,
 /*
  * Rewrites dirfd/name with new contents, its mtime set to mtime when that
  * is > 0 (a deferred file's due time): the one deliberate overwrite.
+ * ERR_GONE, and nothing written, when dirfd/name is no longer there.
  */
 int mailbox_replace(struct mailbox *, int dirfd, const char *name,
     const void *, size_t, int64_t mtime, struct err *);
@@ -99,10 +100,6 @@ int mailbox_replace(struct mailbox *, int dirfd, const char *name,
  */
 int mailbox_move(int fromfd, const char *from, int tofd, const char *to,
     int sync, struct err *);
-/* Claims outbound: to active under <stem>:<host>:<pid>.md. */
-int mailbox_claim(int fromfd, const char *name, int activefd,
-    char claimed[NAME_LEN], struct err *);
-
 /*
  * Opens dirfd/name for reading with O_NOFOLLOW|O_NONBLOCK and refuses what
  * is not a regular file.  Returns the descriptor; caller closes it.

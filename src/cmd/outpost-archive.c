@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "outpost/blob.h"
+#include "outpost/claim.h"
 #include "outpost/cli.h"
 #include "outpost/clock.h"
 #include "outpost/follow.h"
@@ -37,7 +38,6 @@
 
 #define TMP_MAX_AGE	(36 * 3600)
 #define BLOB_GRACE	3600		/* a blob younger than this is kept */
-#define STALE_REMOTE	3600		/* a claim from another host */
 
 static struct cli cli;
 static int once = 1, loop;
@@ -55,6 +55,28 @@ usage(int code)
 	    "[--version] [-M dir] [-c file]\n"
 	    "       [--once | --loop | --linger seconds] [--prune days]\n");
 	exit(code);
+}
+
+/*
+ * A temporary error (out of descriptors, I/O, a stale NFS handle, no
+ * permission now): the file stays where it is for the next pass.
+ */
+static void
+left(const char *channel, const char *name, const struct err *e)
+{
+	log_err("%s/%s: left in place: %s", channel, name, e->msg);
+	status = 75;
+}
+
+/* fsyncs a directory whose renames must survive a crash. */
+static void
+sync_dir(int fd, const char *what, const char *channel)
+{
+	if (fsync(fd) == -1) {
+		log_err("%s%s: fsync: %s", what, channel ? channel : "",
+		    strerror(errno));
+		status = 75;
+	}
 }
 
 /* Calls fn for each message in STATE/<channel>/, every channel. */
@@ -83,7 +105,7 @@ each(enum state st, void (*fn)(const char *, int, const char *))
 			names_free(names, nn);
 		}
 		/* One directory fsync per channel and pass (see below). */
-		fsync(dir);
+		sync_dir(dir, state_dir[st], chans[i]);
 		close(dir);
 	}
 	names_free(chans, nc);
@@ -122,7 +144,7 @@ archive_one(const char *channel, int dir, const char *name)
 
 	if (name == NULL) {	/* end of the pass */
 		if (dayfd != -1) {
-			fsync(dayfd);
+			sync_dir(dayfd, lastrel, NULL);
 			close(dayfd);
 		}
 		dayfd = -1;
@@ -138,14 +160,14 @@ archive_one(const char *channel, int dir, const char *name)
 	if (strcmp(rel, lastrel) != 0) {
 		archive_one(NULL, -1, NULL);
 		if ((dayfd = mailbox_subdir(&cli.mb, rel, 1, &e)) == -1) {
-			log_errx(NULL, &e);
+			left(channel, name, &e);
 			return;
 		}
 		snprintf(lastrel, sizeof lastrel, "%s", rel);
 	}
 	if (outcome_move(dir, name, dayfd, name, &e) == -1 &&
 	    e.class != ERR_GONE)
-		log_errx(channel, &e);
+		left(channel, name, &e);
 	else
 		log_debug("%s/%s: archived", channel, name);
 }
@@ -236,10 +258,11 @@ judge_one(const char *channel, int dir, const char *name)
 	int def;
 
 	if (message_load(dir, name, &m, &e) == -1) {
-		if (e.class == ERR_GONE)
-			return;
-		snprintf(why, sizeof why, "unparseable: %s", e.msg);
-		dead(channel, dir, name, name, NULL, why);
+		if (e.class == ERR_DATA) {
+			snprintf(why, sizeof why, "unparseable: %s", e.msg);
+			dead(channel, dir, name, name, NULL, why);
+		} else if (e.class != ERR_GONE)
+			left(channel, name, &e);
 		return;
 	}
 	if (verdict(name, m, &p, why, sizeof why) != NULL) {
@@ -253,18 +276,20 @@ judge_one(const char *channel, int dir, const char *name)
 	if (message_set_time(m, "next_retry_at", next) == -1 ||
 	    outcome_rewrite(&cli.mb, dir, name, m, next, &e) == -1 ||
 	    (def = open_dir(ST_DEFERRED, channel)) == -1) {
-		log_err("%s/%s: cannot schedule the retry: %s", channel, name,
-		    e.msg);
-		status = 75;
+		if (e.class != ERR_GONE)
+			log_err("%s/%s: cannot schedule the retry: %s",
+			    channel, name, e.msg);
+		status = e.class == ERR_GONE ? status : 75;
 		message_free(m);
 		return;
 	}
-	if (outcome_move(dir, name, def, name, &e) == -1)
-		log_errx(channel, &e);
-	else
+	if (outcome_move(dir, name, def, name, &e) == -1) {
+		if (e.class != ERR_GONE)
+			left(channel, name, &e);
+	} else
 		log_info("%s/%s: retry at %s", channel, name,
 		    time_format(next, when));
-	fsync(def);
+	sync_dir(def, "deferred/", channel);
 	close(def);
 	message_free(m);
 	if (next_due == 0 || next < next_due)
@@ -290,96 +315,75 @@ promote_one(const char *channel, int dir, const char *name)
 		return;
 	if (outcome_move(dir, name, out, name, &e) == -1 &&
 	    e.class != ERR_GONE)
-		log_errx(channel, &e);
-	fsync(out);
+		left(channel, name, &e);
+	sync_dir(out, "outbound/", channel);
 	close(out);
 }
 
-/* Is the process that claimed a file at ctime still the claimer? */
-static int
-claimer_alive(long pid, time_t ctime)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long start;
-	long ticks = sysconf(_SC_CLK_TCK);
-	long long btime = 0;
-	FILE *f;
-	int i;
-
-	if (kill((pid_t)pid, 0) == -1 && errno == ESRCH)
-		return 0;
-	/* The pid may have been reused: compare its start with the claim. */
-	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return 1;
-	p = fgets(buf, sizeof buf, f);
-	fclose(f);
-	if (p == NULL || (p = strrchr(buf, ')')) == NULL)
-		return 1;
-	if (p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'))
-		return 0;	/* dead, not yet reaped: no claimer */
-	for (i = 0; i < 20 && p != NULL; i++)	/* to field 22 */
-		p = strchr(p + 1, ' ');
-	if (p == NULL || sscanf(p, " %llu", &start) != 1)
-		return 1;
-	if ((f = fopen("/proc/stat", "r")) == NULL)
-		return 1;
-	while (fgets(buf, sizeof buf, f) != NULL)
-		if (sscanf(buf, "btime %lld", &btime) == 1)
-			break;
-	fclose(f);
-	return btime == 0 || btime + (long long)(start / (unsigned long long)
-	    ticks) <= (long long)ctime + 1;
-}
-
-/* active/ -> failed/ for a claim whose claimer is gone. */
+/* Marks a claimed file failed ("interrupted") and files it in failed/. */
 static void
-recover_one(const char *channel, int dir, const char *name)
+interrupted(const char *channel, int dir, const char *mine,
+    const char *plain, const char *why)
 {
-	char stem[NAME_LEN], host[NAME_LEN], plain[NAME_LEN + 4];
-	const char *c1, *c2;
 	struct message *m;
-	struct stat st;
 	struct err e = { ERR_TEMP, 0, 0, "out of memory" };
-	long pid;
 	int fail;
 
-	c1 = strchr(name, ':');
-	c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-	if (c2 == NULL || fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
-		return;
-	snprintf(host, sizeof host, "%.*s", (int)(c2 - c1 - 1), c1 + 1);
-	pid = strtol(c2 + 1, NULL, 10);
-	if (strcmp(host, mailbox_host()) == 0) {
-		if (claimer_alive(pid, st.st_ctime))
-			return;
-	} else if (clock_now() - st.st_ctime < STALE_REMOTE)
-		return;
-	msgname_stem(name, stem, sizeof stem);
-	snprintf(plain, sizeof plain, "%s.md", stem);
-	if (message_load(dir, name, &m, &e) == -1) {
-		if (e.class != ERR_GONE)
-			dead(channel, dir, name, plain, NULL, e.msg);
+	if (message_load(dir, mine, &m, &e) == -1) {
+		if (e.class == ERR_DATA)
+			dead(channel, dir, mine, plain, NULL, e.msg);
+		else if (e.class != ERR_GONE)
+			left(channel, mine, &e);
 		return;
 	}
 	if (message_set_str(m, "status", "failed") == -1 ||
 	    message_set_int(m, "attempts", message_attempts(m) + 1) == -1 ||
 	    message_set_str(m, "last_error", "interrupted") == -1 ||
 	    message_set_str(m, "error_class", "temporary") == -1 ||
-	    outcome_rewrite(&cli.mb, dir, name, m, 0, &e) == -1 ||
+	    outcome_rewrite(&cli.mb, dir, mine, m, 0, &e) == -1 ||
 	    (fail = open_dir(ST_FAILED, channel)) == -1) {
-		log_err("%s/%s: cannot recover the claim: %s", channel, name,
-		    e.msg);
-		status = 75;
 		message_free(m);
+		if (e.class != ERR_GONE)
+			left(channel, mine, &e);
 		return;
 	}
 	message_free(m);
-	if (outcome_move(dir, name, fail, plain, &e) == 0)
-		log_notice("%s/%s: claimer %s:%ld is gone; to failed/",
-		    channel, name, host, pid);
-	fsync(fail);
+	if (outcome_move(dir, mine, fail, plain, &e) == 0)
+		log_notice("%s/%s: %s; to failed/", channel, plain, why);
+	else if (e.class != ERR_GONE)
+		left(channel, mine, &e);
+	sync_dir(fail, "failed/", channel);
 	close(fail);
+}
+
+/*
+ * active/ -> failed/ for a claim whose holder is gone or whose lease has
+ * lapsed (claim.h).  The claim is first taken over -- renamed to a claim
+ * of ours -- so only one archiver recovers it, and a holder that was only
+ * slow finds its claim gone and records nothing.
+ */
+static void
+recover_one(const char *channel, int dir, const char *name)
+{
+	char stem[NAME_LEN], plain[NAME_LEN + 4], mine[NAME_LEN], why[200];
+	struct err e;
+	int64_t lapses;
+
+	if (claim_judge(dir, name, cli.cfg->claim_lease, &lapses, why,
+	    sizeof why) != CLAIM_LAPSED) {
+		/* A lingering archiver wakes when the lease would lapse. */
+		if (lapses != 0 && (next_due == 0 || lapses < next_due))
+			next_due = lapses;
+		return;
+	}
+	if (claim_takeover(&cli.mb, dir, name, mine, &e) == -1) {
+		if (e.class != ERR_GONE)
+			left(channel, name, &e);
+		return;
+	}
+	msgname_stem(mine, stem, sizeof stem);
+	snprintf(plain, sizeof plain, "%s.md", stem);
+	interrupted(channel, dir, mine, plain, why);
 }
 
 /*

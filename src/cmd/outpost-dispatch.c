@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "outpost/claim.h"
 #include "outpost/cli.h"
 #include "outpost/clock.h"
 #include "outpost/follow.h"
@@ -61,6 +62,7 @@ struct job {
 	struct chan *c;
 	char claimed[NAME_LEN], name[NAME_LEN];
 	int live;
+	int lost;		/* its claim was taken over: record nothing */
 };
 
 static struct cli cli;
@@ -74,6 +76,7 @@ static size_t nchans;
 static struct job jobs[MAXJOBS];
 static CURLM *multi;
 static int64_t next_due;	/* earliest deferred file not yet due */
+static int64_t renewed;		/* when the leases were last renewed */
 static int status;		/* 75 once an outcome could not be filed */
 
 static void usage(int) __attribute__((noreturn));
@@ -275,6 +278,19 @@ struct outcome_rec {
 static struct outcome_rec *recs;
 static size_t nrecs;
 
+/*
+ * Our claim on claimed was taken over (its lease lapsed while we were
+ * stopped or cut off): the outcome is for whoever holds it now.  Never
+ * re-created, so the message is in one place, delivered perhaps twice.
+ */
+static void
+lost(struct chan *c, const char *claimed)
+{
+	log_warn("%s/%s: claim lost (its lease lapsed and another worker "
+	    "took it over); the outcome is left to it", c->cfg->name,
+	    claimed);
+}
+
 /* Writes the outcome into the message and files it in sent/ or failed/. */
 static void
 record(struct outcome_rec *o)
@@ -283,8 +299,20 @@ record(struct outcome_rec *o)
 	struct message *m = o->m;
 	int64_t now = clock_now();
 	int ok = o->outcome == OUT_SENT, r = 0;
-	struct err e;
+	struct err e = { 0 };
 
+	/*
+	 * Renewed first, so the outcome lands within a fresh lease (on NFS,
+	 * where nothing swaps atomically, that is what keeps it ours).
+	 */
+	if (claim_renew(&cli.mb, c->actfd, o->claimed, &e) == -1) {
+		if (e.class == ERR_GONE) {
+			lost(c, o->claimed);
+			return;
+		}
+		log_warn("%s/%s: %s", c->cfg->name, o->claimed, e.msg);
+		e.class = ERR_NONE;
+	}
 	r |= message_set_str(m, "status", ok ? "sent" : "failed");
 	r |= message_set_int(m, "attempts", message_attempts(m) + 1);
 	if (ok) {
@@ -306,8 +334,12 @@ record(struct outcome_rec *o)
 			r |= message_set_time(m, "retry_after",
 			    o->retry_after);
 	}
-	if (r != 0 || outcome_rewrite(&cli.mb, c->actfd, o->claimed, m, 0,
-	    &e) == -1) {
+	if (r == 0 && outcome_rewrite(&cli.mb, c->actfd, o->claimed, m, 0,
+	    &e) == -1 && e.class == ERR_GONE) {
+		lost(c, o->claimed);
+		return;
+	}
+	if (r != 0 || e.class != ERR_NONE) {
 		/*
 		 * A failure is left in active/: outpost-archive recovers it.
 		 * A delivery is filed in sent/ all the same, its front matter
@@ -324,6 +356,10 @@ record(struct outcome_rec *o)
 	}
 	if (outcome_move(c->actfd, o->claimed, ok ? c->sentfd : c->failfd,
 	    o->name, &e) == -1) {
+		if (e.class == ERR_GONE) {
+			lost(c, o->claimed);
+			return;
+		}
 		log_err("%s/%s: %s", c->cfg->name, o->claimed, e.msg);
 		status = 75;
 		return;
@@ -367,6 +403,11 @@ keep_outcome(struct job *j)
 	    j->d.retry_after > now ? j->d.retry_after : now + 60,
 	    j->d.error, &e) == -1)
 		log_errx("back-off", &e);
+	if (j->lost) {		/* said already; the outcome is not ours */
+		message_free(j->d.m);
+		j->d.m = NULL;
+		return;
+	}
 	if ((o = realloc(recs, (nrecs + 1) * sizeof *o)) == NULL) {
 		log_err("out of memory");
 		exit(75);	/* the claim stays in active/: recovered */
@@ -388,6 +429,41 @@ keep_outcome(struct job *j)
 		nrecs--;
 	} else if (nrecs >= 64)
 		record_all();
+}
+
+/*
+ * Keeps the claims of the deliveries in flight and of the outcomes
+ * waiting to be recorded alive: every lease is renewed each third of
+ * claim_lease, however long a delivery takes.  A claim found taken over
+ * is marked lost; its outcome will not be recorded.
+ */
+static void
+renew_leases(void)
+{
+	int64_t now = clock_now(), every = cli.cfg->claim_lease / 3;
+	struct err e;
+	struct job *j;
+	size_t i;
+
+	if (now - renewed < every)
+		return;
+	renewed = now;
+	for (i = 0; i < MAXJOBS; i++) {
+		j = &jobs[i];
+		if (!j->live || j->lost ||
+		    claim_renew(&cli.mb, j->c->actfd, j->claimed, &e) == 0)
+			continue;
+		if (e.class == ERR_GONE) {
+			j->lost = 1;
+			lost(j->c, j->claimed);
+		} else
+			log_warn("%s/%s: %s", j->c->cfg->name, j->claimed,
+			    e.msg);
+	}
+	/* Their loss is found, and said, when they are recorded. */
+	for (i = 0; i < nrecs; i++)
+		claim_renew(&cli.mb, chans[recs[i].ci].actfd,
+		    recs[i].claimed, NULL);
 }
 
 static void
@@ -432,6 +508,53 @@ park(struct chan *c, const char *claimed, const char *name, int64_t when)
 		c->dirty++;
 }
 
+/*
+ * Claims p and reads it; NULL when there is nothing to deliver.  Only a
+ * file that does not parse (ERR_DATA) goes to .deadletter/; one that
+ * cannot be read now (out of descriptors, an I/O error, no permission)
+ * goes back where it was, to be tried again.
+ */
+static struct message *
+take(struct chan *c, const struct pend *p, char claimed[NAME_LEN])
+{
+	int from = p->deferred ? c->deffd : c->outfd;
+	struct message *m;
+	struct err e;
+	char why[700];
+
+	if (claim_take(&cli.mb, from, p->name, c->actfd, claimed, &e) == -1) {
+		if (e.class != ERR_GONE) {
+			log_err("%s/%s: cannot claim; left in place: %s",
+			    c->cfg->name, p->name, e.msg);
+			status = 75;
+		}
+		return NULL;	/* else another dispatcher took it */
+	}
+	if (message_load(c->actfd, claimed, &m, &e) == 0)
+		return m;
+	if (e.class == ERR_GONE)
+		return NULL;
+	if (e.class != ERR_DATA) {
+		log_err("%s/%s: cannot read; left in place: %s", c->cfg->name,
+		    p->name, e.msg);
+		if (mailbox_move(c->actfd, claimed, from, p->name, 0, &e) == -1)
+			log_err("%s/%s: %s (outpost-archive will recover "
+			    "it)", c->cfg->name, claimed, e.msg);
+		status = 75;
+		return NULL;
+	}
+	if (e.line > 0)
+		snprintf(why, sizeof why, "line %d: %s", e.line, e.msg);
+	else
+		snprintf(why, sizeof why, "%s", e.msg);
+	log_err("%s/%s: unparseable, to .deadletter: %s", c->cfg->name,
+	    p->name, why);
+	if (outcome_deadletter(&cli.mb, c->actfd, claimed, c->cfg->name,
+	    p->name, why, &e) == -1)
+		log_errx(p->name, &e);
+	return NULL;
+}
+
 /* Claims p and starts its delivery. */
 static void
 claim(struct chan *c, const struct pend *p)
@@ -444,27 +567,8 @@ claim(struct chan *c, const struct pend *p)
 	const char *id;
 	CURL *easy;
 
-	if (mailbox_claim(p->deferred ? c->deffd : c->outfd, p->name,
-	    c->actfd, claimed, &e) == -1) {
-		if (e.class != ERR_GONE)
-			log_errx(c->cfg->name, &e);
-		return;		/* another dispatcher took it */
-	}
-	if (message_load(c->actfd, claimed, &m, &e) == -1) {
-		char why[700];
-
-		if (e.line > 0)
-			snprintf(why, sizeof why, "line %d: %s", e.line,
-			    e.msg);
-		else
-			snprintf(why, sizeof why, "%s", e.msg);
-		log_err("%s/%s: unparseable, to .deadletter: %s",
-		    c->cfg->name, p->name, why);
-		if (outcome_deadletter(&cli.mb, c->actfd, claimed,
-		    c->cfg->name, p->name, why, &e) == -1)
-			log_errx(p->name, &e);
+	if ((m = take(c, p, claimed)) == NULL)
 		return;
-	}
 	if (message_time(m, "not_before", &t) == 1 && t > now) {
 		park(c, claimed, p->name, t);
 		if (next_due == 0 || t < next_due)
@@ -486,6 +590,8 @@ claim(struct chan *c, const struct pend *p)
 	j->d.ch = c->cfg;
 	j->d.m = m;
 	msgname_stem(p->name, stem, sizeof stem);
+	if (strlen(stem) > MESSAGE_ID_MAX)	/* hashed in the claim */
+		msgname_stem(claimed, stem, sizeof stem);
 	id = message_str(m, "id");
 	if (id == NULL && message_set_str(m, "id", stem) == 0)
 		id = message_str(m, "id");
@@ -503,11 +609,12 @@ claim(struct chan *c, const struct pend *p)
 	j->d.id = id ? id : "";
 	j->c = c;
 	memcpy(j->claimed, claimed, sizeof j->claimed);
-	/* Out of active/, the message takes back its unclaimed name. */
-	if (snprintf(j->name, sizeof j->name, "%s.md", stem) >=
-	    (int)sizeof j->name)
-		memcpy(j->name, p->name, sizeof j->name);
+	/* Out of active/, the message takes back its unclaimed name (cut
+	 * as its claim was, when it was too long for one). */
+	msgname_stem(claimed, stem, sizeof stem);
+	snprintf(j->name, sizeof j->name, "%s.md", stem);
 	j->live = 1;
+	j->lost = 0;
 	c->inflight++;
 	if (message_time(m, "expires_at", &t) == 1 && t <= now) {
 		char when[CLOCK_RFC3339_MAX];
@@ -594,13 +701,22 @@ sync_dirs(void)
 {
 	size_t i;
 
+	static const char *const what[] = { "sent", "failed", "deferred",
+	    "active" };
+	size_t k;
+
 	for (i = 0; i < nchans; i++) {
+		int fds[] = { chans[i].sentfd, chans[i].failfd,
+		    chans[i].deffd, chans[i].actfd };
+
 		if (!chans[i].dirty)
 			continue;
-		fsync(chans[i].sentfd);
-		fsync(chans[i].failfd);
-		fsync(chans[i].deffd);
-		fsync(chans[i].actfd);
+		for (k = 0; k < 4; k++)
+			if (fsync(fds[k]) == -1) {
+				log_err("%s/%s: fsync: %s", what[k],
+				    chans[i].cfg->name, strerror(errno));
+				status = 75;
+			}
 		chans[i].dirty = 0;
 	}
 }
@@ -639,6 +755,7 @@ drain(void *arg)
 		}
 		curl_multi_perform(multi, &running);
 		reap();
+		renew_leases();
 		if (running > 0)
 			curl_multi_poll(multi, NULL, 0, timeout, NULL);
 		/* Many completions in a row: sync in bursts of ~64. */

@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "outpost/claim.h"
 #include "outpost/cli.h"
 #include "outpost/clock.h"
 #include "outpost/log.h"
@@ -422,6 +423,32 @@ scan_state(enum state st, int loud)
 	closedir(d);
 }
 
+/*
+ * A claim in active/ that its holder lost (it died here, or its lease
+ * lapsed on another host) is the archiver's; active/ is not watched (every
+ * claim would wake us), so the rescan looks.
+ */
+static void
+scan_claims(void)
+{
+	char why[200];
+	struct dirent *de;
+	int64_t lapses;
+	size_t i;
+	DIR *d;
+
+	for (i = 0; i < nchans && arch.pid == 0 && !arch.want; i++) {
+		if ((d = open_dir(ST_ACTIVE, chans[i].name, 0)) == NULL)
+			continue;
+		while (!arch.want && (de = readdir(d)) != NULL)
+			if (is_msg(de->d_name) && claim_judge(dirfd(d),
+			    de->d_name, cli.cfg->claim_lease, &lapses, why,
+			    sizeof why) == CLAIM_LAPSED)
+				wake(&arch);
+		closedir(d);
+	}
+}
+
 static void
 rescan_all(int loud)
 {
@@ -429,6 +456,7 @@ rescan_all(int loud)
 
 	for (i = 0; i < sizeof watched / sizeof watched[0]; i++)
 		scan_state(watched[i], loud);
+	scan_claims();
 	rescan_at = mono_ms() + RESCAN_MS;
 }
 

@@ -4,9 +4,12 @@
  * Protocol (after Maildir, nq and OpenSMTPD's queue_fs):
  *  - a file is created only in tmp/: O_EXCL|O_NOFOLLOW, write all, fsync,
  *    close (close can fail on NFS);
- *  - it is published by renameat2(RENAME_NOREPLACE) -- link+unlink where the
- *    filesystem lacks it -- so a publish never overwrites a message, and the
- *    target directory is fsynced so the rename survives a crash;
+ *  - it is published by renameat2(RENAME_NOREPLACE) -- a look and a plain
+ *    rename onto a unique name where the filesystem lacks it -- so a publish
+ *    never overwrites a message, and the target directory is fsynced so the
+ *    rename survives a crash;
+ *  - a rewrite swaps the new version in with RENAME_EXCHANGE, so it never
+ *    re-creates a file that another worker moved away;
  *  - every later state change is one rename within the mailbox; ENOENT on a
  *    rename means another worker moved the file first;
  *  - directories are opened one component at a time with O_NOFOLLOW, and
@@ -29,6 +32,9 @@
 
 #ifndef RENAME_NOREPLACE
 #define RENAME_NOREPLACE (1 << 0)
+#endif
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE (1 << 1)
 #endif
 
 #define DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
@@ -317,17 +323,31 @@ mailbox_discard(struct mailbox *mb, const char *tmpname)
 	errno = saved;
 }
 
-/* rename without overwriting: renameat2, or link+unlink without it. */
+/*
+ * rename without overwriting.  Where the filesystem has no
+ * RENAME_NOREPLACE (NFS answers EINVAL), a look and a plain rename: every
+ * name outpost renames onto is unique (a tmp name, a claim naming its
+ * claimer) or derived from one, so nobody else picks it in between; only
+ * two files dropped by hand under one name could meet there.  Never
+ * link+unlink: a crash between the two leaves a hard-linked message that
+ * every reader must refuse.
+ */
 static int
 rename_noreplace(int fromfd, const char *from, int tofd, const char *to)
 {
+	struct stat st;
+
 	if (renameat2(fromfd, from, tofd, to, RENAME_NOREPLACE) == 0)
 		return 0;
 	if (errno != EINVAL && errno != ENOSYS)
 		return -1;
-	if (linkat(fromfd, from, tofd, to, 0) == -1)
+	if (fstatat(tofd, to, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		errno = EEXIST;
 		return -1;
-	return unlinkat(fromfd, from, 0);
+	}
+	if (errno != ENOENT)
+		return -1;
+	return renameat(fromfd, from, tofd, to);
 }
 
 int
@@ -369,6 +389,40 @@ mailbox_create(struct mailbox *mb, int dirfd, const void *buf, size_t len,
 	return 0;
 }
 
+/*
+ * Puts tmp/tmp in the place of dirfd/name, which must still be there: a
+ * rewrite never re-creates a file another worker moved away (a claim
+ * taken over).  RENAME_EXCHANGE swaps the two atomically and fails on a
+ * missing name; without it (NFS), a look and then a rename over, safe
+ * because the caller holds the file (a renewed claim, a file in a state
+ * only one program moves).
+ */
+static int
+swap_in(int tmpfd, const char *tmp, int dirfd, const char *name,
+    struct err *e)
+{
+	struct stat st;
+
+	if (renameat2(tmpfd, tmp, dirfd, name, RENAME_EXCHANGE) == 0) {
+		unlinkat(tmpfd, tmp, 0);	/* the old version */
+		return 0;
+	}
+	if (errno == ENOENT)
+		return err_set(e, ERR_GONE, "%s: gone (taken by another "
+		    "worker)", name);
+	if (errno != EINVAL && errno != ENOSYS)
+		return err_sys(e, "rename over %s", name);
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+		if (errno == ENOENT)
+			return err_set(e, ERR_GONE, "%s: gone (taken by "
+			    "another worker)", name);
+		return err_sys(e, "%s", name);
+	}
+	if (renameat(tmpfd, tmp, dirfd, name) == -1)
+		return err_sys(e, "rename over %s", name);
+	return 0;
+}
+
 int
 mailbox_replace(struct mailbox *mb, int dirfd, const char *name,
     const void *buf, size_t len, int64_t mtime, struct err *e)
@@ -388,25 +442,11 @@ mailbox_replace(struct mailbox *mb, int dirfd, const char *name,
 	 * No directory fsync here: the caller's next rename of this file
 	 * is fsynced, and until then a crash leaves either version, whole.
 	 */
-	if (renameat(mb->tmpfd, tmp, dirfd, name) == -1) {
-		err_sys(e, "rename over %s", name);
+	if (swap_in(mb->tmpfd, tmp, dirfd, name, e) == -1) {
 		mailbox_discard(mb, tmp);
 		return -1;
 	}
 	return 0;
-}
-
-int
-mailbox_claim(int fromfd, const char *name, int activefd,
-    char claimed[NAME_LEN], struct err *e)
-{
-	char stem[NAME_LEN];
-
-	msgname_stem(name, stem, sizeof stem);
-	if (snprintf(claimed, NAME_LEN, "%s:%s:%ld.md", stem, mailbox_host(),
-	    (long)getpid()) >= NAME_LEN)
-		return err_set(e, ERR_DATA, "%s: name too long", name);
-	return mailbox_move(fromfd, name, activefd, claimed, 0, e);
 }
 
 int

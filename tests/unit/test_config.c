@@ -242,3 +242,18 @@ Test(config, precedence)
 	unsetenv("OUTPOST_MAILBOX");
 	config_free(c);
 }
+
+Test(config, claim_lease)
+{
+	struct config *c = NULL;
+	struct err e;
+
+	cr_assert_eq(load("channels: {}\n", 0600, &c, &e), 0, "%s", e.msg);
+	cr_assert_eq(c->claim_lease, 300);
+	config_free(c);
+	cr_assert_eq(load("claim_lease: 90s\n", 0600, &c, &e), 0, "%s", e.msg);
+	cr_assert_eq(c->claim_lease, 90);
+	config_free(c);
+	refused_mode("claim_lease: 5s\n", 0600, 1, 14, "at least 10s");
+	refused_mode("claim_lease: soon\n", 0600, 1, 14, "claim_lease");
+}
