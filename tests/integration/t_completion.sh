@@ -71,3 +71,18 @@ has archive-prune --prune outpost-archive --p
 has watch-jobs -j outpost-watch -
 has common-config -c outpost-poll -
 (export OUTPOST_CONFIG=/nonexistent; is no-config "" outpost-drop -C "")
+
+# bash-completion finds it by the command's name, as make install lays it
+# out: share/bash-completion/completions/outpost and a link per program.
+bc=/usr/share/bash-completion/bash_completion
+if [ -r "$bc" ]; then
+	d=$SCRATCH/share/bash-completion/completions
+	mkdir -p "$d"
+	cp "$here/../../contrib/bash-completion/outpost" "$d/"
+	ln -s outpost "$d/outpost-queue"
+	check lazy-load env XDG_DATA_DIRS="$SCRATCH/share" bash -c ". $bc;
+	    __load_completion outpost-queue && complete -p outpost-queue |
+	    grep -q _outpost_queue"
+else
+	echo "skip lazy-load: bash-completion not installed"
+fi
