@@ -52,7 +52,7 @@ check prune-cron grep -q '^[0-9].*outpost-archive .*--prune 30$' \
     "$here/../../contrib/crontab"
 # outpost-poll(8) says five minutes, and how to change it.
 check poll-timer-5min grep -q '^OnUnitInactiveSec=5min$' "$U/outpost-poll@.timer"
-check units-user [ "$(grep -L '^User=outpost$' "$U"/*.service)" = "" ]
+check units-user [ "$(grep -L "^User=outpost$" "$U"/*.service)$(grep -L "^Group=outpost$" "$U"/*.service)" = "" ]
 
 # --- the services at work, in their sandbox ---------------------------------
 why=
