@@ -19,6 +19,7 @@
 #define MESSAGE_FM_MAX	(64 * 1024)		/* front matter bytes */
 #define MESSAGE_MAX	(32 * 1024 * 1024)	/* whole file */
 #define MESSAGE_ID_MAX	200
+#define MESSAGE_ATT_MAX	64		/* attachments; more do not parse */
 
 enum message_status { MSG_PENDING, MSG_SENDING, MSG_SENT, MSG_FAILED, MSG_DEAD };
 
@@ -61,6 +62,11 @@ int message_time(const struct message *, const char *key, int64_t *t);
  */
 size_t message_list(const struct message *, const char *key,
     const char **v, size_t max);
+/*
+ * Fills a with up to max attachments and returns how many there are (at
+ * most MESSAGE_ATT_MAX: a parsed message never holds more).  Size arrays
+ * MESSAGE_ATT_MAX or loop to the smaller of the result and max.
+ */
 size_t message_attachments(const struct message *, struct attachment *,
     size_t max);
 

@@ -14,6 +14,18 @@
  * options carry over.  cleanup() frees what start() made; the dispatcher
  * owns and reuses the easy handle itself.
  *
+ * A local provider whose work takes time (exec: a child process) returns
+ * PROV_WAIT from start() instead, having started it without blocking.
+ * and sets d->wait.  The dispatcher then asks d->wait->fds() for the
+ * descriptors to watch and the time by which to look again anyway, waits
+ * on them in the same curl_multi_poll() as the transfers, and calls
+ * d->wait->step() when one is ready or the time has come (a member of
+ * struct delivery, not of the ops, so the table of every other provider
+ * stays as it is).  step() does what it can without blocking and
+ * returns PROV_WAIT again or PROV_DONE with the outcome set.  cleanup()
+ * ends whatever is still running (a job cut short).  provider_run() drives
+ * such a provider to its end alone, for callers without an event loop.
+ *
  * Outcomes (DESIGN §5): sent; temporary (network error, timeout, 5xx,
  * 408, 429, rate-limit codes, expired token); permanent (other 4xx, a bad
  * recipient or payload).  d->error is one line for last_error, never
@@ -33,9 +45,25 @@
 #include "outpost/message.h"
 
 enum outcome { OUT_NONE, OUT_SENT, OUT_TEMP, OUT_PERM };
-enum { PROV_DONE = 0, PROV_RUN = 1 };
+enum { PROV_DONE = 0, PROV_RUN = 1, PROV_WAIT = 2 };
+
+#define PROV_WAITFD_MAX 4	/* descriptors one waiting delivery watches */
 
 #define DELIVERY_RESP_MAX (256 * 1024)	/* response bytes kept */
+
+struct delivery;
+
+/* How a delivery that returned PROV_WAIT is waited on. */
+struct delivery_wait {
+	/*
+	 * Fills fds (at most PROV_WAITFD_MAX) and returns how many;
+	 * *wake_us is the clock_mono_us() time to call step() by even with
+	 * nothing ready (a timeout).
+	 */
+	size_t (*fds)(struct delivery *, struct curl_waitfd *,
+	    int64_t *wake_us);
+	int (*step)(struct delivery *);
+};
 
 struct delivery {
 	/* Set by the dispatcher. */
@@ -56,6 +84,7 @@ struct delivery {
 	char curlerr[CURL_ERROR_SIZE];
 	int step;		/* for providers with several requests */
 	void *priv;		/* provider state, freed by cleanup() */
+	const struct delivery_wait *wait;	/* set with PROV_WAIT */
 
 	/* The outcome. */
 	enum outcome outcome;
@@ -72,6 +101,8 @@ struct provider_ops {
 };
 
 const struct provider_ops *provider_find(const char *name);
+/* start(), then waits and steps a PROV_WAIT delivery to its end. */
+int provider_run(const struct provider_ops *, struct delivery *);
 
 /* Sets the outcome and a one-line error with secrets masked; PROV_DONE. */
 int delivery_fail(struct delivery *, enum outcome, const char *, ...)

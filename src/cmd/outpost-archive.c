@@ -459,11 +459,48 @@ run(void *arg)
 	clean_tmp();
 }
 
-/* The blobs a message refers to, collected for pruning. */
+/*
+ * Pruning blobs while dispatchers, drops and outpost-queue move messages.
+ *
+ * A blob is removed when it is older than BLOB_GRACE and no message in
+ * any state (archive included) refers to it.  The danger is a message
+ * that moves during the scan, say deferred/ -> active/ after active/ was
+ * listed and before deferred/ is: the scan misses it, and its blob would
+ * go.  So:
+ *
+ *  1. The candidates are taken first: blobs already older than the grace.
+ *     A blob a new message is about to use is either new or had its mtime
+ *     renewed by blob_commit() before the message was published, and its
+ *     mtime is checked again just before the unlink.
+ *  2. One pass collects the references of every message in every state
+ *     directory, and puts an inotify watch on each directory before it
+ *     lists it.  A message is missed only if it arrives in a directory
+ *     after that directory was listed -- and so after its watch was set,
+ *     which reports the arrival (IN_MOVED_TO, IN_CREATE).  A pass that
+ *     ends with no event in its queue therefore saw every message that
+ *     existed throughout it; one that saw any event (or an overflow) is
+ *     not trusted, even though most events are harmless.
+ *  3. Up to PRUNE_TRIES passes; a mailbox that never holds still for one
+ *     whole pass is not pruned this time (said in the log).  A listing,
+ *     read or watch error, or a stop signal, makes a pass incomplete:
+ *     then nothing is removed.
+ */
+#define PRUNE_TRIES 4
+#define PRUNE_EVENTS (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | \
+	IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW)
+
+/* The blobs messages refer to, collected for pruning. */
 struct refs {
 	char **hex;
 	size_t n, cap;
 };
+
+struct pass {
+	int ifd;		/* inotify: a watch on every directory read */
+	int incomplete;		/* a listing, read or watch failed */
+};
+
+static struct refs refs;
 
 static int
 cmp_str(const void *a, const void *b)
@@ -471,43 +508,151 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static struct refs refs;
+static int
+refs_add(const char *hex)
+{
+	size_t cap;
+	char **v;
+
+	if (refs.n == refs.cap) {
+		cap = refs.cap ? refs.cap * 2 : 64;
+		if ((v = realloc(refs.hex, cap * sizeof *v)) == NULL)
+			return -1;
+		refs.hex = v;
+		refs.cap = cap;
+	}
+	if ((refs.hex[refs.n] = strdup(hex)) == NULL)
+		return -1;
+	refs.n++;
+	return 0;
+}
 
 static void
-collect(int dir, const char *name)
+collect(struct pass *p, int dir, const char *name)
 {
-	struct attachment att[64];
+	struct attachment att[MESSAGE_ATT_MAX];
 	struct message *m;
 	struct err e;
 	size_t n, i;
 
-	if (message_load(dir, name, &m, &e) == -1)
+	if (message_load(dir, name, &m, &e) == -1) {
+		/* Unparseable: no references.  Gone: moved, inotify says. */
+		if (e.class != ERR_DATA && e.class != ERR_GONE)
+			p->incomplete = 1;
 		return;
-	n = message_attachments(m, att, 64);
-	for (i = 0; i < n; i++) {
-		if (refs.n == refs.cap) {
-			size_t cap = refs.cap ? refs.cap * 2 : 64;
-			char **v = realloc(refs.hex, cap * sizeof *v);
-
-			if (v == NULL)
-				break;
-			refs.hex = v;
-			refs.cap = cap;
-		}
-		if ((refs.hex[refs.n] = strdup(att[i].hex)) != NULL)
-			refs.n++;
 	}
+	n = message_attachments(m, att, MESSAGE_ATT_MAX);
+	for (i = 0; i < n && i < MESSAGE_ATT_MAX; i++)
+		if (refs_add(att[i].hex) == -1)
+			p->incomplete = 1;
 	message_free(m);
 }
 
+/* Collects the references of every message in dir. */
 static void
-collect_one(const char *channel, int dir, const char *name)
+collect_dir(struct pass *p, int dir)
 {
-	(void)channel;
-	collect(dir, name);
+	char **names;
+	size_t n, i;
+	struct err e;
+
+	if (mailbox_list(dir, &names, &n, &e) == -1) {
+		p->incomplete = 1;
+		return;
+	}
+	for (i = 0; i < n; i++)
+		collect(p, dir, names[i]);
+	names_free(names, n);
 }
 
-/* Removes archive days older than prune_days, noting blobs kept. */
+/*
+ * Watches rel, then collects what is below it: depth 0 is a directory of
+ * messages, 1 of channels (outbound/), 2 one level more (archive/).
+ */
+static void
+collect_tree(struct pass *p, const char *rel, int depth)
+{
+	char **subs, sub[PATH_MAX], path[PATH_MAX];
+	size_t n, i;
+	struct err e;
+	int dir;
+
+	if (snprintf(path, sizeof path, "%s/%s", cli.mb.path, rel) >=
+	    (int)sizeof path ||
+	    inotify_add_watch(p->ifd, path, PRUNE_EVENTS) == -1) {
+		p->incomplete = 1;
+		return;
+	}
+	if ((dir = mailbox_subdir(&cli.mb, rel, 0, &e)) == -1) {
+		p->incomplete = 1;
+		return;
+	}
+	if (depth == 0) {
+		collect_dir(p, dir);
+		close(dir);
+		return;
+	}
+	if (mailbox_channels(dir, &subs, &n, &e) == -1) {
+		p->incomplete = 1;
+		close(dir);
+		return;
+	}
+	close(dir);
+	for (i = 0; i < n && !cli_stop; i++) {
+		if (snprintf(sub, sizeof sub, "%s/%s", rel, subs[i]) >=
+		    (int)sizeof sub)
+			p->incomplete = 1;
+		else
+			collect_tree(p, sub, depth - 1);
+	}
+	names_free(subs, n);
+}
+
+/* One pass over every state that holds messages: 1 still, 0 moved, -1. */
+static int
+collect_all(void)
+{
+	static const enum state live[] = { ST_OUTBOUND, ST_ACTIVE, ST_SENT,
+	    ST_FAILED, ST_DEFERRED, ST_HOLD, ST_DEADLETTER, ST_INBOUND,
+	    ST_ARCHIVE };
+	struct pass p = { -1, 0 };
+	char buf[4096];
+	size_t i;
+	ssize_t r;
+
+	if ((p.ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) == -1)
+		return -1;
+	for (i = 0; i < sizeof live / sizeof live[0]; i++)
+		collect_tree(&p, state_dir[live[i]], live[i] == ST_ARCHIVE ?
+		    2 : 1);
+	r = read(p.ifd, buf, sizeof buf);
+	close(p.ifd);
+	if (p.incomplete || cli_stop)
+		return -1;
+	return r > 0 || (r == -1 && errno != EAGAIN) ? 0 : 1;
+}
+
+/* 0 once a pass over the mailbox saw nothing move; -1 otherwise. */
+static int
+collect_stable(void)
+{
+	int i, r;
+
+	for (i = 0; i < PRUNE_TRIES; i++) {
+		if ((r = collect_all()) == -1) {
+			log_warn("blobs: could not read or watch every "
+			    "message; none pruned");
+			return -1;
+		}
+		if (r == 1)
+			return 0;
+	}
+	log_notice("blobs: messages kept moving during %d scans; none "
+	    "pruned this time", PRUNE_TRIES);
+	return -1;
+}
+
+/* Removes archive days older than prune_days. */
 static void
 prune_archive(void)
 {
@@ -528,21 +673,18 @@ prune_archive(void)
 		    &e)) == -1 || mailbox_channels(cdir, &days, &nd, &e) == -1)
 			continue;
 		for (j = 0; j < nd; j++) {
+			if (strcmp(days[j], cut) >= 0)
+				continue;
 			snprintf(rel, sizeof rel, "archive/%s/%s", chans[i],
 			    days[j]);
 			if ((ddir = mailbox_subdir(&cli.mb, rel, 0, &e)) == -1 ||
 			    mailbox_list(ddir, &names, &nn, &e) == -1)
 				continue;
-			for (k = 0; k < nn; k++) {
-				if (strcmp(days[j], cut) < 0)
-					unlinkat(ddir, names[k], 0);
-				else
-					collect(ddir, names[k]);
-			}
+			for (k = 0; k < nn; k++)
+				unlinkat(ddir, names[k], 0);
 			names_free(names, nn);
 			close(ddir);
-			if (strcmp(days[j], cut) < 0 &&
-			    unlinkat(cdir, days[j], AT_REMOVEDIR) == 0)
+			if (unlinkat(cdir, days[j], AT_REMOVEDIR) == 0)
 				log_info("%s: pruned", rel);
 		}
 		names_free(days, nd);
@@ -552,42 +694,64 @@ prune_archive(void)
 	close(adir);
 }
 
-/* Removes blobs no message refers to (and older than an hour, so a
- * message being dropped right now keeps its attachment). */
+/* A blob name older than the grace: a candidate for removal. */
+static int
+old_blob(int bdir, const char *key)
+{
+	struct stat st;
+
+	return strlen(key) == 64 && strspn(key, "0123456789abcdef") == 64 &&
+	    fstatat(bdir, key, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(st.st_mode) && clock_now() - st.st_mtime >= BLOB_GRACE;
+}
+
+/* Removes blobs no message refers to, older than BLOB_GRACE (see above). */
 static void
 prune_blobs(void)
 {
-	static const enum state live[] = { ST_OUTBOUND, ST_ACTIVE, ST_SENT,
-	    ST_FAILED, ST_DEFERRED, ST_HOLD, ST_DEADLETTER, ST_INBOUND };
-	DIR *d;
+	char **cand = NULL, **v, *key;
+	size_t ncand = 0, i;
 	struct dirent *de;
-	struct stat st;
 	struct err e;
-	char *key;
-	size_t i;
 	int bdir;
+	DIR *d;
 
-	for (i = 0; i < sizeof live / sizeof live[0]; i++)
-		each(live[i], collect_one);
-	qsort(refs.hex, refs.n, sizeof *refs.hex, cmp_str);
 	if ((bdir = mailbox_subdir(&cli.mb, "blobs", 0, &e)) == -1 ||
 	    (d = fdopendir(bdir)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
-		key = de->d_name;
-		if (strlen(key) != 64 || strspn(key, "0123456789abcdef") != 64 ||
-		    bsearch(&key, refs.hex, refs.n, sizeof *refs.hex,
-		    cmp_str) != NULL ||
-		    fstatat(bdir, key, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
-		    clock_now() - st.st_mtime < BLOB_GRACE)
+		if (!old_blob(bdir, de->d_name))
+			continue;
+		if ((v = realloc(cand, (ncand + 1) * sizeof *v)) == NULL)
+			goto out;
+		cand = v;
+		if ((cand[ncand] = strdup(de->d_name)) == NULL)
+			goto out;
+		ncand++;
+	}
+	if (ncand == 0 || collect_stable() == -1)
+		goto out;
+	if (refs.n > 0)
+		qsort(refs.hex, refs.n, sizeof *refs.hex, cmp_str);
+	for (i = 0; i < ncand; i++) {
+		key = cand[i];
+		if ((refs.n > 0 && bsearch(&key, refs.hex, refs.n,
+		    sizeof *refs.hex, cmp_str) != NULL) ||
+		    !old_blob(bdir, key))
 			continue;
 		if (unlinkat(bdir, key, 0) == 0)
 			log_info("blobs/%s: no longer used; removed", key);
 	}
+out:
 	closedir(d);
+	for (i = 0; i < ncand; i++)
+		free(cand[i]);
+	free(cand);
 	for (i = 0; i < refs.n; i++)
 		free(refs.hex[i]);
 	free(refs.hex);
+	refs.hex = NULL;
+	refs.n = refs.cap = 0;
 }
 
 static void

@@ -480,10 +480,15 @@ job_end(struct job *j)
 	j->live = 0;
 }
 
-/* Runs the next step of j: hands its transfer to curl, or ends it. */
+/*
+ * Runs the next step of j: hands its transfer to curl, leaves it waiting
+ * on its descriptors (a local provider's child), or ends it.
+ */
 static void
 job_step(struct job *j, int r)
 {
+	if (r == PROV_WAIT && j->d.outcome == OUT_NONE && j->d.wait != NULL)
+		return;
 	if (r == PROV_RUN && j->d.outcome == OUT_NONE) {
 		if (curl_multi_add_handle(multi, j->d.easy) == CURLM_OK)
 			return;
@@ -722,6 +727,46 @@ sync_dirs(void)
 }
 
 /*
+ * The descriptors of the jobs waiting on a local provider, for
+ * curl_multi_poll() to watch with the transfers; shortens *timeout to the
+ * earliest time one of them wants a look (its timeout).
+ */
+static struct curl_waitfd waitfds[MAXJOBS * PROV_WAITFD_MAX];
+
+static unsigned
+waiting_fds(int *timeout)
+{
+	int64_t wake, now = clock_mono_us(), ms;
+	size_t i, n = 0;
+
+	for (i = 0; i < MAXJOBS; i++) {
+		if (!jobs[i].live || jobs[i].d.wait == NULL)
+			continue;
+		n += jobs[i].d.wait->fds(&jobs[i].d, waitfds + n, &wake);
+		ms = wake > now ? (wake - now + 999) / 1000 : 0;
+		if (ms < *timeout)
+			*timeout = (int)ms;
+	}
+	return (unsigned)n;
+}
+
+/*
+ * Steps every waiting job, ready or not: a step never blocks, and
+ * curl_multi_poll() reports no POLLHUP or POLLERR in revents, so a pipe
+ * at its end would wake us again and again without a sign of whose it is
+ * -- until the step that reads the end and closes it.
+ */
+static void
+step_waiting(void)
+{
+	size_t i;
+
+	for (i = 0; i < MAXJOBS; i++)
+		if (jobs[i].live && jobs[i].d.wait != NULL)
+			job_step(&jobs[i], jobs[i].d.wait->step(&jobs[i].d));
+}
+
+/*
  * Delivers everything due now.  Channels are added (and chans moved by
  * realloc) only here, before any job holds a pointer into it.
  */
@@ -730,6 +775,7 @@ drain(void *arg)
 {
 	int running, live, timeout;
 	int64_t wait_us;
+	unsigned nfd;
 	size_t i;
 
 	(void)arg;
@@ -756,8 +802,16 @@ drain(void *arg)
 		curl_multi_perform(multi, &running);
 		reap();
 		renew_leases();
-		if (running > 0)
-			curl_multi_poll(multi, NULL, 0, timeout, NULL);
+		/*
+		 * One wait for the transfers and the children of local
+		 * providers alike, so a slow command holds up nothing; with
+		 * no transfer running, curl_multi_poll() still waits on the
+		 * children's descriptors.
+		 */
+		nfd = waiting_fds(&timeout);
+		if (running > 0 || nfd > 0)
+			curl_multi_poll(multi, waitfds, nfd, timeout, NULL);
+		step_waiting();
 		/* Many completions in a row: sync in bursts of ~64. */
 		for (i = 0; i < nchans; i++)
 			if (chans[i].dirty > 64)

@@ -19,6 +19,7 @@
 #include "outpost/blob.h"
 #include "outpost/cli.h"
 #include "outpost/clock.h"
+#include "outpost/idfind.h"
 #include "outpost/log.h"
 #include "outpost/message.h"
 
@@ -27,7 +28,7 @@
 static struct cli cli;
 static const char *channel, *subject, *format, *notbefore, *expires, *idflag;
 static const char *tos[MAXLIST], *atts[MAXLIST];
-static int ntos, natts;
+static int ntos, natts, replace;
 
 static void usage(int) __attribute__((noreturn));
 
@@ -38,7 +39,7 @@ usage(int code)
 	    "[-M dir] [-c file] -C channel [-t to]... [-s subject]\n"
 	    "       [-a file]... [--format markdown|text|raw] "
 	    "[--not-before time] [--expires time]\n"
-	    "       [--id id] [file | -]\n");
+	    "       [--id id [--replace]] [file | -]\n");
 	exit(code);
 }
 
@@ -88,6 +89,7 @@ parse_args(int argc, char **argv)
 		{ "not-before", required_argument, NULL, 'N' },
 		{ "expires", required_argument, NULL, 'E' },
 		{ "id", required_argument, NULL, 'I' },
+		{ "replace", no_argument, NULL, 'R' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -102,7 +104,15 @@ parse_args(int argc, char **argv)
 		case 'F': format = optarg; break;
 		case 'N': notbefore = optarg; break;
 		case 'E': expires = optarg; break;
-		case 'I': idflag = optarg; break;
+		case 'I':
+			if (idflag != NULL && strcmp(idflag, optarg) != 0) {
+				log_err("--id given twice ('%s', '%s')",
+				    idflag, optarg);
+				exit(64);
+			}
+			idflag = optarg;
+			break;
+		case 'R': replace = 1; break;
 		case 'h': usage(0);
 		case 't':
 			if (ntos == MAXLIST)
@@ -144,6 +154,9 @@ check_args(int64_t *nb, int64_t *ex, struct err *e)
 		return err_prefix(e, "--not-before");
 	if (expires != NULL && time_parse_when(expires, ex, e) == -1)
 		return err_prefix(e, "--expires");
+	if (natts > MESSAGE_ATT_MAX)
+		return err_set(e, ERR_DATA, "%d attachments, more than the %d "
+		    "a message may hold", natts, MESSAGE_ATT_MAX);
 	errno = 0;
 	for (i = 0; i < natts; i++)
 		if (stat(atts[i], &st) == -1 || !S_ISREG(st.st_mode) ||
@@ -279,15 +292,133 @@ render(struct message *m, char **out, size_t *len, struct err *e)
 	return 0;
 }
 
+/*
+ * An explicit id (--id, or the input's id: key) must be new to the whole
+ * mailbox (see idfind.h for how deep it looks), else exit 73.  With
+ * --replace, a message in outbound/, deferred/ or hold/ of the same
+ * channel may carry it: returns 1 and fills *old.  Two drops of one id at
+ * the same instant can both pass this test: it is a check, not a lock.
+ */
+static int
+id_taken(const char *id, struct idhit *old)
+{
+	struct idhit v[2];
+	struct err e;
+	int n;
+
+	if ((n = idfind(&cli.mb, id, v, 2, &e)) == -1)
+		cli_die("--id", &e);
+	if (n == 0)
+		return 0;
+	if (!replace) {
+		log_err("%s: id taken by %s/%s%s%s/%s (--replace replaces a "
+		    "queued one)", id, state_dir[v[0].st], v[0].channel,
+		    v[0].day[0] ? "/" : "", v[0].day, v[0].name);
+		exit(73);
+	}
+	if (n > 1) {
+		log_err("%s: --replace: %d messages have this id; delete "
+		    "them first", id, n);
+		exit(73);
+	}
+	if (v[0].st != ST_OUTBOUND && v[0].st != ST_DEFERRED &&
+	    v[0].st != ST_HOLD) {
+		log_err("%s: --replace: it is in %s/%s/, %s; only one in "
+		    "outbound/, deferred/ or hold/ can be replaced", id,
+		    state_dir[v[0].st], v[0].channel,
+		    v[0].st == ST_ACTIVE ? "being delivered" :
+		    "no longer queued");
+		exit(73);
+	}
+	if (strcmp(v[0].channel, channel) != 0) {
+		log_err("%s: --replace: it is queued for channel '%s', not "
+		    "'%s'", id, v[0].channel, channel);
+		exit(73);
+	}
+	*old = v[0];
+	return 1;
+}
+
+/*
+ * Puts the new message in the place of the old one: mailbox_replace()
+ * writes it in tmp/ and exchanges it with the old file in one
+ * renameat2(RENAME_EXCHANGE), so a reader sees the old message or the new
+ * one, never neither, and the old version, then in tmp/, is unlinked
+ * last.  The exchange fails when a dispatcher claimed the old one first:
+ * then nothing is replaced.  The new file's mtime is now, so a replaced
+ * deferred message is due.
+ */
+static void
+replace_old(const struct idhit *old, const char *buf, size_t len)
+{
+	struct err e;
+	int dir;
+
+	if ((dir = mailbox_dir(&cli.mb, old->st, old->channel, 0, &e)) == -1)
+		cli_die(NULL, &e);
+	if (mailbox_replace(&cli.mb, dir, old->name, buf, len, 0, &e) == -1) {
+		if (e.class == ERR_GONE) {
+			log_err("%s/%s/%s: claimed for delivery meanwhile; "
+			    "not replaced", state_dir[old->st], old->channel,
+			    old->name);
+			exit(73);
+		}
+		cli_die(NULL, &e);
+	}
+	if (fsync(dir) == -1)
+		log_warn("%s/%s: fsync: %s", state_dir[old->st], old->channel,
+		    strerror(errno));
+	close(dir);
+	log_info("%s/%s/%s: replaced", state_dir[old->st], old->channel,
+	    old->name);
+}
+
+/*
+ * A name whose stem is over STEM_MAX cannot be claimed under its own
+ * stem: refuse it here rather than queue what dispatch must rename.
+ * Today the name is always mailbox_uniq()'s, which fits; the check holds
+ * for whatever names the file.
+ */
+static int
+check_name(const char *name, struct err *e)
+{
+	char stem[NAME_LEN];
+
+	msgname_stem(name, stem, sizeof stem);
+	if (strlen(name) >= NAME_LEN || strlen(stem) > STEM_MAX)
+		return err_set(e, ERR_DATA, "file name '%.40s...' is over %d "
+		    "bytes before .md", name, STEM_MAX);
+	return 0;
+}
+
+/*
+ * Publishes tmp as dir/name.  Once the rename is done the message is
+ * queued: a failed directory fsync only means the rename might not
+ * survive a crash, so it is a warning and exit 0 -- a 75 would make a
+ * caller that retries send it twice.
+ */
+static int
+publish(int dir, const char *tmp, const char *name, struct err *e)
+{
+	if (mailbox_move(cli.mb.tmpfd, tmp, dir, name, 0, e) == -1)
+		return -1;
+	if (fsync(dir) == -1)
+		log_warn("%s/%s: queued, but fsync of the directory failed "
+		    "(%s): it may not survive a crash", channel, name,
+		    strerror(errno));
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	char name[NAME_LEN], stem[NAME_LEN], tmp[NAME_LEN], *body = NULL, *out;
+	struct idhit old;
 	int64_t nb = 0, ex = 0;
 	struct message *m;
 	struct err e = { 0 };
 	size_t blen = 0, olen, bad;
-	int dir;
+	int dir, explicit, replacing = 0;
 
 	log_init(argv[0]);
 	parse_args(argc, argv);
@@ -316,7 +447,14 @@ main(int argc, char **argv)
 	}
 	free(body);
 	mailbox_uniq(name);
+	if (check_name(name, &e) == -1)
+		cli_die(NULL, &e);
 	msgname_stem(name, stem, sizeof stem);
+	explicit = idflag != NULL || message_str(m, "id") != NULL;
+	if (replace && !explicit) {
+		err_set(&e, ERR_USAGE, "--replace needs --id (or an id: key)");
+		cli_die(NULL, &e);
+	}
 	if (idflag == NULL && message_str(m, "id") != NULL)
 		snprintf(stem, sizeof stem, "%s", message_str(m, "id"));
 	if (compose(m, idflag ? idflag : stem, nb, ex, &e) == -1 ||
@@ -325,17 +463,23 @@ main(int argc, char **argv)
 	free(out);
 	if (mailbox_open(&cli.mb, config_mailbox(cli.cfg, cli.mflag), &e) == -1)
 		cli_die(NULL, &e);
+	if (explicit)
+		replacing = id_taken(message_str(m, "id"), &old);
 	if ((dir = mailbox_dir(&cli.mb, ST_OUTBOUND, channel, 1, &e)) == -1 ||
 	    add_attachments(&cli.mb, m, &e) == -1 ||
-	    message_emit(m, &out, &olen, &e) == -1 ||
-	    mailbox_write_tmp(&cli.mb, out, olen, tmp, &e) == -1)
+	    message_emit(m, &out, &olen, &e) == -1)
 		cli_die(NULL, &e);
-	if (mailbox_publish(&cli.mb, tmp, dir, name, &e) == -1) {
+	if (replacing)
+		replace_old(&old, out, olen);
+	else if (mailbox_write_tmp(&cli.mb, out, olen, tmp, &e) == -1)
+		cli_die(NULL, &e);
+	else if (publish(dir, tmp, name, &e) == -1) {
 		mailbox_discard(&cli.mb, tmp);
 		cli_die(NULL, &e);
 	}
 	printf("%s\n", idflag ? idflag : stem);
-	log_info("%s/%s: queued", channel, name);
+	if (!replacing)
+		log_info("%s/%s: queued", channel, name);
 	free(out);
 	message_free(m);
 	close(dir);

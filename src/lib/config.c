@@ -33,7 +33,9 @@ enum vtype {
 	V_DURATION,	/* 30s, 5m, 2h, 1d */
 	V_RATE,		/* N/s or N/min */
 	V_BACKOFF,	/* {min: duration, max: duration} */
-	V_ENUM		/* one of the words in `words` */
+	V_ENUM,		/* one of the words in `words` */
+	V_ENV		/* a list of variable names, or a map of names to
+			   values (secrets) */
 };
 
 struct key {
@@ -95,7 +97,8 @@ static const struct key maildir_keys[] = {
 	{ "path", V_STR, NULL }, { NULL, 0, NULL }
 };
 static const struct key exec_keys[] = {
-	{ "command", V_ARGV, NULL }, { NULL, 0, NULL }
+	{ "command", V_ARGV, NULL }, { "env", V_ENV, NULL },
+	{ NULL, 0, NULL }
 };
 static const struct key imap_keys[] = {
 	{ "provider", V_STR, NULL }, { "url", V_STR, NULL },
@@ -393,6 +396,48 @@ is_literal(const struct ynode *n)
 	    strstr(n->str, "${") == NULL;
 }
 
+static int check_value(struct loader *, struct ynode *, const struct key *,
+    struct policy *);
+
+/* A variable name: [A-Za-z_][A-Za-z0-9_]*, not one exec sets itself. */
+static int
+env_name(struct loader *l, const struct ynode *n)
+{
+	if (!ynode_is_str(n) || n->str[0] == '\0' ||
+	    strspn(n->str, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789_") != strlen(n->str) ||
+	    (n->str[0] >= '0' && n->str[0] <= '9'))
+		return fail(l, n, "env: expected a variable name "
+		    "([A-Za-z_][A-Za-z0-9_]*)");
+	if (strncmp(n->str, "OUTPOST_", 8) == 0)
+		return fail(l, n, "env: %s: OUTPOST_ variables are set by "
+		    "exec itself", n->str);
+	return 0;
+}
+
+/* exec's env: names passed through, or NAME: value (a secret). */
+static int
+check_env(struct loader *l, struct ynode *v)
+{
+	static const struct key secret = { "env", V_SECRET, NULL };
+	size_t i;
+
+	if (v->type == YNODE_SEQ) {
+		for (i = 0; i < v->n; i++)
+			if (env_name(l, v->kids[i]) == -1)
+				return -1;
+		return 0;
+	}
+	if (v->type != YNODE_MAP)
+		return fail(l, v, "env: expected a list of names or a "
+		    "mapping of names to values");
+	for (i = 0; i < v->n; i++)
+		if (env_name(l, v->kids[2 * i]) == -1 ||
+		    check_value(l, v->kids[2 * i + 1], &secret, NULL) == -1)
+			return -1;
+	return 0;
+}
+
 /* Checks and resolves one value of type k->type. */
 static int
 check_value(struct loader *l, struct ynode *v, const struct key *k,
@@ -438,6 +483,8 @@ check_value(struct loader *l, struct ynode *v, const struct key *k,
 			if (scalar_str(l, v->kids[i], k->name) == -1)
 				return -1;
 		return 0;
+	case V_ENV:
+		return check_env(l, v);
 	case V_STRMAP:
 		if (v->type != YNODE_MAP)
 			return fail(l, v, "%s: expected a mapping", k->name);

@@ -655,7 +655,8 @@ take_attachment(struct walk *w, GMimePart *part)
 		return oom(w->e);
 	}
 	need = entry_cost(name, type, GMIME_OBJECT(part));
-	if (need > w->budget) {
+	/* A message holds at most MESSAGE_ATT_MAX, or it would not parse. */
+	if (need > w->budget || w->atts->n >= MESSAGE_ATT_MAX) {
 		w->dropped++;
 		r = 0;
 		goto out;

@@ -233,6 +233,11 @@ steps(struct inbox *ib, const char *hash, const char *name, const char *buf,
 	inbox_fault("poll-pending");
 	if (write_tmp(ib, name, buf, len, e) == -1)
 		goto undo;
+	/* The file's name in tmp/ must be there after a crash: seen/ next. */
+	if (fsync(ib->mb->tmpfd) == -1) {
+		err_sys(e, "fsync %s/tmp", ib->mb->path);
+		goto undo;
+	}
 	inbox_fault("poll-tmp");
 	if (touch_excl(ib->seenfd, hash) == -1) {
 		if (errno == EEXIST) {

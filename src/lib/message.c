@@ -220,6 +220,10 @@ check_value(const struct ynode *v, const char *key, enum ktype t,
 	case K_ATTACHMENTS:
 		if (v->type != YNODE_SEQ)
 			return bad(e, v, key, "expected a list");
+		if (v->n > MESSAGE_ATT_MAX)
+			return err_setat(e, ERR_DATA, v->line, v->col,
+			    "attachments: %zu entries, more than the %d "
+			    "allowed", v->n, MESSAGE_ATT_MAX);
 		for (i = 0; i < v->n; i++)
 			if (check_attachment(v->kids[i], e) == -1)
 				return -1;

@@ -1,6 +1,7 @@
 /*
  * outcome.c - rewrite, move, dead-letter; the back-off marks.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -138,6 +139,37 @@ backoff_set(struct mailbox *mb, const char *channel, int64_t until,
 	return 0;
 }
 
+/*
+ * Removes the slots before slot - 1 (the one just before ours may still be
+ * taken by a process whose clock lags).  This runs after every take, so
+ * the directory holds a few names and the scan is short; it also catches
+ * slots left behind across an idle gap or by a process that died.
+ */
+static void
+rate_prune(int dir, int64_t slot)
+{
+	struct dirent *de;
+	char *end;
+	long long n;
+	DIR *dp;
+	int fd;
+
+	if ((fd = dup(dir)) == -1)
+		return;
+	if ((dp = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(dp)) != NULL) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		n = strtoll(de->d_name, &end, 10);
+		if (*end == '\0' && n < slot - 1)
+			unlinkat(dir, de->d_name, 0);
+	}
+	closedir(dp);
+}
+
 int64_t
 rate_take(struct mailbox *mb, const char *channel, int64_t n, int64_t per)
 {
@@ -155,9 +187,7 @@ rate_take(struct mailbox *mb, const char *channel, int64_t n, int64_t per)
 	    O_NOFOLLOW, 0600);
 	if (fd != -1) {
 		close(fd);
-		/* Slots two back can no longer be wanted by anyone. */
-		snprintf(name, sizeof name, "%lld", (long long)(slot - 2));
-		unlinkat(dir, name, 0);
+		rate_prune(dir, slot);
 		close(dir);
 		return 0;
 	}

@@ -3,17 +3,23 @@
  *
  * The command is an argv list and never goes through a shell: execve()
  * when argv[0] holds a '/', else a PATH search.  The child gets the
- * emitted message (message_emit) on stdin and OUTPOST_ID, OUTPOST_CHANNEL,
- * OUTPOST_SUBJECT and OUTPOST_TO in its environment, and no descriptor of
- * ours but 0, 1 and 2: ours are all close-on-exec, and close_range()
- * sweeps whatever other code left open.  An exec failure comes back as an
- * errno through a close-on-exec pipe.
+ * emitted message (message_emit) on stdin and no descriptor of ours but
+ * 0, 1 and 2: ours are all close-on-exec, and close_range() sweeps
+ * whatever other code left open.  An exec failure comes back as an errno
+ * through a close-on-exec pipe.
  *
- * One poll loop feeds stdin, keeps the first bytes of stdout and stderr
- * and watches a pidfd for the exit (or looks every 100 ms without one),
- * until the channel's timeout, when the child's process group gets
- * SIGKILL.  The child is always reaped.  SIGPIPE is ignored while we write
- * (a command need not read its input) and restored afterwards.
+ * Its environment is small, so one channel's secrets never reach another
+ * channel's command: PATH, HOME and LANG as we have them, the names the
+ * channel's env: list passes through, the NAME: value pairs of its env:
+ * mapping, and OUTPOST_ID, OUTPOST_CHANNEL, OUTPOST_SUBJECT, OUTPOST_TO.
+ *
+ * start() spawns the child and returns PROV_WAIT: the dispatcher watches
+ * its pipes and its pidfd (or looks every 100 ms without one) in the loop
+ * that runs the curl transfers, and calls step(), which feeds stdin, keeps
+ * the first bytes of stdout and stderr and reaps the child without
+ * blocking.  At the channel's timeout the child's process group gets
+ * SIGKILL.  The child is always reaped.  SIGPIPE is ignored while we
+ * write (a command need not read its input) and restored afterwards.
  *
  * Exit 0 is sent, the receipt the first line of stdout; 75 (EX_TEMPFAIL)
  * and a timeout are temporary; any other status is permanent, with the
@@ -39,8 +45,8 @@
 #define OUT_KEEP	4096	/* stdout bytes kept: the receipt's line */
 #define ERR_KEEP	400	/* stderr bytes kept for last_error */
 #define EXIT_TEMP	75	/* EX_TEMPFAIL */
-
-extern char **environ;
+#define ENV_MAX		256	/* variables a child gets */
+#define NO_PIDFD_US	100000	/* how often to look without a pidfd */
 
 struct child {
 	pid_t pid;
@@ -51,14 +57,10 @@ struct child {
 	char obuf[OUT_KEEP + 1], ebuf[ERR_KEEP + 1];
 	size_t olen, elen;
 	int status, reaped, lost, timedout;
+	char *buf;		/* msg, ours to free */
+	int64_t end_us;		/* clock_mono_us() of the timeout */
+	int64_t timeout;	/* seconds, for the message */
 };
-
-/* Not clock_now(): a test's frozen clock must not stop a timeout. */
-static int64_t
-mono_ms(void)
-{
-	return clock_mono_us() / 1000;
-}
 
 static void
 closefd(int *fd)
@@ -199,19 +201,28 @@ spawn(struct child *c, char *const argv[], char *const envp[],
 static void
 feed(struct child *c)
 {
+	struct sigaction ign, old;
 	ssize_t w;
 
+	if (c->in == -1)
+		return;
+	memset(&ign, 0, sizeof ign);
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGPIPE, &ign, &old);
 	while (c->off < c->len) {
 		w = write(c->in, c->msg + c->off, c->len - c->off);
 		if (w == -1 && errno == EINTR)
 			continue;
 		if (w == -1 && errno == EAGAIN)
-			return;
+			goto out;
 		if (w == -1)
 			break;		/* EPIPE: it did not want it all */
 		c->off += (size_t)w;
 	}
 	closefd(&c->in);
+out:
+	sigaction(SIGPIPE, &old, NULL);
 }
 
 /* Reads fd, keeping the first max bytes: 1 read, 0 closed, -1 empty. */
@@ -258,81 +269,33 @@ kill_child(struct child *c)
 	c->timedout = 1;
 }
 
+/* Takes what the pipes hold now, a bounded amount per call. */
 static void
-add(struct pollfd *p, nfds_t *n, int fd, short ev)
+drain_pipes(struct child *c)
 {
-	if (fd == -1)
-		return;
-	p[*n].fd = fd;
-	p[*n].events = ev;
-	p[*n].revents = 0;
-	(*n)++;
-}
-
-/* One round of poll and what it found ready. */
-static void
-step(struct child *c, int64_t left)
-{
-	struct pollfd p[4];
-	nfds_t n = 0, i;
-	int ms = left > INT_MAX ? INT_MAX : (int)left;
-
-	add(p, &n, c->in, POLLOUT);
-	add(p, &n, c->out, POLLIN);
-	add(p, &n, c->err, POLLIN);
-	add(p, &n, c->pidfd, POLLIN);
-	if (c->pidfd == -1 && ms > 100)
-		ms = 100;
-	if (poll(p, n, ms) == -1)
-		return;		/* EINTR: the caller loops */
-	for (i = 0; i < n; i++) {
-		if (p[i].revents == 0)
-			continue;
-		if (p[i].fd == c->in)
-			feed(c);
-		else if (p[i].fd == c->out)
-			collect(&c->out, c->obuf, &c->olen, OUT_KEEP);
-		else if (p[i].fd == c->err)
-			collect(&c->err, c->ebuf, &c->elen, ERR_KEEP);
-	}
-	if (c->pidfd == -1 || (p[n - 1].fd == c->pidfd && p[n - 1].revents))
-		reap(c, WNOHANG);
-}
-
-static void
-run(struct child *c, int64_t timeout)
-{
-	struct sigaction ign, old;
-	int64_t end = mono_ms() + timeout * 1000, left;
 	int i;
 
-	memset(&ign, 0, sizeof ign);
-	ign.sa_handler = SIG_IGN;
-	sigemptyset(&ign.sa_mask);
-	sigaction(SIGPIPE, &ign, &old);
-	while (!c->reaped) {
-		if ((left = end - mono_ms()) <= 0) {
-			kill_child(c);
-			break;
-		}
-		step(c, left);
-	}
-	sigaction(SIGPIPE, &old, NULL);
-	/*
-	 * What it wrote before it exited is in the pipes still.  A
-	 * grandchild may hold them open and write on: take what a pipe
-	 * buffer holds, no more.
-	 */
 	for (i = 0; i < 16 && c->out != -1 && collect(&c->out, c->obuf,
 	    &c->olen, OUT_KEEP) == 1; i++)
 		;
 	for (i = 0; i < 16 && c->err != -1 && collect(&c->err, c->ebuf,
 	    &c->elen, ERR_KEEP) == 1; i++)
 		;
+}
+
+static void
+child_free(struct child *c)
+{
+	if (c == NULL)
+		return;
+	if (c->pid > 0 && !c->reaped)
+		kill_child(c);
 	closefd(&c->in);
 	closefd(&c->out);
 	closefd(&c->err);
 	closefd(&c->pidfd);
+	free(c->buf);
+	free(c);
 }
 
 /*
@@ -421,15 +384,6 @@ command(const struct channel *ch)
 	return argv;
 }
 
-static int
-ours(const char *s)
-{
-	return strncmp(s, "OUTPOST_ID=", 11) == 0 ||
-	    strncmp(s, "OUTPOST_CHANNEL=", 16) == 0 ||
-	    strncmp(s, "OUTPOST_SUBJECT=", 16) == 0 ||
-	    strncmp(s, "OUTPOST_TO=", 11) == 0;
-}
-
 /* OUTPOST_TO: the message's to, comma-joined; caller frees. */
 static char *
 to_var(const struct message *m)
@@ -455,82 +409,210 @@ to_var(const struct message *m)
 	return s;
 }
 
-/* The environment plus our four; own[] holds what we made, to free. */
-static char **
-environment(const struct delivery *d, char *own[4])
-{
-	const char *id = d->id ? d->id : message_str(d->m, "id");
-	char *title = render_title(d->m), **envp;
-	size_t n, i, k = 0;
+struct env {
+	char *v[ENV_MAX + 1];	/* NAME=value, ours; NULL-terminated */
+	size_t n;
+	int full;
+};
 
-	for (n = 0; environ[n] != NULL; n++)
-		;
-	if ((envp = calloc(n + 5, sizeof *envp)) == NULL) {
-		free(title);
-		return NULL;
-	}
-	for (i = 0; i < n; i++)
-		if (!ours(environ[i]))
-			envp[k++] = environ[i];
-	if (asprintf(&own[0], "OUTPOST_ID=%s", id ? id : "") == -1)
-		own[0] = NULL;
-	if (asprintf(&own[1], "OUTPOST_CHANNEL=%s", d->ch->name) == -1)
-		own[1] = NULL;
-	if (asprintf(&own[2], "OUTPOST_SUBJECT=%s", title ? title : "") == -1)
-		own[2] = NULL;
-	own[3] = to_var(d->m);
-	free(title);
-	for (i = 0; i < 4; i++) {
-		if (own[i] == NULL) {
-			free(envp);
-			return NULL;
-		}
-		envp[k++] = own[i];
-	}
-	return envp;
+static void
+env_free(struct env *en)
+{
+	size_t i;
+
+	for (i = 0; i < en->n; i++)
+		free(en->v[i]);
+	en->n = 0;
 }
 
-static int
-exec_start(struct delivery *d)
+/* Sets name=value, replacing an earlier value of name. */
+static void
+env_put(struct env *en, const char *name, const char *value)
 {
-	struct child c;
-	struct err e;
-	char **argv = NULL, **envp = NULL, *msg = NULL, *own[4] = { 0 };
-	int64_t timeout = d->ch->policy.timeout > 0 ?
-	    d->ch->policy.timeout : 30;
-	size_t len, i;
-	int r;
+	size_t i, k = strlen(name);
+	char *s;
 
-	memset(&c, 0, sizeof c);
-	memset(&e, 0, sizeof e);
-	c.in = c.out = c.err = c.pidfd = -1;
-	if ((argv = command(d->ch)) == NULL) {
-		r = delivery_fail(d, OUT_PERM, "exec: no command");
+	if (value == NULL)
+		return;
+	if (asprintf(&s, "%s=%s", name, value) == -1) {
+		en->full = 1;
+		return;
+	}
+	for (i = 0; i < en->n; i++)
+		if (strncmp(en->v[i], name, k) == 0 && en->v[i][k] == '=') {
+			free(en->v[i]);
+			en->v[i] = s;
+			return;
+		}
+	if (en->n == ENV_MAX) {
+		free(s);
+		en->full = 1;
+		return;
+	}
+	en->v[en->n++] = s;
+	en->v[en->n] = NULL;
+}
+
+/* The channel's env: names passed through, or NAME: value pairs. */
+static void
+env_channel(struct env *en, const struct channel *ch)
+{
+	const struct ynode *v = ynode_map_get(ch->node, "env");
+	size_t i;
+
+	if (v != NULL && v->type == YNODE_SEQ)
+		for (i = 0; i < v->n; i++)
+			env_put(en, v->kids[i]->str, getenv(v->kids[i]->str));
+	if (v != NULL && v->type == YNODE_MAP)
+		for (i = 0; i < v->n; i++)
+			env_put(en, v->kids[2 * i]->str,
+			    v->kids[2 * i + 1]->str);
+}
+
+/* The child's whole environment; -1 when memory ran out. */
+static int
+environment(const struct delivery *d, struct env *en)
+{
+	const char *id = d->id ? d->id : message_str(d->m, "id");
+	const char *path = getenv("PATH");
+	char *title = render_title(d->m), *to = to_var(d->m);
+
+	en->n = 0;
+	en->v[0] = NULL;
+	en->full = to == NULL;	/* a NULL title: none */
+	env_put(en, "PATH", path ? path : "/usr/local/bin:/usr/bin:/bin");
+	env_put(en, "HOME", getenv("HOME"));
+	env_put(en, "LANG", getenv("LANG"));
+	env_channel(en, d->ch);
+	env_put(en, "OUTPOST_ID", id ? id : "");
+	env_put(en, "OUTPOST_CHANNEL", d->ch->name);
+	env_put(en, "OUTPOST_SUBJECT", title ? title : "");
+	env_put(en, "OUTPOST_TO", to ? to + strlen("OUTPOST_TO=") : "");
+	free(title);
+	free(to);
+	if (en->full) {
+		env_free(en);
+		return -1;
+	}
+	return 0;
+}
+
+/* Spawns the command with the message on its way to its stdin. */
+static int
+begin(struct delivery *d, struct child *c, struct err *e)
+{
+	struct env en;
+	char **argv;
+	size_t len;
+	int r = -1;
+
+	if ((argv = command(d->ch)) == NULL)
+		return err_set(e, ERR_DATA, "exec: no command");
+	if (message_emit(d->m, &c->buf, &len, e) == -1)
+		goto out;
+	if (environment(d, &en) == -1) {
+		err_set(e, ERR_TEMP, "out of memory");
 		goto out;
 	}
-	if (message_emit(d->m, &msg, &len, &e) == -1 ||
-	    (envp = environment(d, own)) == NULL) {
-		r = delivery_fail(d, OUT_TEMP, "%s", e.msg[0] ? e.msg :
-		    "out of memory");
-		goto out;
-	}
-	c.msg = msg;
-	c.len = len;
-	if (spawn(&c, argv, envp, &e) == -1) {
-		r = delivery_fail(d, e.class == ERR_TEMP ? OUT_TEMP : OUT_PERM,
-		    "%s", e.msg);
-		goto out;
-	}
-	run(&c, timeout);
-	r = outcome(d, &c, timeout);
+	c->msg = c->buf;
+	c->len = len;
+	r = spawn(c, argv, en.v, e);
+	env_free(&en);
 out:
-	for (i = 0; i < 4; i++)
-		free(own[i]);
-	free(envp);
-	free(msg);
 	free(argv);
 	return r;
 }
 
-/* Local: start() does it all and never returns PROV_RUN. */
-const struct provider_ops prov_exec = { "exec", exec_start, NULL, NULL };
+static size_t exec_waitfds(struct delivery *, struct curl_waitfd *,
+    int64_t *);
+static int exec_step(struct delivery *);
+static const struct delivery_wait waiting = { exec_waitfds, exec_step };
+
+static int
+exec_start(struct delivery *d)
+{
+	struct child *c;
+	struct err e;
+
+	memset(&e, 0, sizeof e);
+	if ((c = calloc(1, sizeof *c)) == NULL)
+		return delivery_fail(d, OUT_TEMP, "out of memory");
+	c->in = c->out = c->err = c->pidfd = -1;
+	c->timeout = d->ch->policy.timeout > 0 ? d->ch->policy.timeout : 30;
+	c->end_us = clock_mono_us() + c->timeout * 1000000;
+	if (begin(d, c, &e) == -1) {
+		child_free(c);
+		return delivery_fail(d, e.class == ERR_TEMP ? OUT_TEMP :
+		    OUT_PERM, "%s", e.msg[0] ? e.msg : "out of memory");
+	}
+	d->priv = c;
+	d->wait = &waiting;
+	feed(c);
+	return PROV_WAIT;
+}
+
+static void
+want(struct curl_waitfd *w, size_t *n, int fd, short ev)
+{
+	if (fd == -1)
+		return;
+	w[*n].fd = fd;
+	w[*n].events = ev;
+	w[*n].revents = 0;
+	(*n)++;
+}
+
+static size_t
+exec_waitfds(struct delivery *d, struct curl_waitfd *w, int64_t *wake_us)
+{
+	struct child *c = d->priv;
+	size_t n = 0;
+
+	want(w, &n, c->in, CURL_WAIT_POLLOUT);
+	want(w, &n, c->out, CURL_WAIT_POLLIN);
+	want(w, &n, c->err, CURL_WAIT_POLLIN);
+	want(w, &n, c->pidfd, CURL_WAIT_POLLIN);
+	*wake_us = c->end_us;
+	if (c->pidfd == -1 && clock_mono_us() + NO_PIDFD_US < c->end_us)
+		*wake_us = clock_mono_us() + NO_PIDFD_US;
+	return n;
+}
+
+/* Does what is ready; at the exit or the timeout, the outcome. */
+static int
+exec_step(struct delivery *d)
+{
+	struct child *c = d->priv;
+	int r;
+
+	feed(c);
+	drain_pipes(c);
+	reap(c, WNOHANG);
+	if (!c->reaped && clock_mono_us() < c->end_us)
+		return PROV_WAIT;
+	if (!c->reaped)
+		kill_child(c);
+	/*
+	 * What it wrote before it exited is in the pipes still.  A
+	 * grandchild may hold them open and write on: take what a pipe
+	 * buffer holds, no more.
+	 */
+	drain_pipes(c);
+	r = outcome(d, c, c->timeout);
+	child_free(c);
+	d->priv = NULL;
+	d->wait = NULL;
+	return r;
+}
+
+/* A delivery cut short: the child is killed and reaped. */
+static void
+exec_cleanup(struct delivery *d)
+{
+	child_free(d->priv);
+	d->priv = NULL;
+}
+
+/* Local and asynchronous: start() returns PROV_WAIT, never PROV_RUN. */
+const struct provider_ops prov_exec = { "exec", exec_start, NULL,
+    exec_cleanup };

@@ -34,7 +34,7 @@ strlist(const struct message *m, const char *key)
 static char *
 payload(struct delivery *d, size_t *len)
 {
-	struct attachment att[64];
+	struct attachment att[MESSAGE_ATT_MAX];
 	const char *subj = message_str(d->m, "subject");
 	char *html, *out;
 	json_t *o, *atts;
@@ -57,8 +57,8 @@ payload(struct delivery *d, size_t *len)
 	    d->m->bodylen));
 	json_object_set_new(o, "html", json_string(html));
 	atts = json_array();
-	n = message_attachments(d->m, att, 64);
-	for (i = 0; i < n; i++) {
+	n = message_attachments(d->m, att, MESSAGE_ATT_MAX);
+	for (i = 0; i < n && i < MESSAGE_ATT_MAX; i++) {
 		json_t *a = json_object();
 
 		json_object_set_new(a, "name", json_string(att[i].name));

@@ -2,11 +2,14 @@
  * provider.c - the table of providers, and the outcome helpers every
  * adapter shares.
  */
+#include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "outpost/clock.h"
 #include "outpost/provider.h"
 
 static const struct provider_ops *const table[] = {
@@ -24,6 +27,31 @@ provider_find(const char *name)
 		if (strcmp(table[i]->name, name) == 0)
 			return table[i];
 	return NULL;
+}
+
+/* The dispatcher's loop in small: one delivery, poll(2) alone. */
+int
+provider_run(const struct provider_ops *ops, struct delivery *d)
+{
+	struct curl_waitfd w[PROV_WAITFD_MAX];
+	struct pollfd p[PROV_WAITFD_MAX];
+	int64_t wake, left;
+	size_t n, i;
+	int r = ops->start(d);
+
+	while (r == PROV_WAIT) {
+		n = d->wait->fds(d, w, &wake);
+		for (i = 0; i < n; i++) {
+			p[i].fd = w[i].fd;
+			p[i].events = (w[i].events & CURL_WAIT_POLLIN ? POLLIN :
+			    0) | (w[i].events & CURL_WAIT_POLLOUT ? POLLOUT : 0);
+			p[i].revents = 0;
+		}
+		left = (wake - clock_mono_us()) / 1000 + 1;
+		poll(p, n, left < 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left);
+		r = d->wait->step(d);
+	}
+	return r;
 }
 
 /* Keys whose values never appear in a log line, last_error or listing. */
@@ -105,7 +133,13 @@ delivery_redact(const struct delivery *d, char *s, size_t size)
 		mask(s, v->str);
 		mask_url_parts(s, v->str);
 	}
+	/* Header values and exec's env values may be secrets too. */
 	if ((h = ynode_map_get(d->ch->node, "headers")) != NULL &&
+	    h->type == YNODE_MAP)
+		for (i = 0; i < h->n; i++)
+			if (ynode_is_str(h->kids[2 * i + 1]))
+				mask(s, h->kids[2 * i + 1]->str);
+	if ((h = ynode_map_get(d->ch->node, "env")) != NULL &&
 	    h->type == YNODE_MAP)
 		for (i = 0; i < h->n; i++)
 			if (ynode_is_str(h->kids[2 * i + 1]))

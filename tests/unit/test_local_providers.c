@@ -67,7 +67,21 @@ static const char config_fmt[] =
 "    command: [/bin/sh, -c, 'cat >/dev/null; sleep 3 & echo started']\n"
 "  deaf:\n"
 "    provider: exec\n"
-"    command: [/bin/true]\n";
+"    command: [/bin/true]\n"
+"  hook: {provider: webhook, url: \"http://127.0.0.1:9/\",\n"
+"         secret: \"${OTHER_CHANNEL_SECRET}\"}\n"
+"  envlist:\n"
+"    provider: exec\n"
+"    env: [PASS_ME, NOT_SET_ANYWHERE]\n"
+"    command: [/bin/sh, -c, 'env > \"$0\"', \"%1$s/envall.out\"]\n"
+"  envmap:\n"
+"    provider: exec\n"
+"    env: {API_KEY: k-0123456789, PATH: /bin}\n"
+"    command: [/bin/sh, -c, 'echo \"key=$API_KEY\" >&2; exit 3']\n"
+"  sleepy:\n"
+"    provider: exec\n"
+"    timeout: 1s\n"
+"    command: [/bin/sh, -c, 'exec >&- 2>&-; sleep 10']\n";
 
 static void
 path_of(char *buf, size_t size, const char *name)
@@ -93,6 +107,7 @@ setup(void)
 	fputs(text, f);
 	cr_assert_eq(fclose(f), 0);
 	chmod(path, 0600);
+	setenv("OTHER_CHANNEL_SECRET", "s3cret-of-hook", 1);
 	cr_assert_eq(config_load(path, &cfg, &e), 0, "%s", e.msg);
 	clock_set(1764065700);
 }
@@ -143,7 +158,8 @@ deliver(const char *chan, const char *text, struct delivery *d)
 	d->mb = &mb;
 	d->m = m;
 	d->id = message_str(m, "id");
-	cr_assert_eq(ops->start(d), PROV_DONE);
+	cr_assert_eq(provider_run(ops, d), PROV_DONE);
+	cr_assert_null(d->priv, "provider state left behind");
 	message_free(m);
 	d->m = NULL;
 	/* Whatever the outcome, no child of ours is left behind. */
@@ -474,4 +490,64 @@ Test(local, exec_does_not_wait_for_a_grandchild)
 	cr_assert_str_eq(d.receipt, "started");
 	cr_assert_lt(t1.tv_sec - t0.tv_sec, 2, "took %lds",
 	    (long)(t1.tv_sec - t0.tv_sec));
+}
+
+Test(local, exec_start_does_not_wait_for_the_command)
+{
+	const struct provider_ops *ops = provider_find("exec");
+	struct message *m = parse(sample);
+	struct delivery d;
+	int64_t t0;
+
+	/* The dispatcher's other transfers go on while a command runs. */
+	memset(&d, 0, sizeof d);
+	cr_assert_not_null(d.ch = config_channel(cfg, "daemon"));
+	d.mb = &mb;
+	d.m = m;
+	t0 = clock_mono_us();
+	cr_assert_eq(ops->start(&d), PROV_WAIT);
+	cr_assert_not_null(d.wait);
+	cr_assert_lt(clock_mono_us() - t0, 1000000);
+	ops->cleanup(&d);	/* cut short: killed and reaped */
+	cr_assert_null(d.priv);
+	cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1, "a child is left");
+	message_free(m);
+}
+
+Test(local, exec_environment_is_minimal)
+{
+	struct delivery d;
+	char *env;
+
+	setenv("PASS_ME", "yes", 1);
+	setenv("NOT_LISTED", "no", 1);
+	unsetenv("NOT_SET_ANYWHERE");
+	cr_assert_eq(deliver("envlist", sample, &d), OUT_SENT, "%s", d.error);
+	env = slurp("envall.out", NULL);
+	cr_assert_not_null(strstr(env, "\nPASS_ME=yes\n"), "%s", env);
+	cr_assert_not_null(strstr(env, "\nOUTPOST_CHANNEL=envlist\n"), "%s",
+	    env);
+	cr_assert_not_null(strstr(env, "PATH="), "%s", env);
+	cr_assert_null(strstr(env, "s3cret-of-hook"), "%s", env);
+	cr_assert_null(strstr(env, "OTHER_CHANNEL_SECRET"), "%s", env);
+	cr_assert_null(strstr(env, "NOT_LISTED"), "%s", env);
+	cr_assert_null(strstr(env, "NOT_SET_ANYWHERE"), "%s", env);
+	free(env);
+}
+
+Test(local, exec_environment_mapping_sets_and_is_masked)
+{
+	struct delivery d;
+
+	/* The value reaches the child, and never last_error. */
+	cr_assert_eq(deliver("envmap", sample, &d), OUT_PERM);
+	cr_assert_str_eq(d.error, "exit 3: key=***");
+}
+
+Test(local, exec_timeout_with_pipes_closed_is_temporary)
+{
+	struct delivery d;
+
+	cr_assert_eq(deliver("sleepy", sample, &d), OUT_TEMP);
+	cr_assert_str_eq(d.error, "timed out after 1s");
 }
