@@ -63,7 +63,9 @@ has drop-charset --charset outpost-drop --ch
 has drop-strict --strict outpost-drop --st
 has drop-replace --replace outpost-drop --re
 has queue-list-json --json outpost-queue list --j
-has queue-flush-replace --replace outpost-queue flush --re
+has queue-show-raw --raw outpost-queue show --r
+has queue-delete-state --state outpost-queue delete --s
+has queue-release-all --all outpost-queue release --a
 has queue-retry-all --all outpost-queue retry --a
 has dispatch-dry-run --dry-run outpost-dispatch --d
 has umbrella-dispatch-dry-run --dry-run outpost dispatch --dr

@@ -26,12 +26,15 @@ channels:
   ops: {provider: maildir, path: $SCRATCH/Maildir}
   mail: {provider: maildir, path: $SCRATCH/Maildir}
   msgs: {provider: maildir, path: $SCRATCH/Maildir-msgs}
+  hook: {provider: maildir, path: $SCRATCH/Maildir}
 X
 echo '%PDF-1.4' >"$V/backups/report.pdf"
 echo 'All **green**.' >"$SCRATCH/work/summary.md"
+echo 'Nightly run 42: **all green**, second try.' >"$SCRATCH/work/new.md"
 outpost-queue init >/dev/null
 outpost-queue -M "$HOME/outpost" init >/dev/null
 echo 'held' | outpost-drop -C ops --id 20261125T101500.123456Z >/dev/null
+echo 'nightly' | outpost-drop -C ops --id nightly-42 >/dev/null
 
 # The blocks, one file each: ex/NNN holds the text, ex/NNN.what
 # "PAGE LINE KIND [WHY]".  mdoc escapes \e and \& are undone.
