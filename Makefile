@@ -43,7 +43,7 @@ BIN := bin
 endif
 
 PROGS := outpost outpost-drop outpost-queue outpost-dispatch outpost-archive \
-	outpost-watch outpost-poll
+	outpost-watch outpost-poll outpost-render
 LIBSRC := $(wildcard src/lib/*.c)
 LIBOBJ := $(LIBSRC:src/lib/%.c=$(B)/lib/%.o)
 LIB := $(B)/liboutpost.a
@@ -90,6 +90,13 @@ check: deps
 	@$(SUBMAKE) run-check
 
 units: $(UNITS)
+
+# The LD_PRELOAD shim of t_nfs.sh and t_errno.sh, built without the
+# sanitizers even under SANITIZE=1 (tests/faults/shim_nfs.c).
+units: $(B)/tests/shim_nfs.so
+$(B)/tests/shim_nfs.so: tests/faults/shim_nfs.c
+	@mkdir -p $(@D)
+	$(CC) -shared -fPIC -O2 -g -Wall -Wextra -o $@ $< -ldl
 
 # Under SANITIZE=1 every report of every process, tests and programs
 # alike, lands in $(B)/san/; any report fails the check.

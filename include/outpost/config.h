@@ -69,6 +69,9 @@ const struct source *config_source(const struct config *, const char *);
 const char *channel_str(const struct channel *, const char *key);
 const char *source_str(const struct source *, const char *key);
 
+/* Does url name this host: localhost, 127.0.0.0/8 or ::1? */
+int url_is_loopback(const char *url);
+
 /* -c > $OUTPOST_CONFIG > CONFIG_DEFAULT. */
 const char *config_path(const char *flag);
 /* -M > $OUTPOST_MAILBOX > config mailbox: > MAILBOX_DEFAULT. */

@@ -12,7 +12,12 @@ enum log_level { LOG_ERR = 3, LOG_WARN = 4, LOG_NOTICE = 5, LOG_INFO = 6, LOG_DE
 
 void log_init(const char *prog);
 const char *log_prog(void);
-void log_verbosity(int);	/* -1 for -q, 0 default, 1 for -v, 2 for -vv */
+/*
+ * -1 for -q (warnings and errors: what a person must act on, such as a
+ * message that failed for good), 0 default (and notices), 1 for -v, 2 for
+ * -vv.
+ */
+void log_verbosity(int);
 int log_enabled(enum log_level);
 void log_msg(enum log_level, const char *, ...) __attribute__((format(printf, 2, 3)));
 /* Logs "what: e->msg" at level ERR. */

@@ -44,6 +44,8 @@
 #include "outpost/mailbox.h"
 #include "outpost/message.h"
 
+struct preview;
+
 enum outcome { OUT_NONE, OUT_SENT, OUT_TEMP, OUT_PERM };
 enum { PROV_DONE = 0, PROV_RUN = 1, PROV_WAIT = 2 };
 
@@ -89,8 +91,16 @@ struct delivery {
 	/* The outcome. */
 	enum outcome outcome;
 	int throttled;		/* 429 or a rate-limit code: back off channel */
+	int alarm;		/* temporary, but only a person can fix it (an
+				   untrusted certificate): logged at err */
 	char error[512];	/* last_error */
 	char receipt[256];	/* the provider's message id */
+
+	/*
+	 * A preview (preview.h), or NULL: http.c notes there the URL of each
+	 * request it prepares, which curl cannot tell back before a transfer.
+	 */
+	struct preview *preview;
 };
 
 struct provider_ops {
@@ -114,6 +124,12 @@ void delivery_redact(const struct delivery *, char *s, size_t size);
 void delivery_reset(struct delivery *);
 
 /* The providers. */
+/*
+ * The names of the variables an exec command of this delivery gets, but
+ * its four OUTPOST_ ones, separated by spaces (for a preview); -1 when
+ * memory ran out.
+ */
+int exec_env_names(const struct delivery *, char *buf, size_t size);
 extern const struct provider_ops prov_maildir, prov_exec, prov_webhook,
     prov_email, prov_slack, prov_teams, prov_dingtalk, prov_lark, prov_wecom,
     prov_telegram, prov_whatsapp, prov_discord;

@@ -52,6 +52,12 @@ int token_set(struct token *, const char *value, int64_t lifetime,
  * than 10 minutes, halfway through their life); else 0.
  */
 int token_stale(const struct token *, int64_t now);
+/*
+ * For a preview (preview.h), for the rest of the process: token_load()
+ * finds no token, so the token request is shown, and token_store()
+ * writes nothing, so the mailbox is left as it was.
+ */
+void token_cache_off(void);
 /* Masks tok's value in s with "***", in place. */
 void token_redact(const struct token *, char *s);
 

@@ -12,6 +12,11 @@
  * With --prune DAYS, archive days older than that and blobs no message
  * refers to any more are removed.  Everything is a rename, except the
  * rewrite that records next_retry_at or the interruption.
+ *
+ * Notices (notice.h): each new file in .deadletter/, whoever put it
+ * there, and each deferred message older than warn_after, is told once
+ * into the notify channel; a dead letter and a late message are logged at
+ * warning, which -q keeps, so cron mails them.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -30,14 +35,17 @@
 #include "outpost/blob.h"
 #include "outpost/claim.h"
 #include "outpost/cli.h"
+#include "outpost/cliopt.h"
 #include "outpost/clock.h"
 #include "outpost/follow.h"
 #include "outpost/log.h"
 #include "outpost/message.h"
+#include "outpost/notice.h"
 #include "outpost/outcome.h"
 
 #define TMP_MAX_AGE	(36 * 3600)
 #define BLOB_GRACE	3600		/* a blob younger than this is kept */
+#define GC_EVERY	600		/* seconds between marker sweeps */
 
 static struct cli cli;
 static int once = 1, loop;
@@ -45,15 +53,33 @@ static double linger;
 static long prune_days = -1;
 static int64_t next_due;
 static int status;		/* 75 once something could not be filed */
+static int died;		/* a message went to .deadletter: 69 (--once) */
+static struct notices nt;
 
 static void usage(int) __attribute__((noreturn));
+
+static const char options[] =
+    "  --once             file what is there, then exit (default)\n"
+    "  --loop             file, then follow the state directories until "
+    "stopped\n"
+    "  --linger time      file, then follow until idle for time (0.5, 5m)\n"
+    "  --prune days       also remove older archive days and unused blobs\n"
+    "  -M dir             the mailbox (default: from the config)\n"
+    "  -c file            the config file\n"
+    "  -q, -v             quieter, more verbose (-vv: debug)\n"
+    "  -h, --help         this help\n"
+    "  --version          the version\n";
 
 static void
 usage(int code)
 {
-	fprintf(code ? stderr : stdout, "usage: outpost-archive [-hqv] "
-	    "[--version] [-M dir] [-c file]\n"
-	    "       [--once | --loop | --linger seconds] [--prune days]\n");
+	FILE *f = code ? stderr : stdout;
+
+	fprintf(f, "usage: outpost-archive [-hqv] [--version] [-M dir] "
+	    "[-c file]\n"
+	    "       [--once | --loop | --linger time] [--prune days]\n");
+	if (code == 0)
+		fprintf(f, "\n%s", options);
 	exit(code);
 }
 
@@ -79,9 +105,12 @@ sync_dir(int fd, const char *what, const char *channel)
 	}
 }
 
-/* Calls fn for each message in STATE/<channel>/, every channel. */
+/*
+ * Calls fn for each message in STATE/<channel>/, every channel; with
+ * sync, fsyncs each directory after (fn renamed out of it).
+ */
 static void
-each(enum state st, void (*fn)(const char *, int, const char *))
+walk(enum state st, void (*fn)(const char *, int, const char *), int sync)
 {
 	char **chans, **names;
 	size_t nc, nn, i, k;
@@ -105,11 +134,18 @@ each(enum state st, void (*fn)(const char *, int, const char *))
 			names_free(names, nn);
 		}
 		/* One directory fsync per channel and pass (see below). */
-		sync_dir(dir, state_dir[st], chans[i]);
+		if (sync)
+			sync_dir(dir, state_dir[st], chans[i]);
 		close(dir);
 	}
 	names_free(chans, nc);
 	close(sdir);
+}
+
+static void
+each(enum state st, void (*fn)(const char *, int, const char *))
+{
+	walk(st, fn, 1);
 }
 
 /* Opens STATE/<channel>/, made if missing; logs on failure. */
@@ -227,6 +263,18 @@ verdict(const char *name, const struct message *m, const struct policy *p,
 	return buf;
 }
 
+/* The message's id, else its name's stem (in a static buffer). */
+static const char *
+id_of(const struct message *m, const char *name)
+{
+	static char stem[NAME_LEN];
+
+	if (m != NULL && message_str(m, "id") != NULL)
+		return message_str(m, "id");
+	msgname_stem(name, stem, sizeof stem);
+	return stem;
+}
+
 /* Files dir/from as .deadletter/<channel>/<to>, status dead. */
 static void
 dead(const char *channel, int dir, const char *from, const char *to,
@@ -239,11 +287,16 @@ dead(const char *channel, int dir, const char *from, const char *to,
 		log_err("%s/%s: cannot record status dead: %s", channel,
 		    from, e.msg);
 	if (outcome_deadletter(&cli.mb, dir, from, channel, to, why,
-	    &e) == -1 && e.class != ERR_GONE) {
-		log_errx(channel, &e);
-		status = 75;
-	} else
-		log_notice("%s/%s: to .deadletter: %s", channel, to, why);
+	    &e) == -1) {
+		if (e.class != ERR_GONE) {
+			log_errx(channel, &e);
+			status = 75;
+		}
+		return;
+	}
+	died = 1;
+	log_warn("%s/%s: id %s: to .deadletter: %s", channel, to,
+	    id_of(m, to), why);
 }
 
 /* failed/ -> deferred/ or .deadletter/. */
@@ -446,6 +499,66 @@ clean_tmp(void)
 	closedir(d);
 }
 
+/* A message on its way longer than warn_after: logged and told, once. */
+static void
+late(enum state st, const char *channel, int dir, const char *name)
+{
+	char line[1024];
+	struct err e;
+
+	switch (notice_late(&nt, st, dir, channel, name, line, sizeof line,
+	    &e)) {
+	case 1:
+		log_warn("%s/%s: %s", channel, name, line);
+		break;
+	case -1:
+		log_err("%s/%s: cannot tell it is late: %s", channel, name,
+		    e.msg);
+		break;
+	}
+}
+
+static void
+late_deferred(const char *channel, int dir, const char *name)
+{
+	late(ST_DEFERRED, channel, dir, name);
+}
+
+/* Never tried, or held back by a provider's back-off. */
+static void
+late_outbound(const char *channel, int dir, const char *name)
+{
+	late(ST_OUTBOUND, channel, dir, name);
+}
+
+static void
+notice_failed(const char *channel, const char *name, const struct err *e)
+{
+	log_err(".deadletter/%s/%s: cannot drop a notice: %s", channel, name,
+	    e->msg);
+}
+
+static void
+notices(void)
+{
+	static int64_t last_gc;
+	struct err e;
+
+	if (cli.cfg->warn_after > 0) {
+		/* Only read: no directory fsync. */
+		walk(ST_DEFERRED, late_deferred, 0);
+		walk(ST_OUTBOUND, late_outbound, 0);
+	}
+	/* Each dead letter not told yet, from this program or any other. */
+	notice_scan(&nt, notice_failed);
+	if (notice_flush(&nt, 0, &e) == -1)
+		log_err("cannot drop the summary notice: %s", e.msg);
+	if (last_gc == 0 || clock_mono_us() - last_gc >= GC_EVERY * 1000000LL) {
+		notice_gc(&cli.mb);
+		last_gc = clock_mono_us();
+	}
+}
+
 static void
 run(void *arg)
 {
@@ -455,6 +568,7 @@ run(void *arg)
 	each(ST_SENT, archive_one);
 	archive_one(NULL, -1, NULL);
 	each(ST_FAILED, judge_one);
+	notices();	/* before due ones leave deferred/ */
 	each(ST_DEFERRED, promote_one);
 	clean_tmp();
 }
@@ -797,7 +911,6 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct err e = { 0 };
-	char *end;
 	int c;
 
 	log_init(argv[0]);
@@ -806,26 +919,26 @@ main(int argc, char **argv)
 		case 'O': once = 1; loop = 0; linger = 0; break;
 		case 'L': loop = 1; once = 0; break;
 		case 'G':
-			linger = strtod(optarg, &end);
-			if (*end != '\0' || linger < 0 || linger > 86400)
-				usage(64);
+			if (cliopt_seconds(optarg, 86400, &linger, &e) == -1)
+				cliopt_fail(usage, "--linger: %s", e.msg);
 			once = 0;
 			break;
 		case 'P':
-			prune_days = strtol(optarg, &end, 10);
-			if (*end != '\0' || prune_days < 0)
-				usage(64);
+			if (cliopt_number(optarg, 0, 100000, &prune_days) == -1)
+				cliopt_fail(usage, "--prune: invalid number of "
+				    "days '%s' (want 0 to 100000)", optarg);
 			break;
 		case 'h': usage(0);
 		default:
 			if (!cli_option(&cli, c, optarg))
-				usage(64);
+				usage(64);	/* getopt said why */
 		}
 	if (optind != argc)
-		usage(64);
+		cliopt_fail(usage, "unexpected argument '%s'", argv[optind]);
 	cli_catch_term();
 	if (cli_open(&cli, 1, &e) == -1)
 		cli_die(NULL, &e);
+	notice_init(&nt, &cli.mb, cli.cfg->notify, cli.cfg->warn_after);
 	run(NULL);
 	if (prune_days >= 0) {
 		prune_archive();
@@ -839,6 +952,10 @@ main(int argc, char **argv)
 
 		follow_run(&f);
 	}
+	if (notice_flush(&nt, 1, &e) == -1)
+		log_err("cannot drop the summary notice: %s", e.msg);
+	notice_close(&nt);
 	cli_close(&cli);
-	return status;
+	/* Lingering, as under outpost-watch, a failure is not the run's. */
+	return died && once ? 69 : status;
 }

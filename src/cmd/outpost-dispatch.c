@@ -31,11 +31,13 @@
 
 #include "outpost/claim.h"
 #include "outpost/cli.h"
+#include "outpost/cliopt.h"
 #include "outpost/clock.h"
 #include "outpost/follow.h"
 #include "outpost/log.h"
 #include "outpost/message.h"
 #include "outpost/outcome.h"
+#include "outpost/preview.h"
 #include "outpost/provider.h"
 
 #define MAXJOBS 256
@@ -67,7 +69,7 @@ struct job {
 
 static struct cli cli;
 static const char *only;
-static int once = 1, loop;
+static int once = 1, loop, dry_run;
 static double linger;
 static char **files;
 static int nfiles;
@@ -78,17 +80,58 @@ static CURLM *multi;
 static int64_t next_due;	/* earliest deferred file not yet due */
 static int64_t renewed;		/* when the leases were last renewed */
 static int status;		/* 75 once an outcome could not be filed */
+static int perm;		/* a message failed for good: 69 (--once) */
 
 static void usage(int) __attribute__((noreturn));
+
+static const char options[] =
+    "  --once             deliver what is due now, then exit (default)\n"
+    "  --loop             deliver, then follow outbound/ until stopped\n"
+    "  --linger time      deliver, then follow until idle for time (0.5, 5m)\n"
+    "  --channel name     only the channel name, which must be configured\n"
+    "  --dry-run          print what would be sent for what is due; send,\n"
+    "                     claim and move nothing\n"
+    "  -M dir             the mailbox (default: from the config)\n"
+    "  -c file            the config file\n"
+    "  -q, -v             quieter, more verbose (-vv: debug)\n"
+    "  -h, --help         this help\n"
+    "  --version          the version\n"
+    "  file ...           only these files of outbound/CHANNEL/\n";
 
 static void
 usage(int code)
 {
-	fprintf(code ? stderr : stdout, "usage: outpost-dispatch [-hqv] "
-	    "[--version] [-M dir] [-c file]\n"
-	    "       [--once | --loop | --linger seconds] [--channel name] "
-	    "[file ...]\n");
+	FILE *f = code ? stderr : stdout;
+
+	fprintf(f, "usage: outpost-dispatch [-hqv] [--version] [-M dir] "
+	    "[-c file]\n"
+	    "       [--once | --loop | --linger time] [--channel name] "
+	    "[file ...]\n"
+	    "       outpost-dispatch --dry-run [-qv] [-M dir] [-c file] "
+	    "[--channel name]\n");
+	if (code == 0)
+		fprintf(f, "\n%s", options);
 	exit(code);
+}
+
+/* A name seen in outbound/ but not in the config: said once a run. */
+static int
+said_once(const char *name)
+{
+	static char **said;
+	static size_t nsaid;
+	char **p;
+	size_t i;
+
+	for (i = 0; i < nsaid; i++)
+		if (strcmp(said[i], name) == 0)
+			return 1;
+	if ((p = realloc(said, (nsaid + 1) * sizeof *p)) != NULL &&
+	    (p[nsaid] = strdup(name)) != NULL)
+		said = p, nsaid++;
+	else if (p != NULL)
+		said = p;
+	return 0;
 }
 
 static void
@@ -146,13 +189,16 @@ chan_get(const char *name)
 		if (strcmp(chans[i].cfg->name, name) == 0)
 			return &chans[i];
 	if ((cfg = config_channel(cli.cfg, name)) == NULL) {
-		log_warn("outbound/%s: no such channel in %s; left alone",
-		    name, cli.cfg->path ? cli.cfg->path : "the config");
+		if (!said_once(name))
+			log_warn("outbound/%s: no such channel in %s; left "
+			    "alone", name, cli.cfg->path ? cli.cfg->path :
+			    "the config");
 		return NULL;
 	}
 	if ((ops = provider_find(cfg->provider)) == NULL) {
-		log_warn("channel %s: provider %s is not built in; left "
-		    "alone", name, cfg->provider);
+		if (!said_once(name))
+			log_warn("channel %s: provider %s is not built in; "
+			    "left alone", name, cfg->provider);
 		return NULL;
 	}
 	if ((c = realloc(chans, (nchans + 1) * sizeof *c)) == NULL)
@@ -272,11 +318,33 @@ struct outcome_rec {
 	struct message *m;
 	enum outcome outcome;
 	int64_t retry_after;
+	int alarm;
 	char error[512], receipt[256];
 };
 
 static struct outcome_rec *recs;
 static size_t nrecs;
+
+/*
+ * A failure's one line, before it is recorded, so that it is said even
+ * when recording fails: permanent at warning (what -q keeps, for cron to
+ * mail), temporary at notice, or at err when only a person can fix it.
+ */
+static void
+say_failure(const struct chan *c, const struct outcome_rec *o)
+{
+	const char *id = message_str(o->m, "id");
+	const char *why = o->error[0] ? o->error : "failed";
+
+	if (o->outcome == OUT_PERM) {
+		perm = 1;
+		log_warn("%s/%s: id %s: permanent failure: %s", c->cfg->name,
+		    o->name, id ? id : "-", why);
+	} else
+		log_msg(o->alarm ? LOG_ERR : LOG_NOTICE, "%s/%s: id %s: "
+		    "temporary failure: %s", c->cfg->name, o->name,
+		    id ? id : "-", why);
+}
 
 /*
  * Our claim on claimed was taken over (its lease lapsed while we were
@@ -313,6 +381,8 @@ record(struct outcome_rec *o)
 		log_warn("%s/%s: %s", c->cfg->name, o->claimed, e.msg);
 		e.class = ERR_NONE;
 	}
+	if (!ok)
+		say_failure(c, o);
 	r |= message_set_str(m, "status", ok ? "sent" : "failed");
 	r |= message_set_int(m, "attempts", message_attempts(m) + 1);
 	if (ok) {
@@ -368,10 +438,6 @@ record(struct outcome_rec *o)
 	if (ok)
 		log_info("%s/%s: sent%s%s", c->cfg->name, o->name,
 		    o->receipt[0] ? " " : "", o->receipt);
-	else
-		log_notice("%s/%s: %s failure: %s", c->cfg->name, o->name,
-		    o->outcome == OUT_PERM ? "permanent" : "temporary",
-		    o->error);
 }
 
 static void sync_dirs(void);
@@ -421,6 +487,7 @@ keep_outcome(struct job *j)
 	j->d.m = NULL;
 	o->outcome = j->d.outcome;
 	o->retry_after = j->d.retry_after;
+	o->alarm = j->d.alarm;
 	memcpy(o->error, j->d.error, sizeof o->error);
 	memcpy(o->receipt, j->d.receipt, sizeof o->receipt);
 	if (once) {		/* nobody waits on a --once run: record now */
@@ -554,6 +621,7 @@ take(struct chan *c, const struct pend *p, char claimed[NAME_LEN])
 		snprintf(why, sizeof why, "%s", e.msg);
 	log_err("%s/%s: unparseable, to .deadletter: %s", c->cfg->name,
 	    p->name, why);
+	perm = 1;
 	if (outcome_deadletter(&cli.mb, c->actfd, claimed, c->cfg->name,
 	    p->name, why, &e) == -1)
 		log_errx(p->name, &e);
@@ -604,6 +672,9 @@ claim(struct chan *c, const struct pend *p)
 		/* The name would be the id, in headers and logs: refuse it. */
 		j->d.m = NULL;
 		message_free(m);
+		perm = 1;
+		log_warn("%s/%s: no valid id, to .deadletter", c->cfg->name,
+		    p->name);
 		if (outcome_deadletter(&cli.mb, c->actfd, claimed,
 		    c->cfg->name, p->name, "no id, and the file name is not "
 		    "a valid id ([A-Za-z0-9._:@+-]); add an id: key", &e) ==
@@ -835,6 +906,8 @@ queue_files(void)
 	char dir[PATH_MAX], want[PATH_MAX + 16], real[PATH_MAX], got[PATH_MAX];
 	char *slash, *ch;
 	struct chan *c;
+	struct stat st;
+	struct err e;
 	int i;
 
 	for (i = 0; i < nfiles; i++) {
@@ -842,6 +915,7 @@ queue_files(void)
 		if ((slash = strrchr(dir, '/')) == NULL) {
 			log_err("%s: name a file in outbound/CHANNEL/",
 			    files[i]);
+			status = 64;
 			continue;
 		}
 		*slash = '\0';
@@ -854,11 +928,140 @@ queue_files(void)
 		    !msgname_valid(slash + 1)) {
 			log_err("%s: not a message in %s/outbound/", files[i],
 			    cli.mb.path);
+			status = 64;
+			continue;
+		}
+		if (lstat(files[i], &st) == -1 || !S_ISREG(st.st_mode)) {
+			log_err("%s: %s", files[i], errno == ENOENT ? "no such "
+			    "message (delivered already?)" : "not a message");
+			status = 64;
+			continue;
+		}
+		if (config_channel(cli.cfg, ch) == NULL) {
+			cliopt_unknown_channel(cli.cfg, cli.cflag, ch, &e);
+			log_errx(files[i], &e);
+			status = 78;
 			continue;
 		}
 		if ((c = chan_get(ch)) != NULL)
 			pend_add(c, slash + 1, 0);
 	}
+}
+
+/*
+ * --dry-run: what a run would deliver now, each message previewed
+ * (preview.h) under a "==> state/channel/name <==" line.  Nothing is
+ * claimed, moved, rewritten or sent, and no directory is made: this
+ * path opens what exists, reads, and prints.
+ */
+static void
+dry_one(const struct channel *ch, int dir, const char *state,
+    const char *name)
+{
+	struct message *m;
+	struct err e;
+	int code;
+
+	printf("==> %s/%s/%s <==\n", state, ch->name, name);
+	if (message_load(dir, name, &m, &e) == -1) {
+		log_err("%s/%s: unparseable, would go to .deadletter: %s",
+		    ch->name, name, e.msg);
+		printf("unparseable: %s\n", e.msg);
+		if (status == 0)
+			status = 65;
+		return;
+	}
+	if (preview_message(stdout, &cli.mb, ch, m, name, &e) == -1) {
+		log_err("%s/%s: %s", ch->name, name, e.msg);
+		if ((code = err_exitcode(&e)) > status)
+			status = code;
+	}
+	message_free(m);
+	fflush(stdout);
+}
+
+/* Previews what is due in one state directory of ch. */
+static void
+dry_dir(const struct channel *ch, enum state st)
+{
+	struct stat sb;
+	char **names;
+	size_t n, i;
+	struct err e;
+	int dir;
+
+	if ((dir = mailbox_dir(&cli.mb, st, ch->name, 0, &e)) == -1)
+		return;
+	if (mailbox_list(dir, &names, &n, &e) == 0) {
+		for (i = 0; i < n; i++)
+			if (st == ST_OUTBOUND || (fstatat(dir, names[i], &sb,
+			    AT_SYMLINK_NOFOLLOW) == 0 &&
+			    sb.st_mtime <= clock_now()))
+				dry_one(ch, dir, state_dir[st], names[i]);
+		names_free(names, n);
+	}
+	close(dir);
+}
+
+static void
+dry_channel(const char *name)
+{
+	const struct channel *ch = config_channel(cli.cfg, name);
+	int64_t held;
+
+	if (ch == NULL) {
+		log_warn("outbound/%s: no such channel in %s; left alone",
+		    name, cli.cfg->path ? cli.cfg->path : "the config");
+		return;
+	}
+	if ((held = backoff_until(&cli.mb, name)) != 0) {
+		char when[CLOCK_RFC3339_MAX];
+
+		log_info("%s: held off until %s: nothing is due", name,
+		    time_format(held, when));
+		return;
+	}
+	dry_dir(ch, ST_OUTBOUND);
+	dry_dir(ch, ST_DEFERRED);
+}
+
+/* Every channel in scope: --channel, else each with a directory. */
+static void
+dry_run_all(void)
+{
+	static const enum state where[] = { ST_OUTBOUND, ST_DEFERRED };
+	char **names, **seen = NULL;
+	size_t n, i, k, j, nseen = 0;
+	struct err e;
+	int dir;
+
+	if (only != NULL) {
+		dry_channel(only);
+		return;
+	}
+	for (k = 0; k < 2; k++) {
+		if ((dir = mailbox_dir(&cli.mb, where[k], NULL, 0, &e)) == -1)
+			continue;
+		if (mailbox_channels(dir, &names, &n, &e) == 0) {
+			for (i = 0; i < n; i++) {
+				for (j = 0; j < nseen &&
+				    strcmp(seen[j], names[i]) != 0; j++)
+					;
+				if (j < nseen)
+					continue;
+				dry_channel(names[i]);
+				if ((seen = realloc(seen, (nseen + 1) *
+				    sizeof *seen)) == NULL)
+					exit(75);
+				seen[nseen++] = strdup(names[i]);
+			}
+			names_free(names, n);
+		}
+		close(dir);
+	}
+	for (j = 0; j < nseen; j++)
+		free(seen[j]);
+	free(seen);
 }
 
 /* Adds inotify watches on the outbound directories in scope. */
@@ -891,11 +1094,12 @@ parse_args(int argc, char **argv)
 		{ "loop", no_argument, NULL, 'L' },
 		{ "linger", required_argument, NULL, 'G' },
 		{ "channel", required_argument, NULL, 'C' },
+		{ "dry-run", no_argument, NULL, 'N' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	char *end;
+	struct err e;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "hqvM:c:", longopts, NULL)) != -1)
@@ -903,25 +1107,28 @@ parse_args(int argc, char **argv)
 		case 'O': once = 1; loop = 0; linger = 0; break;
 		case 'L': loop = 1; once = 0; break;
 		case 'G':
-			linger = strtod(optarg, &end);
-			if (*end != '\0' || linger < 0 || linger > 86400)
-				usage(64);
+			if (cliopt_seconds(optarg, 86400, &linger, &e) == -1)
+				cliopt_fail(usage, "--linger: %s", e.msg);
 			once = 0;
 			break;
 		case 'C': only = optarg; break;
+		case 'N': dry_run = 1; break;
 		case 'h': usage(0);
 		default:
 			if (!cli_option(&cli, c, optarg))
-				usage(64);
+				usage(64);	/* getopt said why */
 		}
 	files = argv + optind;
 	nfiles = argc - optind;
-	if (only != NULL && !name_valid(only)) {
-		log_err("invalid channel name '%s'", only);
-		exit(64);
-	}
+	if (only != NULL && !name_valid(only))
+		cliopt_fail(usage, "--channel: invalid channel name '%s'",
+		    only);
 	if (nfiles > 0 && (loop || linger > 0 || only != NULL))
-		usage(64);
+		cliopt_fail(usage, "files are delivered once: no --loop, "
+		    "--linger or --channel with them");
+	if (dry_run && (nfiles > 0 || loop || linger > 0))
+		cliopt_fail(usage, "--dry-run looks at the queue once: no "
+		    "files, --loop or --linger with it");
 }
 
 int
@@ -936,10 +1143,21 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (cli_open(&cli, 1, &e) == -1)
 		cli_die(NULL, &e);
+	if (only != NULL && config_channel(cli.cfg, only) == NULL) {
+		cliopt_unknown_channel(cli.cfg, cli.cflag, only, &e);
+		cli_die("--channel", &e);
+	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 ||
 	    (multi = curl_multi_init()) == NULL) {
 		log_err("cannot start libcurl");
 		return 70;
+	}
+	if (dry_run) {
+		dry_run_all();
+		curl_multi_cleanup(multi);
+		curl_global_cleanup();
+		cli_close(&cli);
+		return status;
 	}
 	if (nfiles > 0)
 		queue_files();
@@ -960,5 +1178,6 @@ main(int argc, char **argv)
 	curl_multi_cleanup(multi);
 	curl_global_cleanup();
 	cli_close(&cli);
-	return status;
+	/* Lingering, as under outpost-watch, a failure is not the run's. */
+	return perm && once ? 69 : status;
 }

@@ -16,30 +16,64 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "outpost/blob.h"
 #include "outpost/cli.h"
+#include "outpost/cliopt.h"
 #include "outpost/clock.h"
 #include "outpost/idfind.h"
 #include "outpost/log.h"
 #include "outpost/message.h"
+#include "outpost/utf8fix.h"
 
 #define MAXLIST 256
+/* A longer body is cut, leaving room for the front matter and the note. */
+#define BODY_MAX	(MESSAGE_MAX - MESSAGE_FM_MAX - 256)
 
 static struct cli cli;
 static const char *channel, *subject, *format, *notbefore, *expires, *idflag;
+static const char *charset;
+static char *subjfix;		/* the subject made valid UTF-8 */
+static int strictflag;
 static const char *tos[MAXLIST], *atts[MAXLIST];
 static int ntos, natts, replace;
 
 static void usage(int) __attribute__((noreturn));
 
+static const char options[] =
+    "  -C channel         queue in outbound/CHANNEL/ (required)\n"
+    "  -t to              a recipient; repeat for more\n"
+    "  -s subject         the subject\n"
+    "  -a file            attach file (copied into blobs/); repeat for more\n"
+    "  --format f         the body is markdown (default), text or raw JSON\n"
+    "  --not-before time  not delivered before time (RFC 3339 or +30m)\n"
+    "  --expires time     not delivered after time (RFC 3339 or +1d)\n"
+    "  --id id            the message id (default: made from the file name);\n"
+    "                     refused (73) when a message has it already\n"
+    "  --replace          with --id: replace that message if still queued\n"
+    "  --charset name     read a body or subject that is not UTF-8 as name\n"
+    "  --strict           refuse invalid UTF-8 and an oversize body (65)\n"
+    "  -M dir             the mailbox (default: from the config)\n"
+    "  -c file            the config file\n"
+    "  -q, -v             quieter, more verbose (-vv: debug)\n"
+    "  -h, --help         this help\n"
+    "  --version          the version\n"
+    "  file | -           the body, or a whole message; default stdin\n";
+
 static void
 usage(int code)
 {
-	fprintf(code ? stderr : stdout, "usage: outpost-drop [-hqv] [--version] "
+	FILE *f = code ? stderr : stdout;
+
+	fprintf(f, "usage: outpost-drop [-hqv] [--version] "
 	    "[-M dir] [-c file] -C channel [-t to]... [-s subject]\n"
 	    "       [-a file]... [--format markdown|text|raw] "
 	    "[--not-before time] [--expires time]\n"
-	    "       [--id id [--replace]] [file | -]\n");
+	    "       [--charset name] [--strict] [--id id [--replace]] "
+	    "[file | -]\n");
+	if (code == 0)
+		fprintf(f, "\n%s", options);
 	exit(code);
 }
 
@@ -90,6 +124,8 @@ parse_args(int argc, char **argv)
 		{ "expires", required_argument, NULL, 'E' },
 		{ "id", required_argument, NULL, 'I' },
 		{ "replace", no_argument, NULL, 'R' },
+		{ "charset", required_argument, NULL, 'H' },
+		{ "strict", no_argument, NULL, 'S' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -113,24 +149,29 @@ parse_args(int argc, char **argv)
 			idflag = optarg;
 			break;
 		case 'R': replace = 1; break;
+		case 'H': charset = optarg; break;
+		case 'S': strictflag = 1; break;
 		case 'h': usage(0);
 		case 't':
 			if (ntos == MAXLIST)
-				usage(64);
+				cliopt_fail(usage, "-t: more than %d", MAXLIST);
 			tos[ntos++] = optarg;
 			break;
 		case 'a':
 			if (natts == MAXLIST)
-				usage(64);
+				cliopt_fail(usage, "-a: more than %d", MAXLIST);
 			atts[natts++] = optarg;
 			break;
 		default:
 			if (!cli_option(&cli, c, optarg))
-				usage(64);
+				usage(64);	/* getopt said why */
 		}
 	}
-	if (channel == NULL || argc - optind > 1)
-		usage(64);
+	if (channel == NULL)
+		cliopt_fail(usage, "-C channel is required");
+	if (argc - optind > 1)
+		cliopt_fail(usage, "one body file at most, not %d",
+		    argc - optind);
 }
 
 /* Checks the options that need no config; fills the times. */
@@ -157,6 +198,14 @@ check_args(int64_t *nb, int64_t *ex, struct err *e)
 	if (natts > MESSAGE_ATT_MAX)
 		return err_set(e, ERR_DATA, "%d attachments, more than the %d "
 		    "a message may hold", natts, MESSAGE_ATT_MAX);
+	if (expires != NULL && *ex <= clock_now())
+		return err_set(e, ERR_USAGE, "--expires: %s is in the past",
+		    expires);
+	if (expires != NULL && notbefore != NULL && *ex <= *nb)
+		return err_set(e, ERR_USAGE, "--expires: %s is not after "
+		    "--not-before %s", expires, notbefore);
+	if (charset != NULL && utf8fix_charset_known(charset, e) == -1)
+		return err_prefix(e, "--charset");
 	errno = 0;
 	for (i = 0; i < natts; i++)
 		if (stat(atts[i], &st) == -1 || !S_ISREG(st.st_mode) ||
@@ -167,28 +216,50 @@ check_args(int64_t *nb, int64_t *ex, struct err *e)
 	return 0;
 }
 
+/* Reads on to the end of fd, counting what it throws away. */
 static int
-read_body(const char *path, char **buf, size_t *len, struct err *e)
+drain(int fd, size_t *over)
+{
+	char junk[65536];
+	ssize_t r;
+
+	while ((r = read(fd, junk, sizeof junk)) != 0) {
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			return -1;
+		*over += (size_t)r;
+	}
+	return 0;
+}
+
+/*
+ * Reads the body, at most MESSAGE_MAX bytes of it; *over counts the bytes
+ * after those, read and dropped so that the writer of a pipe finishes.
+ */
+static int
+read_body(const char *path, char **buf, size_t *len, size_t *over,
+    struct err *e)
 {
 	size_t cap = 4096, n = 0;
 	ssize_t r;
 	char *p, *np;
 	int fd = 0;
 
+	*over = 0;
 	if (path != NULL && strcmp(path, "-") != 0 &&
 	    (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return err_sys(e, "%s", path);
-	if ((p = malloc(cap)) == NULL)
+	if ((p = malloc(cap + 1)) == NULL)
 		goto nomem;
 	for (;;) {
+		if (n == cap && cap >= MESSAGE_MAX) {
+			if (drain(fd, over) == -1)
+				goto fail;
+			break;
+		}
 		if (n == cap) {
-			if (cap >= MESSAGE_MAX) {
-				free(p);
-				err_set(e, ERR_DATA, "body over %d MiB",
-				    MESSAGE_MAX / (1024 * 1024));
-				goto out;
-			}
-			if ((np = realloc(p, cap *= 2)) == NULL)
+			if ((np = realloc(p, (cap *= 2) + 1)) == NULL)
 				goto nomem;
 			p = np;
 		}
@@ -196,18 +267,20 @@ read_body(const char *path, char **buf, size_t *len, struct err *e)
 			break;
 		if (r == -1 && errno == EINTR)
 			continue;
-		if (r == -1) {
-			free(p);
-			err_sys(e, "%s", path ? path : "stdin");
-			goto out;
-		}
+		if (r == -1)
+			goto fail;
 		n += (size_t)r;
 	}
 	if (fd != 0)
 		close(fd);
+	p[n] = '\0';
 	*buf = p;
 	*len = n;
 	return 0;
+fail:
+	err_sys(e, "%s", path ? path : "stdin");
+	free(p);
+	goto out;
 nomem:
 	free(p);
 	err_set(e, ERR_TEMP, "out of memory");
@@ -215,6 +288,120 @@ out:
 	if (fd != 0)
 		close(fd);
 	return -1;
+}
+
+/*
+ * Text that is not UTF-8 (what names it: body or subject) made readable,
+ * as utf8fix() does, with one warning; refused with --strict.
+ */
+static int
+fix_text(const char *what, char **s, size_t *len, struct err *e)
+{
+	size_t bad, olen, nbad;
+	char *out;
+	int changed;
+
+	if (utf8_valid(*s, *len, &bad) == 0)
+		return 0;
+	if (strictflag)
+		return err_set(e, ERR_DATA, "%s: %s at byte %zu (--strict)",
+		    what, (*s)[bad] == '\0' ? "NUL" : "invalid UTF-8", bad);
+	if (utf8fix(*s, *len, charset, &out, &olen, &nbad, &changed, e) == -1)
+		return -1;
+	if (charset != NULL && nbad == 0)
+		log_warn("%s: not UTF-8; converted from %s", what, charset);
+	else if (charset != NULL)
+		log_warn("%s: not UTF-8; converted from %s, %zu byte%s "
+		    "replaced by U+FFFD", what, charset, nbad,
+		    nbad == 1 ? "" : "s");
+	else
+		log_warn("%s: %zu byte%s of invalid UTF-8 or NUL replaced by "
+		    "U+FFFD (--charset names the encoding)", what, nbad,
+		    nbad == 1 ? "" : "s");
+	free(*s);
+	*s = out;
+	*len = olen;
+	return 0;
+}
+
+/* Cuts a body over BODY_MAX where a character ends; *dropped counts. */
+static void
+trim(const char *body, size_t *len, size_t *dropped)
+{
+	size_t cut;
+
+	if (*len <= BODY_MAX)
+		return;
+	cut = utf8_cut(body, *len, BODY_MAX);
+	*dropped += *len - cut;
+	*len = cut;
+}
+
+/*
+ * The body as it is queued: valid UTF-8 (fix_text), and at most BODY_MAX
+ * bytes, cut where a character ends, with a note at the end saying how
+ * much is gone (over: bytes read_body() dropped already).  --strict
+ * refuses instead.  Returns 1 when it cut.
+ */
+static int
+fit_body(char **body, size_t *len, size_t over, struct err *e)
+{
+	char note[96], *p;
+	int n;
+
+	trim(*body, len, &over);
+	if (over > 0 && strictflag)
+		return err_set(e, ERR_DATA, "body: over the limit of %d bytes "
+		    "(--strict)", BODY_MAX);
+	if (fix_text("body", body, len, e) == -1)
+		return -1;
+	trim(*body, len, &over);	/* a conversion can make it longer */
+	if (over == 0)
+		return 0;
+	n = snprintf(note, sizeof note, "\n\n[outpost: truncated %zu bytes "
+	    "over the limit]\n", over);
+	if ((p = realloc(*body, *len + (size_t)n + 1)) == NULL)
+		return err_set(e, ERR_TEMP, "out of memory");
+	memcpy(p + *len, note, (size_t)n + 1);
+	*body = p;
+	*len += (size_t)n;
+	log_warn("body: %zu bytes over the limit of %d bytes cut", over,
+	    BODY_MAX);
+	return 1;
+}
+
+/* A raw body is the provider's JSON: refused now, not at delivery. */
+static int
+check_raw(const struct message *m, int cut, struct err *e)
+{
+	const char *f = message_str(m, "format");
+	json_error_t je;
+	json_t *j;
+
+	if (f == NULL || strcmp(f, "raw") != 0)
+		return 0;
+	if (cut)
+		return err_set(e, ERR_DATA, "body: raw JSON over the limit of "
+		    "%d bytes cannot be cut", BODY_MAX);
+	if ((j = json_loadb(m->body, m->bodylen, JSON_DECODE_ANY, &je)) ==
+	    NULL)
+		return err_setat(e, ERR_DATA, je.line, je.column, "body: "
+		    "invalid JSON at line %d column %d: %s", je.line,
+		    je.column, je.text);
+	json_decref(j);
+	return 0;
+}
+
+/* An expires_at already past, from the input's own front matter. */
+static int
+check_expiry(const struct message *m, struct err *e)
+{
+	int64_t t;
+
+	if (message_time(m, "expires_at", &t) && t <= clock_now())
+		return err_set(e, ERR_DATA, "expires_at: %s is in the past",
+		    message_str(m, "expires_at"));
+	return 0;
 }
 
 /* Copies the attachments into blobs/ and lists them in the message. */
@@ -246,6 +433,23 @@ add_attachments(struct mailbox *mb, struct message *m, struct err *e)
 	}
 	return ynode_map_set(m->fm, "attachments", list) == -1 ?
 	    err_set(e, ERR_TEMP, "out of memory") : 0;
+}
+
+/* The -s subject, made valid UTF-8 as the body is. */
+static int
+fix_subject(struct err *e)
+{
+	size_t len;
+
+	if (subject == NULL)
+		return 0;
+	len = strlen(subject);
+	if ((subjfix = strdup(subject)) == NULL)
+		return err_set(e, ERR_TEMP, "out of memory");
+	if (fix_text("subject", &subjfix, &len, e) == -1)
+		return -1;
+	subject = subjfix;
+	return 0;
 }
 
 static int
@@ -417,8 +621,8 @@ main(int argc, char **argv)
 	int64_t nb = 0, ex = 0;
 	struct message *m;
 	struct err e = { 0 };
-	size_t blen = 0, olen, bad;
-	int dir, explicit, replacing = 0;
+	size_t blen = 0, olen, over;
+	int dir, cut, explicit, replacing = 0;
 
 	log_init(argv[0]);
 	parse_args(argc, argv);
@@ -427,17 +631,13 @@ main(int argc, char **argv)
 	if (cli_open(&cli, 0, &e) == -1)
 		cli_die(NULL, &e);
 	if (config_channel(cli.cfg, channel) == NULL) {
-		err_set(&e, ERR_CONFIG, "channel '%s' is not in %s", channel,
-		    cli.cfg->path ? cli.cfg->path : config_path(cli.cflag));
+		cliopt_unknown_channel(cli.cfg, cli.cflag, channel, &e);
 		cli_die(NULL, &e);
 	}
-	if (read_body(argv[optind], &body, &blen, &e) == -1)
+	if (read_body(argv[optind], &body, &blen, &over, &e) == -1 ||
+	    (cut = fit_body(&body, &blen, over, &e)) == -1 ||
+	    fix_subject(&e) == -1)
 		cli_die(NULL, &e);
-	if (utf8_valid(body, blen, &bad) == -1) {
-		err_set(&e, ERR_DATA, "body: invalid UTF-8 or NUL at byte %zu",
-		    bad);
-		cli_die(NULL, &e);
-	}
 	/* Input with a front matter is a message: the options add to it. */
 	if (message_parse(body, blen, &m, &e) == -1) {
 		if (e.line > 0)
@@ -458,6 +658,7 @@ main(int argc, char **argv)
 	if (idflag == NULL && message_str(m, "id") != NULL)
 		snprintf(stem, sizeof stem, "%s", message_str(m, "id"));
 	if (compose(m, idflag ? idflag : stem, nb, ex, &e) == -1 ||
+	    check_raw(m, cut, &e) == -1 || check_expiry(m, &e) == -1 ||
 	    render(m, &out, &olen, &e) == -1)
 		cli_die(NULL, &e);
 	free(out);
@@ -482,6 +683,7 @@ main(int argc, char **argv)
 		log_info("%s/%s: queued", channel, name);
 	free(out);
 	message_free(m);
+	free(subjfix);
 	close(dir);
 	cli_close(&cli);
 	return fflush(stdout) == 0 ? 0 : 74;

@@ -24,6 +24,7 @@
 #include <curl/curl.h>
 
 #include "outpost/cli.h"
+#include "outpost/cliopt.h"
 #include "outpost/clock.h"
 #include "outpost/follow.h"
 #include "outpost/log.h"
@@ -35,12 +36,26 @@ static int loop;
 
 static void usage(int) __attribute__((noreturn));
 
+static const char options[] =
+    "  --once             poll every source once, then exit (default)\n"
+    "  --loop             poll each source at its interval until stopped\n"
+    "  --source name      only the source name, which must be configured\n"
+    "  -M dir             the mailbox (default: from the config)\n"
+    "  -c file            the config file\n"
+    "  -q, -v             quieter, more verbose (-vv: debug)\n"
+    "  -h, --help         this help\n"
+    "  --version          the version\n";
+
 static void
 usage(int code)
 {
-	fprintf(code ? stderr : stdout, "usage: outpost-poll [-hqv] "
-	    "[--version] [-M dir] [-c file] [--once | --loop]\n"
+	FILE *f = code ? stderr : stdout;
+
+	fprintf(f, "usage: outpost-poll [-hqv] [--version] [-M dir] "
+	    "[-c file] [--once | --loop]\n"
 	    "       [--source name]\n");
+	if (code == 0)
+		fprintf(f, "\n%s", options);
 	exit(code);
 }
 
@@ -173,14 +188,12 @@ parse_args(int argc, char **argv)
 		case 'h': usage(0);
 		default:
 			if (!cli_option(&cli, c, optarg))
-				usage(64);
+				usage(64);	/* getopt said why */
 		}
 	if (optind != argc)
-		usage(64);
-	if (only != NULL && !name_valid(only)) {
-		log_err("invalid source name '%s'", only);
-		exit(64);
-	}
+		cliopt_fail(usage, "unexpected argument '%s'", argv[optind]);
+	if (only != NULL && !name_valid(only))
+		cliopt_fail(usage, "--source: invalid source name '%s'", only);
 }
 
 int

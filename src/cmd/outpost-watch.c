@@ -36,6 +36,7 @@
 
 #include "outpost/claim.h"
 #include "outpost/cli.h"
+#include "outpost/cliopt.h"
 #include "outpost/clock.h"
 #include "outpost/log.h"
 #include "outpost/message.h"
@@ -79,7 +80,7 @@ static const enum state watched[] = {
 
 static struct cli cli;
 static int vflag, jobs = JOBS_DEFAULT;
-static int64_t linger = 30;
+static double linger = 30;
 static struct chan *chans;
 static size_t nchans;
 static struct watch *watches;
@@ -93,11 +94,24 @@ static socklen_t notify_len;
 
 static void usage(int) __attribute__((noreturn));
 
+static const char options[] =
+    "  -j jobs            at most jobs dispatchers at once (1 to 1024)\n"
+    "  --linger time      a dispatcher exits idle after time (default 30s)\n"
+    "  -M dir             the mailbox (default: from the config)\n"
+    "  -c file            the config file\n"
+    "  -q, -v             quieter, more verbose (-vv: debug)\n"
+    "  -h, --help         this help\n"
+    "  --version          the version\n";
+
 static void
 usage(int code)
 {
-	fprintf(code ? stderr : stdout, "usage: outpost-watch [-hqv] "
-	    "[--version] [-M dir] [-c file] [-j jobs] [--linger seconds]\n");
+	FILE *f = code ? stderr : stdout;
+
+	fprintf(f, "usage: outpost-watch [-hqv] [--version] [-M dir] "
+	    "[-c file] [-j jobs] [--linger time]\n");
+	if (code == 0)
+		fprintf(f, "\n%s", options);
 	exit(code);
 }
 
@@ -561,7 +575,7 @@ spawn(const char *prog, const char *channel)
 		argv[n++] = "--channel";
 		argv[n++] = (char *)channel;
 	}
-	snprintf(secs, sizeof secs, "%lld", (long long)linger);
+	snprintf(secs, sizeof secs, "%g", linger);
 	argv[n++] = "--linger";
 	argv[n++] = secs;
 	if (cli.mflag != NULL) {
@@ -933,7 +947,6 @@ parse_args(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct err e = { 0 };
-	char *end;
 	long n;
 	int c;
 
@@ -947,28 +960,20 @@ parse_args(int argc, char **argv)
 		case 'V': cli_version();
 		case 'h': usage(0);
 		case 'j':
-			errno = 0;
-			n = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || n < 1 ||
-			    n > JOBS_MAX) {
-				log_err("-j %s: want a number from 1 to %d",
-				    optarg, JOBS_MAX);
-				exit(64);
-			}
+			if (cliopt_number(optarg, 1, JOBS_MAX, &n) == -1)
+				cliopt_fail(usage, "-j: invalid number of jobs "
+				    "'%s' (want 1 to %d)", optarg, JOBS_MAX);
 			jobs = (int)n;
 			break;
 		case 'L':
-			if (duration_parse(optarg, &linger, &e) == -1)
-				cli_die("--linger", &e);
-			if (linger > LINGER_MAX) {
-				log_err("--linger %s: more than a day", optarg);
-				exit(64);
-			}
+			if (cliopt_seconds(optarg, LINGER_MAX, &linger, &e) ==
+			    -1)
+				cliopt_fail(usage, "--linger: %s", e.msg);
 			break;
-		default: usage(64);
+		default: usage(64);	/* getopt said why */
 		}
 	if (optind != argc)
-		usage(64);
+		cliopt_fail(usage, "unexpected argument '%s'", argv[optind]);
 	log_verbosity(vflag);
 }
 
@@ -1011,8 +1016,8 @@ main(int argc, char **argv)
 		err_sys(&e, "inotify");
 		cli_die(NULL, &e);
 	}
-	log_notice("watching %s: up to %d dispatchers, linger %lld s",
-	    cli.mb.path, jobs, (long long)linger);
+	log_notice("watching %s: up to %d dispatchers, linger %g s",
+	    cli.mb.path, jobs, linger);
 	rescan_all(1);
 	notify("READY=1");
 	while (!stopping || running() > 0) {

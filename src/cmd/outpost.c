@@ -23,6 +23,7 @@ static const struct {
 	{ "archive", "file outcomes, schedule retries, recover claims" },
 	{ "watch", "follow the mailbox and run dispatch and archive" },
 	{ "poll", "fetch inbound mail into inbound/<source>/" },
+	{ "render", "print what a channel would send, sending nothing" },
 };
 
 #define NCMDS (sizeof cmds / sizeof cmds[0])

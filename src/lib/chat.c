@@ -10,6 +10,7 @@
 
 #include "outpost/chat.h"
 #include "outpost/http.h"
+#include "outpost/preview.h"
 
 const char *const chat_entities[256] = {
 	['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;",
@@ -163,6 +164,9 @@ chat_parts(struct delivery *d, const struct chat_text *x,
 		return delivery_fail(d, OUT_TEMP, "%s: out of memory",
 		    x->name), -1;
 	}
+	if (t.n > 1)
+		preview_warn(d, "%s: the text is split into %zu parts of at "
+		    "most %zu characters", x->name, t.n, x->limit);
 	*out = t;
 	return 0;
 }

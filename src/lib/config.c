@@ -6,12 +6,15 @@
  * get ${NAME} replaced from the environment; secret keys may be file:PATH.
  * Errors read "FILE:LINE:COL: text", class ERR_CONFIG (exit 78).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -42,7 +45,8 @@ struct key {
 	const char *name;
 	enum vtype type;
 	const char *words;	/* V_ENUM: "|a|b|c|"; a trailing ':' in a
-				   word accepts anything after it */
+				   word accepts anything after it.  V_STR
+				   and V_SECRET: the URL schemes allowed */
 };
 
 /* Keys every channel takes. */
@@ -54,30 +58,33 @@ static const struct key common_keys[] = {
 	{ NULL, 0, NULL }
 };
 
+#define WEB	"|https|http|"
+
 static const struct key email_keys[] = {
-	{ "url", V_STR, NULL }, { "username", V_STR, NULL },
+	{ "url", V_STR, "|smtp|smtps|" }, { "username", V_STR, NULL },
 	{ "password", V_SECRET, NULL }, { "from", V_STR, NULL },
-	{ "to", V_STRLIST, NULL }, { NULL, 0, NULL }
+	{ "to", V_STRLIST, NULL }, { "tls", V_ENUM, "|required|none|" },
+	{ NULL, 0, NULL }
 };
 static const struct key slack_keys[] = {
-	{ "url", V_SECRET, NULL }, { "token", V_SECRET, NULL },
+	{ "url", V_SECRET, WEB }, { "token", V_SECRET, NULL },
 	{ "to", V_STRLIST, NULL }, { NULL, 0, NULL }
 };
 static const struct key url_keys[] = {		/* teams, discord */
-	{ "url", V_SECRET, NULL }, { NULL, 0, NULL }
+	{ "url", V_SECRET, WEB }, { NULL, 0, NULL }
 };
 static const struct key dingtalk_keys[] = {
-	{ "url", V_SECRET, NULL }, { "secret", V_SECRET, NULL },
+	{ "url", V_SECRET, WEB }, { "secret", V_SECRET, NULL },
 	{ "at_all", V_BOOL, NULL }, { NULL, 0, NULL }
 };
 static const struct key lark_keys[] = {
-	{ "url", V_SECRET, NULL }, { "secret", V_SECRET, NULL },
+	{ "url", V_SECRET, WEB }, { "secret", V_SECRET, NULL },
 	{ "app_id", V_STR, NULL }, { "app_secret", V_SECRET, NULL },
 	{ "receive_id_type", V_ENUM, "|open_id|user_id|union_id|email|chat_id|" },
 	{ "to", V_STRLIST, NULL }, { NULL, 0, NULL }
 };
 static const struct key wecom_keys[] = {
-	{ "url", V_SECRET, NULL }, { "corp_id", V_STR, NULL },
+	{ "url", V_SECRET, WEB }, { "corp_id", V_STR, NULL },
 	{ "corp_secret", V_SECRET, NULL }, { "agent_id", V_STR, NULL },
 	{ "to", V_STRLIST, NULL }, { NULL, 0, NULL }
 };
@@ -90,7 +97,7 @@ static const struct key whatsapp_keys[] = {
 	{ "to", V_STRLIST, NULL }, { NULL, 0, NULL }
 };
 static const struct key webhook_keys[] = {
-	{ "url", V_STR, NULL }, { "secret", V_SECRET, NULL },
+	{ "url", V_STR, WEB }, { "secret", V_SECRET, NULL },
 	{ "headers", V_STRMAP, NULL }, { NULL, 0, NULL }
 };
 static const struct key maildir_keys[] = {
@@ -101,7 +108,7 @@ static const struct key exec_keys[] = {
 	{ NULL, 0, NULL }
 };
 static const struct key imap_keys[] = {
-	{ "provider", V_STR, NULL }, { "url", V_STR, NULL },
+	{ "provider", V_STR, NULL }, { "url", V_STR, "|imap|imaps|" },
 	{ "username", V_STR, NULL }, { "password", V_SECRET, NULL },
 	{ "auth", V_ENUM, "|plain|xoauth2|" },
 	{ "token_command", V_ARGV, NULL },
@@ -115,10 +122,10 @@ static const struct key alimail_keys[] = {
 	{ "folder", V_STR, NULL }, { "size", V_COUNT, NULL },
 	{ "timezone", V_STR, NULL }, { "interval", V_DURATION, NULL },
 	{ "timeout", V_DURATION, NULL }, { "ca_file", V_STR, NULL },
-	{ "base_url", V_STR, NULL }, { NULL, 0, NULL }
+	{ "base_url", V_STR, WEB }, { NULL, 0, NULL }
 };
 static const struct key base_url_key[] = {
-	{ "base_url", V_STR, NULL }, { NULL, 0, NULL }
+	{ "base_url", V_STR, WEB }, { NULL, 0, NULL }
 };
 
 /*
@@ -438,6 +445,38 @@ check_env(struct loader *l, struct ynode *v)
 	return 0;
 }
 
+/*
+ * A URL must name its scheme, one of k->words: libcurl guesses one for a
+ * URL without, and would send a webhook's secret over plain http.  The
+ * value itself is never quoted: it may hold a token.
+ */
+static int
+check_scheme(struct loader *l, struct ynode *v, const struct key *k)
+{
+	char want[96], word[24];
+	const char *w, *end;
+	size_t n = strcspn(v->str, ":/");
+	int has = n > 0 && n < sizeof word - 2 &&
+	    strncmp(v->str + n, "://", 3) == 0;
+
+	if (k->words == NULL)
+		return 0;
+	want[0] = '\0';
+	for (w = k->words + 1; (end = strchr(w, '|')) != NULL; w = end + 1) {
+		snprintf(word, sizeof word, "%.*s", (int)(end - w), w);
+		if (has && strlen(word) == n &&
+		    strncasecmp(v->str, word, n) == 0)
+			return 0;
+		snprintf(want + strlen(want), sizeof want - strlen(want),
+		    "%s%s://", *want ? " or " : "", word);
+	}
+	if (has)
+		return fail(l, v, "%s: scheme %.*s:// is not allowed (want "
+		    "%s)", k->name, (int)n, v->str, want);
+	return fail(l, v, "%s: no scheme: write the URL in full, starting "
+	    "with %s", k->name, want);
+}
+
 /* Checks and resolves one value of type k->type. */
 static int
 check_value(struct loader *l, struct ynode *v, const struct key *k,
@@ -449,7 +488,8 @@ check_value(struct loader *l, struct ynode *v, const struct key *k,
 
 	switch (k->type) {
 	case V_STR:
-		if (scalar_str(l, v, k->name) == -1)
+		if (scalar_str(l, v, k->name) == -1 ||
+		    check_scheme(l, v, k) == -1)
 			return -1;
 		/* "https://host/" and "https://host" are one base. */
 		if (strcmp(k->name, "base_url") == 0)
@@ -465,9 +505,10 @@ check_value(struct loader *l, struct ynode *v, const struct key *k,
 			    "or chmod go-rwx %s", k->name, l->path);
 		if (expand(l, v) == -1)
 			return -1;
-		if (strncmp(v->str, "file:", 5) == 0)
-			return read_secret(l, v);
-		return 0;
+		if (strncmp(v->str, "file:", 5) == 0 &&
+		    read_secret(l, v) == -1)
+			return -1;
+		return check_scheme(l, v, k);
 	case V_STRLIST:
 		if (v->type == YNODE_SCALAR)
 			return scalar_str(l, v, k->name);
@@ -632,6 +673,64 @@ check_defaults(struct loader *l, struct ynode *n, struct policy *p)
 	return 0;
 }
 
+int
+url_is_loopback(const char *url)
+{
+	char host[256];
+	const char *p = strstr(url, "://"), *end, *at;
+	struct in_addr a4;
+	struct in6_addr a6;
+	size_t n;
+
+	if (p == NULL)
+		return 0;
+	p += 3;
+	end = p + strcspn(p, "/?#");
+	if ((at = memchr(p, '@', (size_t)(end - p))) != NULL)
+		p = at + 1;	/* user:password@ */
+	if (*p == '[') {
+		n = strcspn(++p, "]");
+		if (p[n] != ']')
+			return 0;
+	} else
+		n = strcspn(p, ":/?#");
+	if (n == 0 || n >= sizeof host)
+		return 0;
+	memcpy(host, p, n);
+	host[n] = '\0';
+	if (strcasecmp(host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6) ||
+		    (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+	return 0;
+}
+
+/*
+ * tls: none sends in clear: only to an MTA on this host (the classic
+ * Postfix on localhost:25), never across a network.
+ */
+static int
+check_email(struct loader *l, const struct ynode *ch, const char *name)
+{
+	const struct ynode *tls = ynode_map_get(ch, "tls");
+	const struct ynode *url = ynode_map_get(ch, "url");
+
+	if (tls == NULL || strcmp(tls->str, "none") != 0)
+		return 0;
+	if (strncasecmp(url->str, "smtp://", 7) != 0)
+		return fail(l, tls, "channel %s: tls: none needs an smtp:// "
+		    "url", name);
+	if (!url_is_loopback(url->str))
+		return fail(l, tls, "channel %s: tls: none is only for a "
+		    "server on this host (127.0.0.0/8, ::1, localhost): the "
+		    "mail would cross the network in clear; use STARTTLS or "
+		    "smtps://", name);
+	return 0;
+}
+
 static int
 load_channels(struct loader *l, struct config *c, struct ynode *n)
 {
@@ -649,6 +748,9 @@ load_channels(struct loader *l, struct config *c, struct ynode *n)
 		ch->policy = c->defaults;
 		if (check_entry(l, n->kids[2 * i], n->kids[2 * i + 1],
 		    providers, "channel", &ch->policy, &pv) == -1)
+			return -1;
+		if (strcmp(pv->name, "email") == 0 && check_email(l,
+		    n->kids[2 * i + 1], n->kids[2 * i]->str) == -1)
 			return -1;
 		ch->name = n->kids[2 * i]->str;
 		ch->provider = (char *)pv->name;

@@ -14,6 +14,7 @@
 #include "outpost/cli.h"
 #include "outpost/clock.h"
 #include "outpost/http.h"
+#include "outpost/preview.h"
 
 int
 http_header(struct delivery *d, const char *fmt, ...)
@@ -84,6 +85,8 @@ common(struct delivery *d, const char *url)
 	d->resplen = 0;
 	d->retry_after = 0;
 	d->curlerr[0] = '\0';
+	if (d->preview != NULL && preview_url(d->preview, url) == -1)
+		return -1;
 	/* No 100-continue round trip: the servers we talk to answer fast. */
 	if (http_header(d, "Expect:") == -1)
 		return -1;
@@ -251,8 +254,12 @@ http_classify(struct delivery *d, CURLcode code, long status,
 		enum outcome o = code == CURLE_URL_MALFORMAT ||
 		    code == CURLE_UNSUPPORTED_PROTOCOL ? OUT_PERM : OUT_TEMP;
 
-		return delivery_fail(d, o, "%s: %s", what,
-		    d->curlerr[0] ? d->curlerr : curl_easy_strerror(code));
+		/* Temporary, but only a person can fix it: said at err. */
+		d->alarm = code == CURLE_PEER_FAILED_VERIFICATION;
+		return delivery_fail(d, o, "%s: %s%s", what,
+		    d->curlerr[0] ? d->curlerr : curl_easy_strerror(code),
+		    d->alarm ? "; set ca_file: to the CA that signed the "
+		    "server's certificate, or fix the certificate" : "");
 	}
 	if (status >= 200 && status < 300)
 		return 1;

@@ -57,7 +57,10 @@ struct walk {
 	size_t budget;		/* front matter bytes left */
 	size_t dropped;		/* attachments with no room in the front matter */
 	int cut;		/* the body reached BODY_MAX */
+	GMimeParserOptions *po;
 };
+
+static int to_utf8(const char *, const char *, size_t, struct buf *);
 
 static int
 oom(struct err *e)
@@ -294,6 +297,146 @@ each_address(InternetAddressList *l, int depth, addr_fn fn, void *arg)
 	return 0;
 }
 
+/*
+ * Every value of header name in o, unfolded, joined with ", ", and made
+ * UTF-8 as undeclared text is (raw 8-bit headers are common); NULL when
+ * there is none, or no memory.  Caller frees with free().
+ */
+static char *
+header_raw(GMimeObject *o, const char *name)
+{
+	GMimeHeaderList *hl = g_mime_object_get_header_list(o);
+	GMimeHeader *h;
+	const char *raw;
+	struct buf b = { 0 }, u = { 0 };
+	char *v;
+	int i, n = hl ? g_mime_header_list_get_count(hl) : 0;
+
+	for (i = 0; i < n; i++) {
+		h = g_mime_header_list_get_header_at(hl, i);
+		if (strcasecmp(g_mime_header_get_name(h), name) != 0 ||
+		    (raw = g_mime_header_get_raw_value(h)) == NULL)
+			continue;
+		v = g_mime_utils_header_unfold(raw);
+		if ((b.len > 0 && buf_add(&b, ", ", 2) == -1) ||
+		    buf_add(&b, v, strlen(v)) == -1)
+			b.len = 0, i = n;	/* out of memory: none */
+		g_free(v);
+	}
+	if (b.len > 0 && to_utf8(NULL, b.p, b.len, &u) == -1) {
+		free(u.p);
+		u.p = NULL;
+	}
+	free(b.p);
+	return u.p;
+}
+
+/* Header name as text, RFC 2047 words decoded; caller g_free()s. */
+static char *
+header_text(struct walk *w, GMimeObject *o, const char *name)
+{
+	char *raw = header_raw(o, name), *s;
+
+	if (raw == NULL)
+		return NULL;
+	s = g_mime_utils_header_decode_text(w->po, raw);
+	free(raw);
+	return s;
+}
+
+/* GMime made sense of l: each mailbox has an address, and no RFC 2047
+ * word is left undecoded in it. */
+static int
+sensible(InternetAddressList *l, int depth)
+{
+	InternetAddress *ia;
+	const char *name, *addr;
+	int i, n = l ? internet_address_list_length(l) : 0;
+
+	for (i = 0; i < n; i++) {
+		ia = internet_address_list_get_address(l, i);
+		if (INTERNET_ADDRESS_IS_GROUP(ia)) {
+			if (depth < 2 && !sensible(
+			    internet_address_group_get_members(
+			    INTERNET_ADDRESS_GROUP(ia)), depth + 1) &&
+			    internet_address_list_length(
+			    internet_address_group_get_members(
+			    INTERNET_ADDRESS_GROUP(ia))) > 0)
+				return 0;
+			continue;
+		}
+		name = internet_address_get_name(ia);
+		addr = internet_address_mailbox_get_addr(
+		    INTERNET_ADDRESS_MAILBOX(ia));
+		if (addr == NULL || *addr == '\0' || strstr(addr, "=?") ||
+		    (name != NULL && strstr(name, "=?")))
+			return 0;
+	}
+	return n > 0;
+}
+
+struct counted {
+	addr_fn fn;
+	void *arg;
+	int n;
+};
+
+static int
+count_one(void *arg, char *s)
+{
+	struct counted *c = arg;
+
+	c->n++;
+	return c->fn(c->arg, s);
+}
+
+/*
+ * Calls fn for each address in header name of o.  Some mailers write a
+ * whole list as one RFC 2047 word, which parses as one name without an
+ * address: then the decoded text is parsed.  What yields no address at
+ * all is kept as its decoded text, one entry: never dropped.
+ */
+static int
+header_addresses(struct walk *w, GMimeObject *o, const char *name,
+    addr_fn fn, void *arg)
+{
+	struct counted c = { fn, arg, 0 };
+	InternetAddressList *l, *l2;
+	char *raw = header_raw(o, name), *text = NULL, *v;
+	int r = 0;
+
+	if (raw == NULL)
+		return 0;
+	l = internet_address_list_parse(w->po, raw);
+	if (!sensible(l, 0) && strstr(raw, "=?") != NULL) {
+		text = g_mime_utils_header_decode_text(w->po, raw);
+		l2 = text ? internet_address_list_parse(w->po, text) : NULL;
+		if (l != NULL)
+			g_object_unref(l);
+		l = l2;
+		if (l != NULL && !sensible(l, 0)) {
+			g_object_unref(l);	/* the text, then */
+			l = NULL;
+		}
+	}
+	if (l != NULL) {
+		r = each_address(l, 0, count_one, &c);
+		g_object_unref(l);
+	}
+	if (r == 0 && c.n == 0) {
+		if (text == NULL)
+			text = g_mime_utils_header_decode_text(w->po, raw);
+		if (field(text, FIELD_MAX, &v) == -1)
+			r = -1;
+		else if (v != NULL)
+			r = fn(arg, v);
+		free(v);
+	}
+	g_free(text);
+	free(raw);
+	return r;
+}
+
 struct addr_list {
 	struct ynode *seq;
 	struct buf *joined;	/* or joined with ", " */
@@ -331,15 +474,14 @@ take_address(void *arg, char *s)
 
 static int
 set_addresses(struct walk *w, struct message *m, const char *key,
-    InternetAddressList *l)
+    GMimeMessage *msg, const char *name)
 {
 	struct addr_list a = { .left = LIST_MAX };
 
-	if (l == NULL || internet_address_list_length(l) == 0)
-		return 0;
 	if ((a.seq = ynode_seq(1)) == NULL)
 		return oom(w->e);
-	if (each_address(l, 0, take_address, &a) == -1) {
+	if (header_addresses(w, GMIME_OBJECT(msg), name, take_address, &a) ==
+	    -1) {
 		ynode_free(a.seq);
 		return oom(w->e);
 	}
@@ -360,19 +502,19 @@ set_headers(struct walk *w, struct message *m, GMimeMessage *msg,
 	struct addr_list from = { 0 };
 	GDateTime *date = g_mime_message_get_date(msg);
 	const char *irt;
-	char *id;
+	char *id, *subject;
 	int r;
 
-	each_address(g_mime_message_get_from(msg), 0, take_first, &from);
+	header_addresses(w, GMIME_OBJECT(msg), "From", take_first, &from);
 	r = set_field(w, m, "from", from.first, FIELD_MAX);
 	free(from.first);
-	if (r == -1 ||
-	    set_addresses(w, m, "to", g_mime_message_get_addresses(msg,
-	    GMIME_ADDRESS_TYPE_TO)) == -1 ||
-	    set_addresses(w, m, "cc", g_mime_message_get_addresses(msg,
-	    GMIME_ADDRESS_TYPE_CC)) == -1 ||
-	    set_field(w, m, "subject", g_mime_message_get_subject(msg),
-	    SUBJECT_MAX) == -1)
+	if (r == -1 || set_addresses(w, m, "to", msg, "To") == -1 ||
+	    set_addresses(w, m, "cc", msg, "Cc") == -1)
+		return -1;
+	subject = header_text(w, GMIME_OBJECT(msg), "Subject");
+	r = set_field(w, m, "subject", subject, SUBJECT_MAX);
+	g_free(subject);
+	if (r == -1)
 		return -1;
 	if (date != NULL && message_set_time(m, "date",
 	    g_date_time_to_unix(date)) == -1)
@@ -737,20 +879,67 @@ convert_from(const char *cs, const char *in, size_t len, struct buf *out,
 	return r;
 }
 
+/* windows-1252 from 0x80 to 0x9f; the five bytes it leaves undefined
+ * map to the C1 controls, as WHATWG's windows-1252 has it. */
+static const unsigned short cp1252_c1[32] = {
+	0x20ac, 0x0081, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
+	0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008d, 0x017d, 0x008f,
+	0x0090, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
+	0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0x009d, 0x017e, 0x0178
+};
+
+/* Text in windows-1252, which has a character for every byte. */
 static int
-latin1(const char *in, size_t len, struct buf *out)
+cp1252(const char *in, size_t len, struct buf *out)
 {
-	unsigned char c, u[2];
-	size_t i;
+	unsigned char u[3];
+	unsigned c;
+	size_t i, n;
 
 	for (i = 0; i < len; i++) {
 		c = (unsigned char)in[i];
-		u[0] = (unsigned char)(0xc0 | c >> 6);
-		u[1] = (unsigned char)(0x80 | (c & 0x3f));
-		if (c < 0x80 ? buf_add(out, &c, 1) : buf_add(out, u, 2))
+		if (c >= 0x80 && c < 0xa0)
+			c = cp1252_c1[c - 0x80];
+		if (c < 0x80)
+			u[0] = (unsigned char)c, n = 1;
+		else if (c < 0x800)
+			u[0] = (unsigned char)(0xc0 | c >> 6),
+			u[1] = (unsigned char)(0x80 | (c & 0x3f)), n = 2;
+		else
+			u[0] = (unsigned char)(0xe0 | c >> 12),
+			u[1] = (unsigned char)(0x80 | (c >> 6 & 0x3f)),
+			u[2] = (unsigned char)(0x80 | (c & 0x3f)), n = 3;
+		if (buf_add(out, u, n) == -1)
 			return -1;
 	}
 	return 0;
+}
+
+/*
+ * Undeclared 8-bit text reads as Chinese when every byte over 0x7f pairs
+ * into the GB2312 rows (0xa1-0xf7, then 0xa1-0xfe), as the raw GBK of
+ * Foxmail and friends does.  Latin text seldom does: "Gr\xfc\xdf" "e"
+ * and "M\xfcller" do not.
+ */
+static int
+looks_gb(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+	int pairs = 0;
+
+	while (i < n) {
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if (i + 1 == n || p[i] < 0xa1 || p[i] > 0xf7 ||
+		    p[i + 1] < 0xa1 || p[i + 1] == 0xff)
+			return 0;
+		i += 2;
+		pairs++;
+	}
+	return pairs > 0;
 }
 
 static int
@@ -783,8 +972,9 @@ plain_charset(const char *cs)
 
 /*
  * Text in charset cs (NULL: undeclared) as UTF-8 in out.  Undeclared 8-bit
- * text, and text in a charset iconv does not know, is tried as UTF-8, then
- * GB18030, then ISO-8859-1, which always fits.
+ * text, and text in a charset iconv does not know, is UTF-8 when it is
+ * valid UTF-8, else GB18030 when it looks_gb(), else windows-1252, which
+ * has a character for every byte: no byte is dropped.
  */
 static int
 to_utf8(const char *cs, const char *in, size_t len, struct buf *out)
@@ -800,10 +990,11 @@ to_utf8(const char *cs, const char *in, size_t len, struct buf *out)
 	if ((cs != NULL && strncasecmp(cs, "utf", 3) == 0) ||
 	    valid_utf8(in, len))
 		return buf_add(out, in, len);
-	if ((r = convert_from("GB18030", in, len, out, 1)) != 1)
+	if (looks_gb(in, len) &&
+	    (r = convert_from("GB18030", in, len, out, 1)) != 1)
 		return r;
 	out->len = mark;
-	return latin1(in, len, out);
+	return cp1252(in, len, out);
 }
 
 /* Starts a new piece of the body: a blank line after what is there. */
@@ -905,8 +1096,8 @@ join_to(struct walk *w, GMimeMessage *msg)
 	struct addr_list a = { .joined = &b, .left = LIST_MAX };
 	int r;
 
-	if (each_address(g_mime_message_get_addresses(msg,
-	    GMIME_ADDRESS_TYPE_TO), 0, take_address, &a) == -1) {
+	if (header_addresses(w, GMIME_OBJECT(msg), "To", take_address, &a) ==
+	    -1) {
 		free(b.p);
 		return -1;
 	}
@@ -921,21 +1112,23 @@ forwarded(struct walk *w, GMimeMessage *msg, int depth)
 {
 	struct addr_list from = { 0 };
 	GDateTime *date = g_mime_message_get_date(msg);
-	char when[CLOCK_RFC3339_MAX];
+	char when[CLOCK_RFC3339_MAX], *subject;
 	GMimeObject *body;
 	int r;
 
 	if (w->cut)
 		return 0;
-	each_address(g_mime_message_get_from(msg), 0, take_first, &from);
+	header_addresses(w, GMIME_OBJECT(msg), "From", take_first, &from);
+	subject = header_text(w, GMIME_OBJECT(msg), "Subject");
 	r = body_break(w) == -1 || buf_add(&w->body, FORWARDED,
 	    strlen(FORWARDED)) == -1 ||
 	    body_line(w, "From: ", from.first) == -1 ||
 	    body_line(w, "Date: ", date ? time_format(
 	    g_date_time_to_unix(date), when) : NULL) == -1 ||
-	    body_line(w, "Subject: ", g_mime_message_get_subject(msg)) == -1 ||
+	    body_line(w, "Subject: ", subject) == -1 ||
 	    join_to(w, msg) == -1;
 	free(from.first);
+	g_free(subject);
 	if (r)
 		return oom(w->e);
 	if ((body = g_mime_message_get_mime_part(msg)) == NULL)
@@ -1099,6 +1292,7 @@ parse(struct walk *w, struct message *m, int fd, const char *source)
 	GMimeObject *body;
 	int r;
 
+	w->po = po;
 	/* the stream owns (and closes) its own descriptor */
 	stream = g_mime_stream_fs_new_with_bounds(fd, 0, -1);
 	parser = g_mime_parser_new_with_stream(stream);

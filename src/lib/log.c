@@ -37,8 +37,9 @@ log_verbosity(int v)
 int
 log_enabled(enum log_level l)
 {
+	/* -q keeps what a person must act on: cron mails it. */
 	if (verbosity < 0)
-		return l <= LOG_ERR;
+		return l <= LOG_WARN;
 	if (verbosity == 0)
 		return l <= LOG_NOTICE;
 	if (verbosity == 1)

@@ -60,6 +60,7 @@ struct imap {
 	CURL *c;
 	char errbuf[CURL_ERROR_SIZE];
 	char url[1024];		/* scheme://host[:port]/MAILBOX;UIDVALIDITY=n */
+	char host[300];		/* host[:port], for messages */
 	char qbox[CMD_MAX / 2];	/* the mailbox, quoted for commands */
 	char qfolder[CMD_MAX / 2];	/* move: the folder, quoted */
 	enum action act;
@@ -173,13 +174,39 @@ run(struct imap *im, const char *url, const char *cmd)
 	return rc;
 }
 
+/*
+ * The server refused the login.  It is the credentials (77: fix the
+ * config, a retry gives the same answer) unless the server says its own
+ * authentication service is [UNAVAILABLE] (RFC 5530): then it is
+ * temporary.  The server's words are kept; the password never was in them.
+ */
+static int
+login_fail(struct imap *im, struct err *e)
+{
+	const char *user = source_str(im->p->src, "username");
+	const char *said = im->last, *sp;
+	const char *auth = source_str(im->p->src, "auth");
+
+	/* "A002 NO [AUTHENTICATIONFAILED] text": from the NO on */
+	if ((sp = strchr(said, ' ')) != NULL && strncmp(sp + 1, "NO ", 3) == 0)
+		said = sp + 4;
+	else if (*said == '\0' || strncmp(said, "* BYE", 5) == 0)
+		said = im->errbuf[0] ? im->errbuf : "login denied";
+	return err_set(e, strstr(said, "[UNAVAILABLE]") ? ERR_TEMP :
+	    ERR_NOPERM, "login failed for user %s at %s%s: %s",
+	    user ? user : "(none)", im->host, auth && strcmp(auth,
+	    "xoauth2") == 0 ? " (xoauth2)" : "", said);
+}
+
 static int
 curl_fail(struct imap *im, CURLcode rc, const char *what, struct err *e)
 {
 	enum err_class cl = ERR_TEMP;
 	const char *why = im->errbuf[0] ? im->errbuf : curl_easy_strerror(rc);
 
-	if (rc == CURLE_LOGIN_DENIED || rc == CURLE_REMOTE_ACCESS_DENIED)
+	if (rc == CURLE_LOGIN_DENIED && !(im->p->stop && *im->p->stop))
+		return login_fail(im, e);
+	if (rc == CURLE_REMOTE_ACCESS_DENIED)
 		cl = ERR_PERM;
 	if (rc == CURLE_QUOTE_ERROR && im->last[0] != '\0')
 		why = im->last;
@@ -205,6 +232,20 @@ cmd(struct imap *im, struct err *e, const char *fmt, ...)
 	if ((rc = run(im, im->url, buf)) != CURLE_OK)
 		return curl_fail(im, rc, buf, e);
 	return 0;
+}
+
+/* host[:port] of u, for messages: never the user or a password. */
+static void
+host_of(CURLU *u, char *out, size_t size)
+{
+	char *host = NULL, *port = NULL;
+
+	curl_url_get(u, CURLUPART_HOST, &host, 0);
+	curl_url_get(u, CURLUPART_PORT, &port, 0);
+	snprintf(out, size, "%s%s%s", host ? host : "?", port ? ":" : "",
+	    port ? port : "");
+	curl_free(host);
+	curl_free(port);
 }
 
 /*
@@ -586,6 +627,7 @@ setup_url(struct imap *im, const char *url, int *tls_later, struct err *e)
 	}
 	*tls_later = strcmp(scheme, "imap") == 0;
 	snprintf(im->url, sizeof im->url, "%s", url);
+	host_of(u, im->host, sizeof im->host);
 	while ((n = strlen(im->url)) > 0 && im->url[n - 1] == '/')
 		im->url[n - 1] = '\0';
 	while ((n = strlen(box)) > 0 && box[n - 1] == '/')

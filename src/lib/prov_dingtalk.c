@@ -28,6 +28,7 @@
 #include "outpost/clock.h"
 #include "outpost/dialect.h"
 #include "outpost/http.h"
+#include "outpost/preview.h"
 #include "outpost/render.h"
 #include "outpost/sign.h"
 
@@ -224,6 +225,9 @@ start(struct delivery *d)
 	    (p->title = first_chars(p->r.parts[0])) == NULL)
 		return delivery_fail(d, OUT_TEMP, "dingtalk: out of memory");
 	p->total = p->r.nparts;
+	if (p->total > 1)
+		preview_warn(d, "dingtalk: the text is split into %zu parts "
+		    "of at most %d characters", p->total, DINGTALK_LIMIT);
 	if ((p->next = parts_done(d->m, p->total)) == p->total)
 		return delivery_sent(d, NULL);
 	return post(d);

@@ -6,7 +6,9 @@
  * mailbox's tmp/, so memory stays flat whatever the attachments weigh,
  * and libcurl uploads it from there.  smtp:// must STARTTLS
  * (CURLUSESSL_ALL): a server that does not offer it gets nothing, never
- * the message in clear; smtps:// is TLS from the first byte.  The
+ * the message in clear; smtps:// is TLS from the first byte.  The one
+ * exception is `tls: none`, for an MTA on this host (config.c refuses it
+ * for any other): no STARTTLS at all, as to Postfix on localhost:25.  The
  * envelope sender is the address in `from`; the recipients are the
  * message's to (else the channel's) and cc, as in the headers.
  *
@@ -18,7 +20,10 @@
  * of them got a 4xx, else permanent; any other 4xx reply is temporary,
  * 5xx permanent (a bad password, 535, too); no STARTTLS, a TLS or network
  * failure, a timeout are temporary (as Postfix defers "TLS is required,
- * but was not offered").  The receipt is the Message-ID.
+ * but was not offered").  A certificate that fails verification is
+ * temporary too (it can be put right while the message waits), but marked
+ * d->alarm, so the dispatcher logs it at err on every try, with the fix.
+ * The receipt is the Message-ID.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -328,6 +333,15 @@ on_debug(CURL *c, curl_infotype type, char *p, size_t n, void *arg)
 	return 0;
 }
 
+/* tls: none, to an MTA on this host: no STARTTLS, the message in clear. */
+static int
+clear(const struct delivery *d)
+{
+	const char *tls = channel_str(d->ch, "tls");
+
+	return tls != NULL && strcmp(tls, "none") == 0;
+}
+
 /*
  * The channel's timeout bounds the connect, each wait for a reply, and
  * any stall; not the whole transfer, which a large attachment may need.
@@ -343,7 +357,8 @@ setup(struct delivery *d, struct smtp *s, const char *url, curl_off_t size)
 
 	r |= curl_easy_setopt(c, CURLOPT_URL, url);
 	r |= curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-	r |= curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+	r |= curl_easy_setopt(c, CURLOPT_USE_SSL, clear(d) ?
+	    (long)CURLUSESSL_NONE : (long)CURLUSESSL_ALL);
 	r |= curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	r |= curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, t);
 	r |= curl_easy_setopt(c, CURLOPT_SERVER_RESPONSE_TIMEOUT, t);
@@ -381,6 +396,11 @@ start(struct delivery *d)
 	    strncasecmp(url, "smtps://", 8) != 0))
 		return delivery_fail(d, OUT_PERM, "email: url must be "
 		    "smtp:// or smtps://");
+	/* config_load() refuses it; this holds for any other caller. */
+	if (clear(d) && (strncasecmp(url, "smtp://", 7) != 0 ||
+	    !url_is_loopback(url)))
+		return delivery_fail(d, OUT_PERM, "email: tls: none is only "
+		    "for smtp:// to this host");
 	if (from != NULL && addr_spec(from, sender + 1, ADDR_MAX) == -1)
 		return delivery_fail(d, OUT_PERM, "email: from: no address "
 		    "in '%.100s'", from);
@@ -395,9 +415,11 @@ start(struct delivery *d)
 	strcat(sender, ">");
 	d->curlerr[0] = '\0';
 	/* Temporary: the file may be put right while the message waits. */
-	if (tls_setup(d->easy, d->ch) == -1)
+	if (tls_setup(d->easy, d->ch) == -1) {
+		d->alarm = 1;
 		return delivery_fail(d, OUT_TEMP, "email: ca_file %s cannot "
 		    "be read", channel_str(d->ch, "ca_file"));
+	}
 	if (setup(d, s, url, size) == -1 ||
 	    curl_easy_setopt(d->easy, CURLOPT_MAIL_FROM, sender))
 		return delivery_fail(d, OUT_TEMP, "email: cannot prepare the "
@@ -416,8 +438,18 @@ classify(struct delivery *d, struct smtp *s, CURLcode code, long status)
 	if (n > 0 && why[n - 1] == '.')
 		n--;
 	if (code == CURLE_USE_SSL_FAILED)
-		return delivery_fail(d, OUT_TEMP, "email: %.*s: smtp:// "
-		    "requires it; nothing was sent in clear", n, why);
+		return delivery_fail(d, OUT_TEMP, "email: %.*s: the server "
+		    "offers no STARTTLS, which smtp:// requires; nothing was "
+		    "sent in clear%s", n, why, url_is_loopback(channel_str(d->ch,
+		    "url")) ? " (for an MTA on this host, set tls: none)" : "");
+	/* Postfix defers on this too; but only a person can fix it. */
+	if (code == CURLE_PEER_FAILED_VERIFICATION) {
+		d->alarm = 1;
+		return delivery_fail(d, OUT_TEMP, "email: %.*s: the server's "
+		    "certificate does not verify; set ca_file: to the CA that "
+		    "signed it, or fix the server's certificate (its name, "
+		    "dates, chain)", n, why);
+	}
 	if (s->naccepted == 0 && s->nrefused > 0)
 		return delivery_fail(d, s->ntemp > 0 ? OUT_TEMP : OUT_PERM,
 		    "email: every recipient refused: %s", s->refused);

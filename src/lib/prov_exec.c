@@ -497,6 +497,24 @@ environment(const struct delivery *d, struct env *en)
 	return 0;
 }
 
+int
+exec_env_names(const struct delivery *d, char *buf, size_t size)
+{
+	struct env en;
+	size_t i, n = 0;
+
+	if (environment(d, &en) == -1)
+		return -1;
+	buf[0] = '\0';
+	for (i = 0; i < en.n && n < size; i++)
+		if (strncmp(en.v[i], "OUTPOST_", 8) != 0)
+			n += (size_t)snprintf(buf + n, size - n, "%s%.*s",
+			    n ? " " : "", (int)strcspn(en.v[i], "="),
+			    en.v[i]);
+	env_free(&en);
+	return 0;
+}
+
 /* Spawns the command with the message on its way to its stdin. */
 static int
 begin(struct delivery *d, struct child *c, struct err *e)

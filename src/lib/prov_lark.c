@@ -35,6 +35,7 @@
 #include "outpost/clock.h"
 #include "outpost/dialect.h"
 #include "outpost/http.h"
+#include "outpost/preview.h"
 #include "outpost/render.h"
 #include "outpost/sign.h"
 #include "outpost/token.h"
@@ -474,6 +475,9 @@ body(struct delivery *d)
 		return delivery_fail(d, e.class == ERR_TEMP ? OUT_TEMP :
 		    OUT_PERM, "lark: %s", e.msg), -1;
 	p->nbody = p->r.nparts;
+	if (p->nbody > 1)
+		preview_warn(d, "lark: the text is split into %zu parts of at "
+		    "most %d characters", p->nbody, LARK_LIMIT);
 	return 0;
 }
 

@@ -28,6 +28,7 @@
 #include "outpost/clock.h"
 #include "outpost/dialect.h"
 #include "outpost/http.h"
+#include "outpost/preview.h"
 #include "outpost/render.h"
 #include "outpost/token.h"
 
@@ -125,6 +126,9 @@ body(struct delivery *d, size_t max)
 		if (split(p, p->r.parts[i], max) == -1)
 			return delivery_fail(d, OUT_TEMP, "wecom: out of "
 			    "memory"), -1;
+	if (p->npart > 1)
+		preview_warn(d, "wecom: the text is split into %zu parts of at "
+		    "most %zu bytes", p->npart, max);
 	return 0;
 }
 

@@ -298,7 +298,11 @@ PY
 
 # A raw body that is not a JSON object cannot get its channel: permanent.
 printf -- '---\nformat: raw\n---\nnot json\n' >bad.md
-id=$(outpost-drop -C sapi bad.md)
+# outpost-drop refuses it; a file moved in by hand reaches the provider
+outpost-drop -C sapi bad.md >/dev/null 2>&1
+check slack-raw-invalid-drop [ $? -eq 65 ]
+id=rawbad
+cp bad.md "$MB/tmp/$id" && mv "$MB/tmp/$id" "$MB/outbound/sapi/$id.md"
 dispatch sapi
 py slack-raw-invalid "$(out failed sapi "$id")" <<'PY'
 m = fm(sys.argv[1])

@@ -39,10 +39,10 @@ check drop-tmp-empty sh -c "[ -z \"\$(ls '$MB/tmp')\" ]"
 
 # The umbrella runs outpost-drop; stdin body; --id; scheduling.
 expect umbrella-drop 0 sh -c "echo hi | '$B/outpost' drop -C hook --id job-42 \
-    --not-before +1h --expires 2026-12-01T00:00:00Z"
+    --not-before +1h --expires 2099-12-01T00:00:00Z"
 check umbrella-id grep -qx job-42 out
 check not-before grep -q '^not_before: 20' "$MB/outbound/hook/"*.md
-check expires grep -q '^expires_at: 2026-12-01T00:00:00Z' "$MB/outbound/hook/"*.md
+check expires grep -q '^expires_at: 2099-12-01T00:00:00Z' "$MB/outbound/hook/"*.md
 expect umbrella-unknown 64 outpost frobnicate
 
 # Every refusal: one line, its sysexits code, and the mailbox unchanged.
@@ -56,9 +56,9 @@ err_says bad-id-msg "invalid id"
 expect bad-format 64 sh -c 'echo x | outpost-drop -C ops --format html'
 expect bad-time 64 sh -c 'echo x | outpost-drop -C ops --not-before tomorrow'
 expect no-channel 64 sh -c 'echo x | outpost-drop'
-expect bad-utf8 65 sh -c "printf 'caf\\351\\n' | outpost-drop -C ops"
+expect bad-utf8 65 sh -c "printf 'caf\\351\\n' | outpost-drop -C ops --strict"
 err_says bad-utf8-msg "invalid UTF-8"
-expect nul-byte 65 sh -c "printf 'a\\000b' | outpost-drop -C ops"
+expect nul-byte 65 sh -c "printf 'a\\000b' | outpost-drop -C ops --strict"
 expect missing-attachment 66 sh -c 'echo x | outpost-drop -C ops -a /nonexistent'
 err_says missing-attachment-msg "/nonexistent"
 mkfifo fifo

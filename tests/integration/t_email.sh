@@ -55,6 +55,7 @@ start_smtpd plain --no-starttls --auth bot "$PW"
 start_smtpd reject --tls "$T/srv.pem" "$T/srv.key" --auth bot "$PW" \
     --script "$SCRATCH/reject.json"
 start_smtpd stall --stall
+start_smtpd mta --no-starttls		# Postfix on localhost:25, say
 
 cat >"$OUTPOST_CONFIG" <<X
 channels:
@@ -77,6 +78,8 @@ channels:
           from: bot@example.com, to: ops@example.com, ca_file: "$T/ca.pem"}
   noca: {provider: email, url: "smtp://127.0.0.1:$main_port", username: bot,
          password: "$PW", from: bot@example.com}
+  local: {provider: email, url: "smtp://127.0.0.1:$mta_port", tls: none,
+          from: bot@example.com, to: root@localhost}
 X
 chmod 600 "$OUTPOST_CONFIG"
 outpost-queue init
@@ -109,8 +112,10 @@ rej=$(echo 'x' | drop reject -t zs@example.com)
 closed=$(echo 'x' | drop closed)
 stall=$(echo 'x' | drop stall)
 noca=$(echo 'x' | drop noca -t zs@example.com)
+local=$(echo 'cron says hi' | drop local -s 'to the local MTA')
 
-expect dispatch 0 outpost-dispatch --once -v
+# 69: some of these fail for good (outpost-dispatch(8) EXIT STATUS).
+expect dispatch 69 outpost-dispatch --once -v
 cp "$SCRATCH/err" "$SCRATCH/dispatch.log"
 S=$MB/sent/mail F=$MB/failed
 
@@ -224,6 +229,7 @@ f=$F/plain/$plain.md
 check no-starttls-temporary [ "$(fm "$f" error_class)" = temporary ]
 check no-starttls-says grep -q '^last_error: .*STARTTLS' "$f"
 check no-starttls-nothing-clear [ ! -e "$SCRATCH/plain/mail.log" ] && [ -z "$(ls "$SCRATCH/plain" | grep eml)" ]
+check no-starttls-hint grep -q '^last_error: .*set tls: none' "$f"
 
 # 11. Connection refused, a server that never answers (timeout: 1s), and
 #     a certificate no CA we trust signed.
@@ -245,3 +251,31 @@ check later-deferred [ -f "$MB/deferred/mail/$later.md" ]
 check password-not-in-mailbox sh -c "! grep -rqF -e '$PW' -e '$BADPW' '$MB'"
 check password-not-in-logs sh -c "! grep -qF -e '$PW' -e '$BADPW' '$SCRATCH/dispatch.log'"
 check dispatch-logged grep -q "mail/$full.md: sent" "$SCRATCH/dispatch.log"
+
+# 14. tls: none, for an MTA on this host: sent in clear, as asked.
+check local-mta-sent grep -q "local/$local.md: sent" "$SCRATCH/dispatch.log"
+check local-mta-received python3 - "$SCRATCH" "$local" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1]); from find import find
+m, env = find(sys.argv[1] + "/mta", sys.argv[2])
+assert m["subject"] == "to the local MTA" and env["tls"] is False, env
+assert env["rcpt_tos"] == ["root@localhost"], env
+PY
+
+# 15. tls: none to any other host is refused when the config is read.
+for host in mail.example.com 10.0.0.25 '[::2]' localhost.example.com; do
+	cat >"$SCRATCH/far.yaml" <<X
+channels:
+  far: {provider: email, url: "smtp://$host:25", tls: none, from: a@b}
+X
+	expect "tls-none-far-$host-78" 78 outpost-dispatch -c "$SCRATCH/far.yaml" --once
+	err_says "tls-none-far-$host-says" "far.yaml:2:.*tls: none is only for a server on this host"
+done
+
+# 16. An untrusted certificate stays temporary, but is said at err on
+#     every try (so -q and journalctl -p err show it), with the fix.
+noca2=$(echo 'x' | drop noca -t zs@example.com)
+JOURNAL_STREAM=8:1 outpost-dispatch -q --once --channel noca 2>"$SCRATCH/noca.err"
+check untrusted-cert-exit-0 [ $? -eq 0 ]
+check untrusted-cert-at-err grep -q "^<3>outpost-dispatch: noca/$noca2.md: id $noca2: temporary failure: email: .*certificate.*set ca_file:.*fix the server's certificate" "$SCRATCH/noca.err"
+check untrusted-cert-temporary-again [ "$(fm "$F/noca/$noca2.md" error_class)" = temporary ]

@@ -32,12 +32,12 @@ assert len(json.loads(base64.b64decode(r['body_b64']))['attachments']) == 64"
 	done
 	printf -- '---\nbody\n'
 } >"$MB/outbound/hook/eighty.md"
-expect dispatch-80 0 outpost-dispatch --once
+expect dispatch-80 69 outpost-dispatch --once	# 69: it went to .deadletter
 check dead-80 [ -f "$MB/.deadletter/hook/eighty.md" ]
 check dead-80-reason grep -q 'attachments: 80 entries, more than the 64' \
     "$MB/.deadletter/hook/eighty.md.reason"
 cp "$MB/.deadletter/hook/eighty.md" "$MB/failed/hook/eighty.md"
-expect prune-with-80 0 outpost-archive --once --prune 30
+expect prune-with-80 69 outpost-archive --once --prune 30	# 69: it went to .deadletter
 rm -f "$MB/failed/hook/eighty.md" "$MB"/deferred/hook/eighty.md
 
 # 2. drop: a failed fsync of the directory after the rename is a warning

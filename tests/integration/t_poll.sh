@@ -308,12 +308,16 @@ check after-move-gone [ "$(M flags Mv)" = "" -a "$(count "$IN/mv")" -eq 2 ]
 check after-move-archive [ "$(M flags Archive)" = "$(printf 'move seen: \\Seen\nmove unseen: -')" ]
 
 # --- auth and failures -----------------------------------------------------
-expect oauth-refused 69 P --source oauth
+expect oauth-refused 77 P --source oauth
+check oauth-refused-says grep -q 'oauth: login failed for user me at 127.0.0.1:[0-9]* (xoauth2): \[AUTHENTICATIONFAILED\]' "$SCRATCH/err"
 check oauth-command-ran [ "$(cat "$SCRATCH/token.ran" 2>/dev/null)" = "--for me" ]
 check oauth-bearer-sent [ "$(python3 -c 'import base64,sys; print(repr(base64.b64decode(open(sys.argv[1]).read().split()[2])))' "$SCRATCH/fake/auth")" = \
     "b'user=me\\x01auth=Bearer ya29.test-bearer-token\\x01\\x01'" ]
 check oauth-token-not-logged sh -c '! grep -q ya29 "$1"' - "$SCRATCH/err"
-expect bad-password 69 P --source badpw
+# A wrong password: permission (77), once, naming user and host only.
+expect bad-password 77 P --source badpw
+err_says bad-password-says 'badpw: login failed for user me at 127.0.0.1:[0-9]*: \[AUTHENTICATIONFAILED\]'
+check bad-password-not-said sh -c '! grep -q not-the-password "$1"' - "$SCRATCH/err"
 expect unknown-ca 75 P --source notls
 expect server-down 75 P --source down
 expect no-such-source 78 P --source nosuch

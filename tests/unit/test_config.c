@@ -243,6 +243,42 @@ Test(config, precedence)
 	config_free(c);
 }
 
+/* libcurl guesses a scheme for a URL without one: plain http. */
+Test(config, url_without_a_scheme_is_refused)
+{
+	struct config *c;
+	struct err e;
+
+	refused("channels:\n  hook: {provider: webhook, url: "
+	    "\"hooks.example/T1\"}\n", 2, 34, "url: no scheme");
+	refused("channels:\n  hook: {provider: webhook, url: "
+	    "\"hooks.example/T1\"}\n", 2, 34, "https:// or http://");
+	refused("channels:\n  s:\n    provider: slack\n"
+	    "    url: ftp://hooks.slack.example/x\n", 4, 10,
+	    "scheme ftp:// is not allowed");
+	refused("channels:\n  m:\n    provider: email\n"
+	    "    url: https://mail.example\n    from: a@b.example\n", 4, 10,
+	    "want smtp:// or smtps://");
+	refused("sources:\n  in:\n    provider: imap\n"
+	    "    url: mail.example:993\n    username: u\n", 4, 10,
+	    "starting with imap:// or imaps://");
+	refused("channels:\n  t:\n    provider: telegram\n    token: x\n"
+	    "    base_url: api.telegram.example\n", 5, 15, "base_url: no scheme");
+	/* from the environment too, and the value is never quoted */
+	setenv("OUTPOST_TEST_URL", "hooks.example/SECRET-T1", 1);
+	refused("channels:\n  t:\n    provider: teams\n"
+	    "    url: ${OUTPOST_TEST_URL}\n", 4, 10, "url: no scheme");
+	cr_assert_eq(load("channels:\n  t:\n    provider: teams\n"
+	    "    url: ${OUTPOST_TEST_URL}\n", 0600, &c, &e), -1);
+	cr_assert_null(strstr(e.msg, "SECRET"), "secret in %s", e.msg);
+	cr_assert_eq(load("channels:\n  a: {provider: webhook, url: "
+	    "\"HTTPS://h.example/\"}\n  b: {provider: discord, url: "
+	    "\"http://127.0.0.1:9/\"}\n  m: {provider: email, url: "
+	    "\"smtps://mail.example\", from: a@b.example}\n", 0600, &c, &e),
+	    0, "%s", e.msg);
+	config_free(c);
+}
+
 Test(config, claim_lease)
 {
 	struct config *c = NULL;
@@ -256,4 +292,111 @@ Test(config, claim_lease)
 	config_free(c);
 	refused_mode("claim_lease: 5s\n", 0600, 1, 14, "at least 10s");
 	refused_mode("claim_lease: soon\n", 0600, 1, 14, "claim_lease");
+}
+
+Test(config, notify_and_warn_after)
+{
+	struct config *c;
+	struct err e;
+
+	cr_assert_eq(load("warn_after: 2h\nnotify: ops\n"
+	    "channels: {ops: {provider: maildir, path: /x}}\n", 0600, &c, &e),
+	    0, "%s", e.msg);
+	cr_assert_str_eq(c->notify, "ops");
+	cr_assert_eq(c->warn_after, 7200);
+	config_free(c);
+	/* Both off unless set. */
+	cr_assert_eq(load("channels: {ops: {provider: maildir, path: /x}}\n",
+	    0600, &c, &e), 0, "%s", e.msg);
+	cr_assert_null(c->notify);
+	cr_assert_eq(c->warn_after, 0);
+	config_free(c);
+	/* The notify channel may come before channels: in the file. */
+	cr_assert_eq(load("channels: {ops: {provider: maildir, path: /x}}\n"
+	    "notify: \"${OUTPOST_TEST_NOTIFY_CH}\"\n", 0600, &c, &e), -1);
+	setenv("OUTPOST_TEST_NOTIFY_CH", "ops", 1);
+	cr_assert_eq(load("notify: \"${OUTPOST_TEST_NOTIFY_CH}\"\n"
+	    "channels: {ops: {provider: maildir, path: /x}}\n", 0600, &c, &e),
+	    0, "%s", e.msg);
+	cr_assert_str_eq(c->notify, "ops");
+	config_free(c);
+}
+
+Test(config, notify_and_warn_after_refused)
+{
+	refused("notify: nowhere\nchannels: {ops: {provider: maildir, "
+	    "path: /x}}\n", 1, 9, "notify: no channel named \"nowhere\"");
+	refused("notify: [ops]\n", 1, 9, "notify: expected a string");
+	refused("warn_after: soon\n", 1, 13, "warn_after");
+	refused("warn_after: [1h]\n", 1, 13, "warn_after");
+}
+
+/* An e-mail channel whose url is expanded into urlpart. */
+static int
+load_email(const char *urlpart, const char *tls, struct config **c,
+    struct err *e)
+{
+	char text[600];
+
+	snprintf(text, sizeof text, "channels:\n  m: {provider: email, "
+	    "url: \"%s\", from: a@b, tls: %s}\n", urlpart, tls);
+	return load(text, 0600, c, e);
+}
+
+Test(config, email_tls_none_on_loopback)
+{
+	static const char *const ok[] = {
+		"smtp://localhost", "smtp://LOCALHOST:25", "smtp://127.0.0.1",
+		"smtp://127.8.9.10:2525/", "smtp://[::1]:25",
+		"smtp://u:p@127.0.0.1:25", "smtp://[::ffff:127.0.0.1]",
+	};
+	struct config *c;
+	struct err e;
+	size_t i;
+
+	for (i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+		cr_assert_eq(load_email(ok[i], "none", &c, &e), 0, "%s: %s",
+		    ok[i], e.msg);
+		cr_assert_str_eq(channel_str(config_channel(c, "m"), "tls"),
+		    "none");
+		config_free(c);
+	}
+	cr_assert_eq(load_email("smtp://mail.example.com", "required", &c,
+	    &e), 0, "%s", e.msg);
+	config_free(c);
+}
+
+Test(config, email_tls_none_refused_off_this_host)
+{
+	static const char *const bad[] = {
+		"smtp://mail.example.com", "smtp://128.0.0.1",
+		"smtp://10.0.0.1:25", "smtp://[::2]", "smtp://localhost.evil.com",
+		"smtp://127.0.0.1.nip.io", "smtp://evil@mail.example.com",
+		"smtp://localhost@mail.example.com",
+	};
+	size_t i;
+	char text[600];
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(text, sizeof text, "channels:\n  m: {provider: email, "
+		    "from: a@b, tls: none, url: \"%s\"}\n", bad[i]);
+		refused(text, 2, 40, "tls: none is only for a server on this "
+		    "host");
+	}
+	refused("channels:\n  m: {provider: email, from: a@b, tls: none, "
+	    "url: \"smtps://127.0.0.1\"}\n", 2, 40, "needs an smtp:// url");
+	refused("channels:\n  m: {provider: email, from: a@b, tls: off, "
+	    "url: \"smtp://127.0.0.1\"}\n", 2, 40, "not one of required|none");
+}
+
+Test(config, url_is_loopback)
+{
+	cr_assert(url_is_loopback("smtp://127.0.0.1:25"));
+	cr_assert(url_is_loopback("http://[::1]/x"));
+	cr_assert(url_is_loopback("smtp://localhost"));
+	cr_assert_not(url_is_loopback("smtp://localhost.example.com"));
+	cr_assert_not(url_is_loopback("smtp://[::1"));
+	cr_assert_not(url_is_loopback("127.0.0.1"));
+	cr_assert_not(url_is_loopback("smtp://"));
+	cr_assert_not(url_is_loopback("smtp://a@b@127.0.0.1"));
 }

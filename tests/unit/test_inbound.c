@@ -1221,3 +1221,85 @@ Test(blob_writer, put_file_goes_through_the_writer, .init = setup,
 	cr_expect_eq(e.class, ERR_DATA);
 	cr_expect_eq(count_entries("tmp"), 0);
 }
+
+static void
+expect_list(const struct message *m, const char *key, const char *a,
+    const char *b)
+{
+	const char *v[4] = { 0 };
+	size_t n = message_list(m, key, v, 4);
+
+	cr_assert_eq(n, b != NULL ? 2 : 1, "%s: %zu entries (%s, %s)", key, n,
+	    v[0], v[1]);
+	cr_assert_str_eq(v[0], a);
+	if (b != NULL)
+		cr_assert_str_eq(v[1], b);
+}
+
+Test(inbound, eight_bit_latin_without_a_charset_keeps_every_letter)
+{
+	/* was read as GB18030: "Gr\xfc\xdf" became "Gr" U+E3EA */
+	struct message *m = parse_str(
+	    "From: a@example.de\n"
+	    "Subject: Gr\xfc\xdf" "e von M\xfcller\n"
+	    "Content-Type: text/plain\n"
+	    "Content-Transfer-Encoding: 8bit\n"
+	    "\n"
+	    "Gr\xfc\xdf" "e, M\xfcller \x93quoted\x94 \x80" "5\n");
+
+	expect_str(m, "subject", "Grüße von Müller");
+	expect_body(m, "Grüße, Müller “quoted” €5\n");
+	message_free(m);
+}
+
+Test(inbound, a_whole_address_list_in_one_encoded_word)
+{
+	/* 张三 <zs@example.cn>, 李四 <ls@example.cn> in one base64 word */
+	struct message *m = parse_str(
+	    "From: =?UTF-8?B?546L5LqUIDx3d0BleGFtcGxlLmNuPg==?=\n"
+	    "To: =?UTF-8?B?5byg5LiJIDx6c0BleGFtcGxlLmNuPiwg5p2O5ZubIDxsc0BleGFt"
+	    "cGxlLmNuPg==?=\n"
+	    "Cc: =?utf-8?q?Alice_<a@example.com>,_Bob_<b@example.com>?=\n"
+	    "Subject: x\n"
+	    "\n"
+	    "hi\n");
+
+	expect_str(m, "from", "王五 <ww@example.cn>");
+	expect_list(m, "to", "张三 <zs@example.cn>", "李四 <ls@example.cn>");
+	expect_list(m, "cc", "Alice <a@example.com>", "Bob <b@example.com>");
+	message_free(m);
+}
+
+Test(inbound, what_is_no_address_is_kept_as_text)
+{
+	struct message *m = parse_str(
+	    "From: a@example.com\n"
+	    "To: =?utf-8?q?Team_M=C3=BCller?=\n"
+	    "Cc: undisclosed-recipients:;\n"
+	    "Subject: x\n"
+	    "\n"
+	    "hi\n");
+
+	expect_list(m, "to", "Team Müller", NULL);
+	expect_list(m, "cc", "undisclosed-recipients:;", NULL);
+	message_free(m);
+}
+
+Test(inbound, plain_address_lists_are_as_before)
+{
+	struct message *m = parse_str(
+	    "From: \"Doe, Jane\" <jd@example.com>\n"
+	    "To: =?utf-8?q?Doe=2C_John?= <j@example.com>, c@example.com\n"
+	    "To: d@example.com\n"
+	    "Subject: x\n"
+	    "\n"
+	    "hi\n");
+	const char *v[4] = { 0 };
+
+	expect_str(m, "from", "Doe, Jane <jd@example.com>");
+	cr_assert_eq(message_list(m, "to", v, 4), 3);
+	cr_assert_str_eq(v[0], "Doe, John <j@example.com>");
+	cr_assert_str_eq(v[1], "c@example.com");
+	cr_assert_str_eq(v[2], "d@example.com");
+	message_free(m);
+}
