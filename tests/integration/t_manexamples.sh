@@ -65,9 +65,24 @@ commands() {
 	' "$1"
 }
 
-# Paths of the examples, into the scratch directory.
+# Paths of the examples, into the scratch directory; the programs of
+# /usr/local/bin/ they name are stand-ins in $SCRATCH/usrbin/.
 scratched() {
-	sed -e "s#/var/#$V/#g" -e "s#/run/credentials/[^/]*/#$SCRATCH/cred/#g"
+	sed -e "s#/var/#$V/#g" -e "s#/run/credentials/[^/]*/#$SCRATCH/cred/#g" \
+	    -e "s#/usr/local/bin/#$SCRATCH/usrbin/#g"
+}
+mkdir -p "$SCRATCH/usrbin"
+printf '#!/bin/sh\nprintf "caf\\351 cr\\350me\\n"\n' >"$SCRATCH/usrbin/nightly-report"
+chmod +x "$SCRATCH/usrbin/nightly-report"
+
+# Before a page's examples: what they name must exist.
+prepare() {
+	case $1 in
+	outpost-render.1)	# a queued file of that name
+		_q=$V/spool/outpost
+		echo 'Backup of **db1** done.' >"$_q/tmp/r" && mv "$_q/tmp/r" \
+		    "$_q/outbound/ops/20261125T101500.123456Z.4242_1_9f3a.host1.md" ;;
+	esac
 }
 
 # daemon: drops a message where the command's mailbox is, waits for its
@@ -96,7 +111,11 @@ config() {
 	scratched <"$1" >"$SCRATCH/ex.yaml"
 	for v in $(grep -o '\${[A-Za-z0-9_]*}' "$SCRATCH/ex.yaml" | tr -d '${}' |
 	    sort -u); do
-		[ "$v" = CREDENTIALS_DIRECTORY ] || export "$v=value-of-$v"
+		case $v in
+		CREDENTIALS_DIRECTORY) ;;
+		*URL*)	export "$v=https://hooks.example.com/$v" ;;
+		*)	export "$v=value-of-$v" ;;
+		esac
 	done
 	export CREDENTIALS_DIRECTORY=$SCRATCH/cred
 	for f in $(sed -n 's/.*file:\([^" ]*\).*/\1/p' "$SCRATCH/ex.yaml" |
@@ -111,6 +130,7 @@ mirrored=
 for w in "$SCRATCH"/ex/*.what; do
 	f=${w%.what}
 	read -r page line kind why <"$w"
+	[ "$page" = "${prepared:-}" ] || { prepare "$page"; prepared=$page; }
 	name="example-$page:$line"
 	case $kind in
 	run)
