@@ -3,18 +3,32 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 DATADIR ?= $(PREFIX)/share/outpost
+# The programs read /etc/outpost/outpost.yaml (or $OUTPOST_CONFIG);
+# SYSCONFDIR only says where "make install" puts the example.
+SYSCONFDIR ?= /etc
+# Where systemd looks under /usr and /usr/local alike.
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 PKG_CONFIG ?= pkg-config
+# check, demo, bench and fuzz install the Debian packages they lack first;
+# INSTALL_DEPS=true skips that.
+INSTALL_DEPS ?= sh contrib/install-deps
 
 PKGS := libcurl yaml-0.1 libcmark jansson libcrypto
 # GMime is linked only into what reads inbound mail.
 MIMEPKG := gmime-3.0
+# Asked when a command needs them, never when the Makefile is read: the
+# packages may not be there yet (deps installs them), so every variable
+# below that calls pkg-config stays recursively expanded.
+pkgconf = $(shell $(PKG_CONFIG) $(1) 2>/dev/null)
 CFLAGS ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow \
 	-Wmissing-prototypes -Wstrict-prototypes -Iinclude -MMD -MP \
-	$(shell $(PKG_CONFIG) --cflags $(PKGS) $(MIMEPKG) 2>/dev/null)
-LDLIBS += $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
-MIMELIBS := $(shell $(PKG_CONFIG) --libs $(MIMEPKG) 2>/dev/null)
+	$(call pkgconf,--cflags $(PKGS) $(MIMEPKG))
+LDLIBS += $(call pkgconf,--libs $(PKGS))
+MIMELIBS = $(call pkgconf,--libs $(MIMEPKG))
 
 # SANITIZE=1 builds everything again, apart, under ASan and UBSan.
 ifdef SANITIZE
@@ -59,17 +73,21 @@ $(BIN)/outpost-poll: $(B)/cmd/outpost-poll.o $(LIB)
 
 $(B)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(CPPFLAGS) $(shell $(PKG_CONFIG) --cflags criterion) \
+	$(CC) $(CFLAGS) $(CPPFLAGS) $(call pkgconf,--cflags criterion) \
 		$(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) $(MIMELIBS) \
-		$(shell $(PKG_CONFIG) --libs criterion)
+		$(call pkgconf,--libs criterion)
 
 deps:
-	@sh contrib/install-deps
+	@$(INSTALL_DEPS)
+
+# The targets that install packages build in a second make, started after
+# deps, so that nothing is compiled or linked before the packages exist.
+SUBMAKE = $(MAKE) --no-print-directory INSTALL_DEPS=true
 
 # The programs, the unit tests, the integration tests, the man pages.
 check: deps
-	@$(MAKE) --no-print-directory all units
-	@$(MAKE) --no-print-directory run-check
+	@$(SUBMAKE) all units
+	@$(SUBMAKE) run-check
 
 units: $(UNITS)
 
@@ -89,7 +107,7 @@ SANENV := ASAN_OPTIONS=log_path=$(SANLOG)/asan \
 endif
 
 run-check:
-	@rm -rf $(SANLOG); mkdir -p $(SANLOG); export $(SANENV); \
+	@rm -rf $(SANLOG); mkdir -p $(SANLOG); $(if $(SANENV),export $(SANENV);) \
 	fail=0; for t in $(UNITS); do \
 		echo "== $$t"; \
 		$$t --jobs 2 || fail=1; \
@@ -104,8 +122,9 @@ run-check:
 	exit $$fail
 
 # Figures, not assertions: see tests/bench/run.
-bench: deps all $(B)/bench-limit $(B)/bench-drop $(B)/bench-lease
-	@sh contrib/install-deps bench
+bench:
+	@$(INSTALL_DEPS) bench
+	@$(SUBMAKE) all $(B)/bench-limit $(B)/bench-drop $(B)/bench-lease
 	@sh tests/bench/run $(CURDIR)/$(BIN) $(CURDIR)/$(B)
 
 $(B)/bench-%: tests/bench/%.c
@@ -119,27 +138,44 @@ $(B)/bench-lease: tests/bench/lease.c $(LIB)
 # libFuzzer targets, built apart with clang in build-fuzz/: see tests/fuzz/run.
 FUZZ_SECONDS ?= 60
 fuzz:
-	@sh contrib/install-deps fuzz
+	@$(INSTALL_DEPS) fuzz
 	@PKGS="$(PKGS) $(MIMEPKG)" PKG_CONFIG=$(PKG_CONFIG) \
 	    sh tests/fuzz/run $(FUZZ_SECONDS) $(LIBSRC)
 
-demo: deps all
+demo: deps
+	@$(SUBMAKE) all
 	@sh contrib/demo $(CURDIR)/$(BIN)
 
+# DATADIR gets the example configuration and the crontab; the config
+# itself is written only where there is none yet.  Units, sysusers.d,
+# tmpfiles.d and completions go where systemd and bash-completion look.
+CONF := $(DESTDIR)$(SYSCONFDIR)/outpost/outpost.yaml
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR) \
+	    $(DESTDIR)$(SYSCONFDIR)/outpost $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
+	    $(DESTDIR)$(COMPLETIONDIR)
 	install -m 755 $(PROGS:%=$(BIN)/%) $(DESTDIR)$(BINDIR)
 	for m in $(MANS); do \
 		s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
 		install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s; \
 	done
-	cp -R mailbox-skel contrib $(DESTDIR)$(DATADIR)/
-	install -d $(DESTDIR)$(UNITDIR)
+	install -m 644 contrib/outpost.yaml.example $(DESTDIR)$(DATADIR)
+	sed 's|/usr/local/bin|$(BINDIR)|g' contrib/crontab \
+	    >$(DESTDIR)$(DATADIR)/crontab
+	[ -e $(CONF) ] || install -m 644 contrib/outpost.yaml.example $(CONF)
 	for u in contrib/systemd/*; do \
 		sed 's|/usr/local/bin/|$(BINDIR)/|g' $$u \
 		    >$(DESTDIR)$(UNITDIR)/$${u##*/}; \
 	done
+	install -m 644 contrib/sysusers.d/outpost.conf $(DESTDIR)$(SYSUSERSDIR)
+	install -m 644 contrib/tmpfiles.d/outpost.conf $(DESTDIR)$(TMPFILESDIR)
+	install -m 644 contrib/bash-completion/outpost $(DESTDIR)$(COMPLETIONDIR)
+	for p in $(filter-out outpost,$(PROGS)); do \
+		ln -sf outpost $(DESTDIR)$(COMPLETIONDIR)/$$p; \
+	done
 
+# The configuration stays unless it is still the example.
 uninstall:
 	rm -f $(PROGS:%=$(DESTDIR)$(BINDIR)/%)
 	for m in $(MANS); do \
@@ -147,6 +183,11 @@ uninstall:
 	done
 	rm -rf $(DESTDIR)$(DATADIR)
 	for u in contrib/systemd/*; do rm -f $(DESTDIR)$(UNITDIR)/$${u##*/}; done
+	rm -f $(DESTDIR)$(SYSUSERSDIR)/outpost.conf \
+	    $(DESTDIR)$(TMPFILESDIR)/outpost.conf \
+	    $(PROGS:%=$(DESTDIR)$(COMPLETIONDIR)/%)
+	! cmp -s contrib/outpost.yaml.example $(CONF) || \
+	    { rm -f $(CONF); rmdir $(DESTDIR)$(SYSCONFDIR)/outpost 2>/dev/null || :; }
 
 clean:
 	rm -rf build build-san build-fuzz bin demo
