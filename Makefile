@@ -99,15 +99,18 @@ $(B)/tests/shim_nfs.so: tests/faults/shim_nfs.c
 	$(CC) -shared -fPIC -O2 -g -Wall -Wextra -o $@ $< -ldl
 
 # Under SANITIZE=1 every report of every process, tests and programs
-# alike, lands in $(B)/san/; any report fails the check.
-SANLOG := $(CURDIR)/$(B)/san
+# alike, lands in SANLOG; any report fails the check.  It is outside the
+# tree and open to all (sticky), for the programs that switch to a
+# mailbox's owner in t_users.sh write there too.
+SANLOG := /tmp/outpost-san.$(notdir $(CURDIR))
 ifdef SANITIZE
 SANENV := ASAN_OPTIONS=log_path=$(SANLOG)/asan \
 	UBSAN_OPTIONS=log_path=$(SANLOG)/ubsan:print_stacktrace=1
 endif
 
 run-check:
-	@rm -rf $(SANLOG); mkdir -p $(SANLOG); $(if $(SANENV),export $(SANENV);) \
+	@rm -rf $(SANLOG); mkdir -p $(SANLOG); chmod 1777 $(SANLOG); \
+	$(if $(SANENV),export $(SANENV);) \
 	fail=0; for t in $(UNITS); do \
 		echo "== $$t"; \
 		$$t --jobs 2 || fail=1; \
