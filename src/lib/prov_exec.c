@@ -460,6 +460,9 @@ env_channel(struct env *en, const struct channel *ch)
 	const struct ynode *v = ynode_map_get(ch->node, "env");
 	size_t i;
 
+	/* Values are secrets: never passed on unresolved (config.h). */
+	if (ch->resolved != 1)
+		return;
 	if (v != NULL && v->type == YNODE_SEQ)
 		for (i = 0; i < v->n; i++)
 			env_put(en, v->kids[i]->str, getenv(v->kids[i]->str));
