@@ -66,7 +66,7 @@ parse_args(int argc, char **argv)
 static const struct channel *
 find_channel(void)
 {
-	char dir[NAME_LEN];
+	static char dir[NAME_LEN];	/* channel points here after */
 	const char *end, *start;
 
 	if (channel != NULL)
