@@ -79,6 +79,8 @@ for p in outpost-dispatch outpost-archive outpost-watch outpost-poll \
     outpost-queue outpost-drop; do
 	cp "$B/$p" "$R/bin/"
 done
+# The sandbox has a /tmp of its own: nothing it runs may live in /tmp.
+cp "$here/seccomp.py" "$R/bin/"
 chown nobody:nogroup "$R/spool" "$R/lib" "$R/ro"
 for u in "$U"/*.service; do
 	sed -e "s#/usr/local/bin/#$R/bin/#" -e "s#/var/spool/outpost#$R/spool#g" \
@@ -147,7 +149,7 @@ sandboxed() {
 	umask 077
 	exec env -i $env setpriv --reuid=nobody --regid=nogroup \
 	    --clear-groups --no-new-privs --bounding-set=-all --inh-caps=-all \
-	    /usr/bin/python3 "$here/seccomp.py" "$unit" -- "$@"
+	    /usr/bin/python3 "${unit%/units/*}/bin/seccomp.py" "$unit" -- "$@"
 	' sh "$(echo $_rw)" "$_n" "$_u" "$ENV $*" $_x
 }
 
