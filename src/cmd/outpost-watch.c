@@ -20,16 +20,13 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,6 +38,8 @@
 #include "outpost/log.h"
 #include "outpost/message.h"
 #include "outpost/outcome.h"
+#include "outpost/sdnotify.h"
+#include "outpost/spawn.h"
 
 #define RESCAN_MS	60000	/* the safety net */
 #define QUICK_MS	1000	/* a child that ends sooner failed fast */
@@ -89,8 +88,6 @@ static struct slot arch;
 static unsigned long seqno;
 static int ifd = -1, stopping, nospace_said;
 static int64_t rescan_at;
-static struct sockaddr_un notify_sa;
-static socklen_t notify_len;
 
 static void usage(int) __attribute__((noreturn));
 
@@ -121,44 +118,14 @@ mono_ms(void)
 	return clock_mono_us() / 1000;
 }
 
-static void
-notify_init(void)
-{
-	const char *s = getenv("NOTIFY_SOCKET");
-	size_t n;
-
-	if (s == NULL)
-		return;
-	n = strlen(s);
-	if ((s[0] == '/' || s[0] == '@') && n >= 2 &&
-	    n < sizeof notify_sa.sun_path) {
-		notify_sa.sun_family = AF_UNIX;
-		memcpy(notify_sa.sun_path, s, n);
-		if (s[0] == '@')
-			notify_sa.sun_path[0] = '\0';
-		notify_len = (socklen_t)(offsetof(struct sockaddr_un,
-		    sun_path) + n);
-	} else
-		log_warn("NOTIFY_SOCKET=%s: not a unix socket; not notifying",
-		    s);
-	/* The children are not the service: they must not notify. */
-	unsetenv("NOTIFY_SOCKET");
-}
-
-/* sd_notify(3) by hand: one datagram, and no harm when nobody listens. */
+/* sd_notify(3); a failure is said, and changes nothing else. */
 static void
 notify(const char *msg)
 {
-	int fd;
+	struct err e;
 
-	if (notify_len == 0)
-		return;
-	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1 ||
-	    sendto(fd, msg, strlen(msg), MSG_NOSIGNAL,
-	    (const struct sockaddr *)&notify_sa, notify_len) == -1)
-		log_warn("NOTIFY_SOCKET: %s", strerror(errno));
-	if (fd != -1)
-		close(fd);
+	if (sdnotify(msg, &e) == -1)
+		log_warn("%s", e.msg);
 }
 
 static int
@@ -568,15 +535,13 @@ read_inotify(void)
 		log_warn("inotify: %s", strerror(errno));
 }
 
-/* Starts prog with argv only, no shell; returns its pid or -1. */
+/* Starts prog for channel (NULL: the archiver) with our options. */
 static pid_t
 spawn(const char *prog, const char *channel)
 {
-	char path[PATH_MAX], secs[24], *argv[16];
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t sa;
-	sigset_t none, dfl;
-	int n = 0, i, r;
+	char secs[24], *argv[16];
+	struct err e;
+	int n = 0, i;
 	pid_t pid;
 
 	argv[n++] = (char *)prog;
@@ -600,30 +565,8 @@ spawn(const char *prog, const char *channel)
 	for (i = 0; i < vflag && i < 3; i++)
 		argv[n++] = "-v";
 	argv[n] = NULL;
-	/* The watcher blocks these for its signalfd; a child must not. */
-	sigemptyset(&none);
-	sigemptyset(&dfl);
-	sigaddset(&dfl, SIGCHLD);
-	sigaddset(&dfl, SIGTERM);
-	sigaddset(&dfl, SIGINT);
-	sigaddset(&dfl, SIGHUP);
-	posix_spawnattr_init(&sa);
-	posix_spawnattr_setsigmask(&sa, &none);
-	posix_spawnattr_setsigdefault(&sa, &dfl);
-	posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETSIGMASK |
-	    POSIX_SPAWN_SETSIGDEF);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	if (cli_sibling(prog, path, sizeof path) == 0)
-		r = posix_spawn(&pid, path, &fa, &sa, argv, environ);
-	else
-		r = posix_spawnp(&pid, prog, &fa, &sa, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&sa);
-	if (r != 0) {
-		log_err("%s: %s", prog, strerror(r));
-		return -1;
-	}
+	if ((pid = spawn_sibling(argv, &e)) == -1)
+		log_err("%s", e.msg);
 	return pid;
 }
 
@@ -1020,7 +963,8 @@ main(int argc, char **argv)
 	parse_args(argc, argv);
 	if (cli_open(&cli, CLI_MOVER, &e) == -1)
 		cli_die(NULL, &e);
-	notify_init();
+	if (sdnotify_init(&e) == -1)
+		log_warn("%s", e.msg);
 	sfd = signals();
 	if ((ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1) {
 		err_sys(&e, "inotify");
