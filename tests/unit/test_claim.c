@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,30 +18,18 @@
 #include "outpost/claim.h"
 #include "outpost/clock.h"
 #include "outpost/mailbox.h"
+#include "scratch.h"
 
-static char base[64], mbpath[128];
+static struct scratch sc;
 static struct mailbox mb = { .fd = -1, .tmpfd = -1 };
 static int out = -1, act = -1;
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(path);
-}
 
 static void
 setup(void)
 {
 	struct err e = { 0 };
 
-	strcpy(base, "/tmp/outpost-test-claim.XXXXXX");
-	cr_assert_not_null(mkdtemp(base));
-	snprintf(mbpath, sizeof mbpath, "%s/mb", base);
-	cr_assert_eq(mailbox_init(mbpath, &e), 0, "%s", e.msg);
-	cr_assert_eq(mailbox_open(&mb, mbpath, &e), 0, "%s", e.msg);
+	scratch_mailbox(&sc, "claim", &mb);
 	cr_assert_geq(out = mailbox_dir(&mb, ST_OUTBOUND, "ops", 1, &e), 0);
 	cr_assert_geq(act = mailbox_dir(&mb, ST_ACTIVE, "ops", 1, &e), 0);
 }
@@ -52,9 +39,8 @@ teardown(void)
 {
 	close(out);
 	close(act);
-	mailbox_close(&mb);
 	clock_set(0);
-	nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	scratch_remove(&sc, &mb);
 }
 
 static void

@@ -3,43 +3,28 @@
  * in the queue, archive and inbound by name only.
  */
 #include <criterion/criterion.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "outpost/idfind.h"
+#include "scratch.h"
 
-static char base[64], mbpath[128];
+static struct scratch sc;
 static struct mailbox mb = { .fd = -1, .tmpfd = -1 };
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(path);
-}
+#define mbpath sc.mbpath
 
 static void
 setup(void)
 {
-	struct err e = { 0 };
-
-	strcpy(base, "/tmp/outpost-test-idfind.XXXXXX");
-	cr_assert_not_null(mkdtemp(base));
-	snprintf(mbpath, sizeof mbpath, "%s/mb", base);
-	cr_assert_eq(mailbox_init(mbpath, &e), 0, "%s", e.msg);
-	cr_assert_eq(mailbox_open(&mb, mbpath, &e), 0, "%s", e.msg);
+	scratch_mailbox(&sc, "idfind", &mb);
 }
 
 static void
 teardown(void)
 {
-	mailbox_close(&mb);
-	nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	scratch_remove(&sc, &mb);
 }
 
 /* put("deferred/ops", "N.md", "id: x") */

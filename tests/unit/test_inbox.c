@@ -20,33 +20,28 @@
 #include "outpost/inbox.h"
 #include "outpost/mailbox.h"
 #include "outpost/message.h"
+#include "scratch.h"
 
-static char base[] = "/tmp/outpost-test-inbox.XXXXXX";
-static char mbpath[128];
+static struct scratch sc;
 static struct mailbox mb = { .fd = -1, .tmpfd = -1 };
 static struct inbox ib;
+#define base sc.base
+#define mbpath sc.mbpath
 
 static void
 setup(void)
 {
 	struct err e = { 0 };
 
-	cr_assert_not_null(mkdtemp(base));
-	snprintf(mbpath, sizeof mbpath, "%s/mb", base);
-	cr_assert_eq(mailbox_init(mbpath, &e), 0, "%s", e.msg);
-	cr_assert_eq(mailbox_open(&mb, mbpath, &e), 0, "%s", e.msg);
+	scratch_mailbox(&sc, "inbox", &mb);
 	cr_assert_eq(inbox_open(&ib, &mb, "box", &e), 0, "%s", e.msg);
 }
 
 static void
 teardown(void)
 {
-	char cmd[200];
-
 	inbox_close(&ib);
-	mailbox_close(&mb);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
-	cr_assert_eq(system(cmd), 0);
+	scratch_remove(&sc, &mb);
 }
 
 TestSuite(inbox, .init = setup, .fini = teardown);

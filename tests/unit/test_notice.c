@@ -4,7 +4,6 @@
  * swept when their message has moved on.
  */
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,30 +15,18 @@
 #include "outpost/clock.h"
 #include "outpost/mailbox.h"
 #include "outpost/notice.h"
+#include "scratch.h"
 
-static char base[64], mbpath[128];
+static struct scratch sc;
 static struct mailbox mb = { .fd = -1, .tmpfd = -1 };
 static struct notices nt;
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(path);
-}
+#define base sc.base
+#define mbpath sc.mbpath
 
 static void
 setup(void)
 {
-	struct err e = { 0 };
-
-	strcpy(base, "/tmp/outpost-test-notice.XXXXXX");
-	cr_assert_not_null(mkdtemp(base));
-	snprintf(mbpath, sizeof mbpath, "%s/mb", base);
-	cr_assert_eq(mailbox_init(mbpath, &e), 0, "%s", e.msg);
-	cr_assert_eq(mailbox_open(&mb, mbpath, &e), 0, "%s", e.msg);
+	scratch_mailbox(&sc, "notice", &mb);
 	notice_init(&nt, &mb, "note", 3600);
 }
 
@@ -47,9 +34,8 @@ static void
 teardown(void)
 {
 	notice_close(&nt);
-	mailbox_close(&mb);
 	clock_set(0);
-	nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	scratch_remove(&sc, &mb);
 }
 
 TestSuite(notice, .init = setup, .fini = teardown);

@@ -11,31 +11,24 @@
 #include "outpost/clock.h"
 #include "outpost/mailbox.h"
 #include "outpost/outcome.h"
+#include "scratch.h"
 
-static char base[] = "/tmp/outpost-test-outcome.XXXXXX";
-static char mbpath[128];
+static struct scratch sc;
 static struct mailbox mb = { .fd = -1, .tmpfd = -1 };
+#define base sc.base
+#define mbpath sc.mbpath
 
 static void
 setup(void)
 {
-	struct err e = { 0 };
-
-	cr_assert_not_null(mkdtemp(base));
-	snprintf(mbpath, sizeof mbpath, "%s/mb", base);
-	cr_assert_eq(mailbox_init(mbpath, &e), 0, "%s", e.msg);
-	cr_assert_eq(mailbox_open(&mb, mbpath, &e), 0, "%s", e.msg);
+	scratch_mailbox(&sc, "outcome", &mb);
 }
 
 static void
 teardown(void)
 {
-	char cmd[200];
-
-	mailbox_close(&mb);
 	clock_set(0);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
-	cr_assert_eq(system(cmd), 0);
+	scratch_remove(&sc, &mb);
 }
 
 TestSuite(outcome, .init = setup, .fini = teardown);

@@ -19,40 +19,26 @@
 #include "outpost/blob.h"
 #include "outpost/mailbox.h"
 #include "outpost/privs.h"
+#include "scratch.h"
 
 #define NOBODY 65534		/* nobody and nogroup on Debian */
 
-static char base[64];
-static char mbpath[128];
+static struct scratch sc;
 static struct mailbox mb = { .fd = -1, .tmpfd = -1 };
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(path);
-}
+#define base sc.base
+#define mbpath sc.mbpath
 
 static void
 setup(void)
 {
-	struct err e = { 0 };
-
-	strcpy(base, "/tmp/outpost-test-privs.XXXXXX");
-	cr_assert_not_null(mkdtemp(base));
+	scratch_mailbox(&sc, "privs", &mb);
 	chmod(base, 0711);
-	snprintf(mbpath, sizeof mbpath, "%s/mb", base);
-	cr_assert_eq(mailbox_init(mbpath, &e), 0, "%s", e.msg);
-	cr_assert_eq(mailbox_open(&mb, mbpath, &e), 0, "%s", e.msg);
 }
 
 static void
 teardown(void)
 {
-	mailbox_close(&mb);
-	nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	scratch_remove(&sc, &mb);
 }
 
 static int
