@@ -1179,8 +1179,9 @@ main(int argc, char **argv)
 		    &cli_stop, NULL, on_idle, 0 };
 
 		follow_run(&f);
-		record_all();
 	}
+	/* Stopped by a signal mid-drain, outcomes may wait: record them. */
+	record_all();
 	for (i = 0; i < MAXJOBS; i++)
 		if (jobs[i].d.easy != NULL)
 			curl_easy_cleanup(jobs[i].d.easy);

@@ -256,3 +256,13 @@ id=$(echo x | outpost-drop -C cut)
 outpost-dispatch --once --channel cut 2>/dev/null
 check cut-recorded [ -f "$MB/failed/cut/$id.md" ]
 check cut-parses sh -c "outpost-queue show '$id' >/dev/null"
+
+# 16. A lingering dispatcher stopped mid-delivery records what it finished.
+id4=$(echo stop | outpost-drop -C slow)
+outpost-dispatch --linger 30 --channel slow 2>stop.err &
+sp=$!
+# claimed, its request under way (the stand-in answers after 3 s)
+i=0; while [ -z "$(ls "$MB/active/slow")" ] && [ $i -lt 500 ]; do sleep 0.02; i=$((i + 1)); done
+kill -TERM $sp; wait $sp
+check stop-recorded [ -f "$MB/failed/slow/$id4.md" ]
+check stop-not-left [ -z "$(ls "$MB/active/slow")" ]
