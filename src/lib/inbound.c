@@ -31,6 +31,7 @@
 #include "outpost/blob.h"
 #include "outpost/clock.h"
 #include "outpost/inbound.h"
+#include "outpost/strbuf.h"
 
 #define BODY_MAX	(4 * 1024 * 1024)	/* bytes of text in the body */
 #define FM_BUDGET	(56 * 1024)	/* of MESSAGE_FM_MAX: room to quote */
@@ -43,15 +44,10 @@
 
 enum kind { K_OTHER, K_PLAIN, K_HTML };
 
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
 struct walk {
 	struct mailbox *mb;
 	struct err *e;
-	struct buf body;
+	struct strbuf body;
 	struct ynode *atts;	/* the attachments sequence */
 	size_t parts;		/* attachments seen, for part-N names */
 	size_t budget;		/* front matter bytes left */
@@ -60,34 +56,12 @@ struct walk {
 	GMimeParserOptions *po;
 };
 
-static int to_utf8(const char *, const char *, size_t, struct buf *);
+static int to_utf8(const char *, const char *, size_t, struct strbuf *);
 
 static int
 oom(struct err *e)
 {
 	return err_set(e, ERR_TEMP, "out of memory");
-}
-
-static int
-buf_add(struct buf *b, const void *p, size_t n)
-{
-	size_t cap;
-	char *q;
-
-	if (n >= b->cap - b->len || b->p == NULL) {
-		cap = b->cap ? b->cap : 1024;
-		while (n >= cap - b->len)
-			cap *= 2;
-		if ((q = realloc(b->p, cap)) == NULL)
-			return -1;
-		b->p = q;
-		b->cap = cap;
-	}
-	if (n > 0)
-		memcpy(b->p + b->len, p, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return 0;
 }
 
 /* The length of the valid UTF-8 sequence at p, 0 when there is none. */
@@ -142,7 +116,7 @@ clean_run(const unsigned char *p, size_t n, int oneline)
  * becomes LF; with oneline, every control character becomes a space.
  */
 static int
-clean(struct buf *b, const char *s, size_t n, int oneline)
+clean(struct strbuf *b, const char *s, size_t n, int oneline)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	const char *add;
@@ -150,7 +124,7 @@ clean(struct buf *b, const char *s, size_t n, int oneline)
 
 	while (i < n) {
 		k = clean_run(p + i, n - i, oneline);
-		if (buf_add(b, p + i, k) == -1)
+		if (strbuf_add(b, p + i, k) == -1)
 			return -1;
 		if ((i += k) == n)
 			break;
@@ -161,16 +135,16 @@ clean(struct buf *b, const char *s, size_t n, int oneline)
 			add = "";	/* a NUL, or the CR of a CRLF */
 		else
 			add = oneline ? " " : "\r";
-		if (buf_add(b, add, strlen(add)) == -1)
+		if (strbuf_add(b, add, strlen(add)) == -1)
 			return -1;
 		i++;
 	}
-	return buf_add(b, "", 0);
+	return strbuf_add(b, "", 0);
 }
 
 /* Cuts b to at most max bytes without splitting a character. */
 static void
-clip(struct buf *b, size_t max)
+clip(struct strbuf *b, size_t max)
 {
 	if (b->len <= max)
 		return;
@@ -188,7 +162,7 @@ clip(struct buf *b, size_t max)
 static int
 field(const char *s, size_t max, char **out)
 {
-	struct buf b = { 0 };
+	struct strbuf b = { 0 };
 	size_t i = 0;
 
 	*out = NULL;
@@ -308,7 +282,7 @@ header_raw(GMimeObject *o, const char *name)
 	GMimeHeaderList *hl = g_mime_object_get_header_list(o);
 	GMimeHeader *h;
 	const char *raw;
-	struct buf b = { 0 }, u = { 0 };
+	struct strbuf b = { 0 }, u = { 0 };
 	char *v;
 	int i, n = hl ? g_mime_header_list_get_count(hl) : 0;
 
@@ -318,8 +292,8 @@ header_raw(GMimeObject *o, const char *name)
 		    (raw = g_mime_header_get_raw_value(h)) == NULL)
 			continue;
 		v = g_mime_utils_header_unfold(raw);
-		if ((b.len > 0 && buf_add(&b, ", ", 2) == -1) ||
-		    buf_add(&b, v, strlen(v)) == -1)
+		if ((b.len > 0 && strbuf_add(&b, ", ", 2) == -1) ||
+		    strbuf_add(&b, v, strlen(v)) == -1)
 			b.len = 0, i = n;	/* out of memory: none */
 		g_free(v);
 	}
@@ -439,7 +413,7 @@ header_addresses(struct walk *w, GMimeObject *o, const char *name,
 
 struct addr_list {
 	struct ynode *seq;
-	struct buf *joined;	/* or joined with ", " */
+	struct strbuf *joined;	/* or joined with ", " */
 	size_t left;
 	char *first;
 };
@@ -463,8 +437,8 @@ take_address(void *arg, char *s)
 		return 1;
 	a->left -= cost(s);
 	if (a->joined != NULL)
-		return (a->joined->len > 0 && buf_add(a->joined, ", ", 2) ==
-		    -1) || buf_add(a->joined, s, strlen(s)) == -1 ? -1 : 0;
+		return (a->joined->len > 0 && strbuf_add(a->joined, ", ", 2) ==
+		    -1) || strbuf_add(a->joined, s, strlen(s)) == -1 ? -1 : 0;
 	if ((v = ynode_scalar(s, 0)) == NULL || ynode_push(a->seq, v) == -1) {
 		ynode_free(v);
 		return -1;
@@ -643,7 +617,7 @@ sink_blob(void *arg, const char *p, size_t n, struct err *e)
 }
 
 struct capped {
-	struct buf b;
+	struct strbuf b;
 	size_t max;
 	int cut;
 };
@@ -657,7 +631,7 @@ sink_mem(void *arg, const char *p, size_t n, struct err *e)
 		n = c->max - c->b.len;
 		c->cut = 1;
 	}
-	if (buf_add(&c->b, p, n) == -1)
+	if (strbuf_add(&c->b, p, n) == -1)
 		return oom(e);
 	return c->cut;
 }
@@ -837,7 +811,7 @@ charset_name(const char *cs)
  * the conversion (returns 1); otherwise it becomes U+FFFD.
  */
 static int
-convert(iconv_t cd, const char *in, size_t len, struct buf *out, int strict)
+convert(iconv_t cd, const char *in, size_t len, struct strbuf *out, int strict)
 {
 	char tmp[4096], *ip = (char *)in, *op;
 	size_t il = len, ol, rc;
@@ -846,13 +820,13 @@ convert(iconv_t cd, const char *in, size_t len, struct buf *out, int strict)
 		op = tmp;
 		ol = sizeof tmp;
 		rc = iconv(cd, &ip, &il, &op, &ol);
-		if (buf_add(out, tmp, sizeof tmp - ol) == -1)
+		if (strbuf_add(out, tmp, sizeof tmp - ol) == -1)
 			return -1;
 		if (rc != (size_t)-1 || errno == E2BIG)
 			continue;
 		if (strict)
 			return 1;
-		if (buf_add(out, "\xef\xbf\xbd", 3) == -1)
+		if (strbuf_add(out, "\xef\xbf\xbd", 3) == -1)
 			return -1;
 		if (errno == EINVAL)	/* cut short at the end */
 			break;
@@ -862,11 +836,11 @@ convert(iconv_t cd, const char *in, size_t len, struct buf *out, int strict)
 	op = tmp;
 	ol = sizeof tmp;
 	iconv(cd, NULL, NULL, &op, &ol);
-	return buf_add(out, tmp, sizeof tmp - ol);
+	return strbuf_add(out, tmp, sizeof tmp - ol);
 }
 
 static int
-convert_from(const char *cs, const char *in, size_t len, struct buf *out,
+convert_from(const char *cs, const char *in, size_t len, struct strbuf *out,
     int strict)
 {
 	iconv_t cd = g_mime_iconv_open("UTF-8", charset_name(cs));
@@ -890,7 +864,7 @@ static const unsigned short cp1252_c1[32] = {
 
 /* Text in windows-1252, which has a character for every byte. */
 static int
-cp1252(const char *in, size_t len, struct buf *out)
+cp1252(const char *in, size_t len, struct strbuf *out)
 {
 	unsigned char u[3];
 	unsigned c;
@@ -909,7 +883,7 @@ cp1252(const char *in, size_t len, struct buf *out)
 			u[0] = (unsigned char)(0xe0 | c >> 12),
 			u[1] = (unsigned char)(0x80 | (c >> 6 & 0x3f)),
 			u[2] = (unsigned char)(0x80 | (c & 0x3f)), n = 3;
-		if (buf_add(out, u, n) == -1)
+		if (strbuf_add(out, u, n) == -1)
 			return -1;
 	}
 	return 0;
@@ -977,7 +951,7 @@ plain_charset(const char *cs)
  * has a character for every byte: no byte is dropped.
  */
 static int
-to_utf8(const char *cs, const char *in, size_t len, struct buf *out)
+to_utf8(const char *cs, const char *in, size_t len, struct strbuf *out)
 {
 	size_t mark = out->len;
 	int r;
@@ -989,7 +963,7 @@ to_utf8(const char *cs, const char *in, size_t len, struct buf *out)
 	}
 	if ((cs != NULL && strncasecmp(cs, "utf", 3) == 0) ||
 	    valid_utf8(in, len))
-		return buf_add(out, in, len);
+		return strbuf_add(out, in, len);
 	if (looks_gb(in, len) &&
 	    (r = convert_from("GB18030", in, len, out, 1)) != 1)
 		return r;
@@ -1001,21 +975,21 @@ to_utf8(const char *cs, const char *in, size_t len, struct buf *out)
 static int
 body_break(struct walk *w)
 {
-	struct buf *b = &w->body;
+	struct strbuf *b = &w->body;
 
 	while (b->len > 0 && (b->p[b->len - 1] == '\n' ||
 	    b->p[b->len - 1] == ' ' || b->p[b->len - 1] == '\t'))
 		b->len--;
-	if (b->len > 0 && buf_add(b, "\n\n", 2) == -1)
+	if (b->len > 0 && strbuf_add(b, "\n\n", 2) == -1)
 		return -1;
-	return buf_add(b, "", 0);
+	return strbuf_add(b, "", 0);
 }
 
 /* Appends text in charset cs to the body, made from HTML with html. */
 static int
 add_text(struct walk *w, const char *s, size_t len, const char *cs, int html)
 {
-	struct buf u = { 0 }, c = { 0 };
+	struct strbuf u = { 0 }, c = { 0 };
 	char *t = NULL;
 	size_t start;
 	int r = -1;
@@ -1033,7 +1007,7 @@ add_text(struct walk *w, const char *s, size_t len, const char *cs, int html)
 		goto out;
 	}
 	if (body_break(w) == -1 ||
-	    buf_add(&w->body, c.p + start, c.len - start) == -1)
+	    strbuf_add(&w->body, c.p + start, c.len - start) == -1)
 		goto out;
 	if (w->body.len > BODY_MAX) {
 		clip(&w->body, BODY_MAX);
@@ -1082,9 +1056,9 @@ body_line(struct walk *w, const char *label, const char *value)
 	if (field(value, SUBJECT_MAX, &v) == -1)
 		return -1;
 	if (v != NULL)
-		r = buf_add(&w->body, label, strlen(label)) == -1 ||
-		    buf_add(&w->body, v, strlen(v)) == -1 ||
-		    buf_add(&w->body, "\n", 1) == -1 ? -1 : 0;
+		r = strbuf_add(&w->body, label, strlen(label)) == -1 ||
+		    strbuf_add(&w->body, v, strlen(v)) == -1 ||
+		    strbuf_add(&w->body, "\n", 1) == -1 ? -1 : 0;
 	free(v);
 	return r;
 }
@@ -1092,7 +1066,7 @@ body_line(struct walk *w, const char *label, const char *value)
 static int
 join_to(struct walk *w, GMimeMessage *msg)
 {
-	struct buf b = { 0 };
+	struct strbuf b = { 0 };
 	struct addr_list a = { .joined = &b, .left = LIST_MAX };
 	int r;
 
@@ -1120,7 +1094,7 @@ forwarded(struct walk *w, GMimeMessage *msg, int depth)
 		return 0;
 	header_addresses(w, GMIME_OBJECT(msg), "From", take_first, &from);
 	subject = header_text(w, GMIME_OBJECT(msg), "Subject");
-	r = body_break(w) == -1 || buf_add(&w->body, FORWARDED,
+	r = body_break(w) == -1 || strbuf_add(&w->body, FORWARDED,
 	    strlen(FORWARDED)) == -1 ||
 	    body_line(w, "From: ", from.first) == -1 ||
 	    body_line(w, "Date: ", date ? time_format(
@@ -1225,7 +1199,7 @@ take_raw(struct walk *w, GMimeStream *stream, int fd)
 static int
 add_note(struct walk *w, const char *note)
 {
-	if (body_break(w) == -1 || buf_add(&w->body, note, strlen(note)) == -1)
+	if (body_break(w) == -1 || strbuf_add(&w->body, note, strlen(note)) == -1)
 		return oom(w->e);
 	return 0;
 }

@@ -3,35 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "outpost/strbuf.h"
 #include "outpost/termesc.h"
-
-struct buf {
-	char *p;
-	size_t n, cap;
-};
-
-/* Appends; -1 (and the buffer freed) when out of memory. */
-static int
-buf_add(struct buf *b, const char *s, size_t len)
-{
-	char *np;
-
-	if (b->p == NULL && b->cap > 0)
-		return -1;	/* failed before */
-	if (b->n + len + 1 > b->cap) {
-		b->cap = 2 * (b->n + len + 1);
-		if ((np = realloc(b->p, b->cap)) == NULL) {
-			free(b->p);
-			b->p = NULL;
-			return -1;
-		}
-		b->p = np;
-	}
-	memcpy(b->p + b->n, s, len);
-	b->n += len;
-	b->p[b->n] = '\0';
-	return 0;
-}
 
 size_t
 utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
@@ -76,28 +49,33 @@ char *
 term_escape(const char *s, size_t len, int body)
 {
 	const unsigned char *u = (const unsigned char *)s;
-	struct buf b = { 0 };
+	struct strbuf b = { 0 };
 	char hex[16];
 	uint32_t c;
 	size_t i = 0, n;
+	int bad;
 
-	buf_add(&b, "", 0);
-	while (i < len) {
+	bad = strbuf_add(&b, "", 0);
+	while (i < len && !bad) {
 		if ((n = utf8_decode(u + i, len - i, &c)) == 0) {
 			snprintf(hex, sizeof hex, "\\x%02x", u[i]);
-			buf_add(&b, hex, strlen(hex));
+			bad = strbuf_add(&b, hex, strlen(hex));
 			i++;
 			continue;
 		}
 		if (!dangerous(c) || (body && (c == '\n' || c == '\t' ||
 		    (c == '\r' && i + 1 < len && u[i + 1] == '\n'))))
-			buf_add(&b, s + i, n);
+			bad = strbuf_add(&b, s + i, n);
 		else {
 			snprintf(hex, sizeof hex, c < 0x80 ? "\\x%02x" :
 			    "\\u%04x", (unsigned)c);
-			buf_add(&b, hex, strlen(hex));
+			bad = strbuf_add(&b, hex, strlen(hex));
 		}
 		i += n;
+	}
+	if (bad) {
+		free(b.p);
+		return NULL;
 	}
 	return b.p;
 }

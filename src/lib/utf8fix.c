@@ -5,53 +5,29 @@
 #include <string.h>
 
 #include "outpost/message.h"
+#include "outpost/strbuf.h"
 #include "outpost/utf8fix.h"
-
-struct out {
-	char *p;
-	size_t len, cap;
-};
-
-static int
-put(struct out *o, const void *p, size_t n)
-{
-	size_t cap = o->cap ? o->cap : 256;
-	char *q;
-
-	while (n >= cap - o->len)
-		cap *= 2;
-	if (cap != o->cap || o->p == NULL) {
-		if ((q = realloc(o->p, cap)) == NULL)
-			return -1;
-		o->p = q;
-		o->cap = cap;
-	}
-	memcpy(o->p + o->len, p, n);
-	o->len += n;
-	o->p[o->len] = '\0';
-	return 0;
-}
 
 /* Valid runs as they are; each bad byte or NUL as U+FFFD. */
 static int
-replace(struct out *o, const char *in, size_t len, size_t *nbad)
+replace(struct strbuf *o, const char *in, size_t len, size_t *nbad)
 {
 	size_t bad;
 
 	while (utf8_valid(in, len, &bad) == -1) {
-		if (put(o, in, bad) == -1 || put(o, UTF8FIX_REPL, 3) == -1)
+		if (strbuf_add(o, in, bad) == -1 || strbuf_add(o, UTF8FIX_REPL, 3) == -1)
 			return -1;
 		(*nbad)++;
 		in += bad + 1;
 		len -= bad + 1;
 	}
-	return put(o, in, len);
+	return strbuf_add(o, in, len);
 }
 
 /* The whole of in read in charset cs; NULs and bytes cs cannot read are
  * counted in *nbad and become U+FFFD. */
 static int
-convert(iconv_t cd, struct out *o, const char *in, size_t len, size_t *nbad)
+convert(iconv_t cd, struct strbuf *o, const char *in, size_t len, size_t *nbad)
 {
 	char tmp[4096], *ip = (char *)in, *op;
 	size_t il = len, ol, rc;
@@ -64,7 +40,7 @@ convert(iconv_t cd, struct out *o, const char *in, size_t len, size_t *nbad)
 			return -1;
 		if (rc != (size_t)-1 || errno == E2BIG)
 			continue;
-		if (put(o, UTF8FIX_REPL, 3) == -1)
+		if (strbuf_add(o, UTF8FIX_REPL, 3) == -1)
 			return -1;
 		(*nbad)++;
 		ip++, il--;
@@ -92,13 +68,13 @@ int
 utf8fix(const char *in, size_t len, const char *cs, char **out,
     size_t *outlen, size_t *nbad, int *changed, struct err *e)
 {
-	struct out o = { 0 };
+	struct strbuf o = { 0 };
 	size_t n = 0;
 	iconv_t cd = (iconv_t)-1;
 	int r;
 
 	if (utf8_valid(in, len, NULL) == 0)
-		r = put(&o, in, len);
+		r = strbuf_add(&o, in, len);
 	else if (cs == NULL)
 		r = replace(&o, in, len, &n);
 	else if ((cd = iconv_open("UTF-8", cs)) == (iconv_t)-1)
@@ -107,7 +83,7 @@ utf8fix(const char *in, size_t len, const char *cs, char **out,
 		r = convert(cd, &o, in, len, &n);
 	if (cd != (iconv_t)-1)
 		iconv_close(cd);
-	if (r == -1 || (o.p == NULL && put(&o, "", 0) == -1)) {
+	if (r == -1 || (o.p == NULL && strbuf_add(&o, "", 0) == -1)) {
 		free(o.p);
 		return err_set(e, ERR_TEMP, "out of memory");
 	}
