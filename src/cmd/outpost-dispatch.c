@@ -267,37 +267,71 @@ chan_list(struct chan *c)
 	}
 }
 
+/*
+ * The names of the channel directories in STATE/, sorted (none when it
+ * cannot be read); once per process with warn, says what is there
+ * without a channel name.  Caller frees with names_free().
+ */
+static char **
+state_channels(enum state st, int warn, size_t *n)
+{
+	char **names = NULL, **all;
+	size_t nall, i;
+	struct err e;
+	int dir;
+
+	*n = 0;
+	if ((dir = mailbox_dir(&cli.mb, st, NULL, 0, &e)) == -1)
+		return NULL;
+	if (mailbox_channels(dir, &names, n, &e) == -1)
+		*n = 0;
+	if (warn && mailbox_list_all(dir, &all, &nall, &e) == 0) {
+		for (i = 0; i < nall; i++)
+			if (!name_valid(all[i]))
+				log_warn("%s/%s: not a channel name "
+				    "([a-z0-9][a-z0-9_-]{0,63}); left alone",
+				    state_dir[st], all[i]);
+		names_free(all, nall);
+	}
+	close(dir);
+	return names;
+}
+
+/*
+ * Calls fn once for each channel with an outbound/ or deferred/
+ * directory, in name order (the two sorted listings merged).
+ */
+static void
+each_channel(void (*fn)(const char *), int warn)
+{
+	size_t na, nb, i = 0, j = 0;
+	char **a = state_channels(ST_OUTBOUND, warn, &na);
+	char **b = state_channels(ST_DEFERRED, warn, &nb);
+	int c;
+
+	while (i < na || j < nb) {
+		c = i >= na ? 1 : j >= nb ? -1 : strcmp(a[i], b[j]);
+		fn(c <= 0 ? a[i] : b[j]);
+		i += c <= 0;
+		j += c >= 0;
+	}
+	names_free(a, na);
+	names_free(b, nb);
+}
+
+static void
+chan_add(const char *name)
+{
+	chan_get(name);
+}
+
 /* Finds every channel with an outbound or deferred directory. */
 static void
 chan_scan(void)
 {
-	static const enum state where[] = { ST_OUTBOUND, ST_DEFERRED };
 	static int said;
-	char **names;
-	size_t n, i, k;
-	struct err e;
-	int dir;
 
-	for (k = 0; k < 2; k++) {
-		if ((dir = mailbox_dir(&cli.mb, where[k], NULL, 0, &e)) == -1)
-			continue;
-		if (mailbox_channels(dir, &names, &n, &e) == 0) {
-			for (i = 0; i < n; i++)
-				chan_get(names[i]);
-			names_free(names, n);
-		}
-		/* Once per process: what is there but no channel name. */
-		if (!said && mailbox_list_all(dir, &names, &n, &e) == 0) {
-			for (i = 0; i < n; i++)
-				if (!name_valid(names[i]))
-					log_warn("%s/%s: not a channel name "
-					    "([a-z0-9][a-z0-9_-]{0,63}); left "
-					    "alone", state_dir[where[k]],
-					    names[i]);
-			names_free(names, n);
-		}
-		close(dir);
-	}
+	each_channel(chan_add, !said);
 	said = 1;
 }
 
@@ -1041,39 +1075,10 @@ dry_channel(const char *name)
 static void
 dry_run_all(void)
 {
-	static const enum state where[] = { ST_OUTBOUND, ST_DEFERRED };
-	char **names, **seen = NULL;
-	size_t n, i, k, j, nseen = 0;
-	struct err e;
-	int dir;
-
-	if (only != NULL) {
+	if (only != NULL)
 		dry_channel(only);
-		return;
-	}
-	for (k = 0; k < 2; k++) {
-		if ((dir = mailbox_dir(&cli.mb, where[k], NULL, 0, &e)) == -1)
-			continue;
-		if (mailbox_channels(dir, &names, &n, &e) == 0) {
-			for (i = 0; i < n; i++) {
-				for (j = 0; j < nseen &&
-				    strcmp(seen[j], names[i]) != 0; j++)
-					;
-				if (j < nseen)
-					continue;
-				dry_channel(names[i]);
-				if ((seen = realloc(seen, (nseen + 1) *
-				    sizeof *seen)) == NULL)
-					exit(75);
-				seen[nseen++] = strdup(names[i]);
-			}
-			names_free(names, n);
-		}
-		close(dir);
-	}
-	for (j = 0; j < nseen; j++)
-		free(seen[j]);
-	free(seen);
+	else
+		each_channel(dry_channel, 0);
 }
 
 /* Adds inotify watches on the outbound directories in scope. */
