@@ -70,14 +70,18 @@ hostid(void)
 	return id;
 }
 
-/* The first 8 hex digits of this boot's id; "0" when unknown. */
-static void
-boot_id(char out[9])
+/* The first 8 hex digits of this boot's id; "0" when unknown.  Read once:
+ * it does not change while we run. */
+static const char *
+boot_id(void)
 {
+	static char id[9];
 	char buf[64] = "";
 	FILE *f;
 	size_t n;
 
+	if (id[0] != '\0')
+		return id;
 	if ((f = fopen("/proc/sys/kernel/random/boot_id", "re")) != NULL) {
 		if (fgets(buf, sizeof buf, f) == NULL)
 			buf[0] = '\0';
@@ -88,8 +92,9 @@ boot_id(char out[9])
 		n = 8;
 	if (n == 0)
 		buf[n++] = '0';
-	memcpy(out, buf, n);
-	out[n] = '\0';
+	memcpy(id, buf, n);
+	id[n] = '\0';
+	return id;
 }
 
 /* Process pid's start, in clock ticks since boot; 0 when it is gone or
@@ -123,15 +128,13 @@ claim_tag(void)
 {
 	static char tag[CLAIM_TAG_MAX];
 	static pid_t for_pid;
-	char boot[9];
 
 	/* A child of a fork is another claimer. */
 	if (tag[0] != '\0' && for_pid == getpid())
 		return tag;
 	for_pid = getpid();
-	boot_id(boot);
 	snprintf(tag, sizeof tag, "%s:%ld.%s.%llu", hostid(), (long)for_pid,
-	    boot, proc_start((long)for_pid));
+	    boot_id(), proc_start((long)for_pid));
 	return tag;
 }
 
@@ -237,7 +240,6 @@ claim_judge(int activefd, const char *claimed, int64_t lease,
 {
 	struct holder h;
 	struct stat st;
-	char boot[9];
 	int64_t age;
 
 	*lapses = 0;
@@ -245,9 +247,8 @@ claim_judge(int activefd, const char *claimed, int64_t lease,
 		return errno == ENOENT ? CLAIM_GONE : CLAIM_HELD;
 	if (holder_parse(claimed, &h) == -1)
 		return CLAIM_HELD;	/* not a claim: leave it be */
-	boot_id(boot);
 	if (h.tagged && strcmp(h.host, hostid()) == 0 &&
-	    strcmp(h.boot, boot) == 0) {
+	    strcmp(h.boot, boot_id()) == 0) {
 		/* Ours: the process tells, not the clock. */
 		if (proc_start(h.pid) == h.start)
 			return CLAIM_HELD;
