@@ -817,12 +817,14 @@ static int
 move(struct entry *en, enum state to)
 {
 	char rel[PATH_MAX];
-	int from, dst, r;
+	int from, dst = -1, r;
 	struct err e;
 
 	snprintf(rel, sizeof rel, "%s/%s", state_dir[en->st], en->channel);
 	if ((from = mailbox_subdir(&cli.mb, rel, 0, &e)) == -1 ||
 	    (dst = mailbox_dir(&cli.mb, to, en->channel, 1, &e)) == -1) {
+		if (from != -1)
+			close(from);
 		log_errx(esc_log(en->id), &e);
 		return err_exitcode(&e);
 	}
