@@ -34,7 +34,7 @@
 
 #include <jansson.h>
 
-#include "outpost/blob.h"
+#include "outpost/attach.h"
 #include "outpost/chat.h"
 #include "outpost/clock.h"
 #include "outpost/http.h"
@@ -61,23 +61,6 @@ message_json(const char *chat, const char *part)
 	    "is_disabled", 1));
 }
 
-/* Opens an attachment's blob; -1 after delivery_fail. */
-static int
-open_blob(struct delivery *d, const struct attachment *a)
-{
-	struct err e;
-	int fd;
-
-	if (a->hex == NULL)
-		return delivery_fail(d, OUT_PERM, "telegram: attachment %.*s: "
-		    "bad blob reference", chat_clip(a->name, 100), a->name), -1;
-	if ((fd = blob_open(d->mb, a->hex, &e)) == -1)
-		return delivery_fail(d, e.class == ERR_TEMP ? OUT_TEMP :
-		    OUT_PERM, "telegram: attachment %.*s: %s",
-		    chat_clip(a->name, 100), a->name, e.msg), -1;
-	return fd;
-}
-
 /* Per chat, every part in order, then every attachment. */
 static int
 plan(struct delivery *d, struct plan *p)
@@ -85,7 +68,7 @@ plan(struct delivery *d, struct plan *p)
 	const char *to[CHAT_MAXTO];
 	struct chat_parts t = { NULL, 0 };
 	size_t nto, natt, i, k;
-	int raw = message_format(d->m) == FMT_RAW, r = 0, fd;
+	int raw = message_format(d->m) == FMT_RAW, r = 0;
 
 	nto = chat_recipients(d, to, CHAT_MAXTO);
 	if ((natt = message_attachments(d->m, p->att, MAXATT)) > MAXATT)
@@ -95,11 +78,8 @@ plan(struct delivery *d, struct plan *p)
 		return delivery_fail(d, OUT_PERM, "telegram: no chat: neither "
 		    "the message nor the channel has to"), -1;
 	/* A missing blob fails the message before anything is sent. */
-	for (i = 0; i < natt; i++) {
-		if ((fd = open_blob(d, &p->att[i])) == -1)
-			return -1;
-		close(fd);
-	}
+	if (attach_check(d, "telegram", p->att, natt) == -1)
+		return -1;
 	if (raw && chat_plan_raw(d, &p->c, "chat_id", to, nto, "no chat: "
 	    "neither the body, the message nor the channel names one") == -1)
 		return -1;
@@ -118,61 +98,23 @@ plan(struct delivery *d, struct plan *p)
 	return r;
 }
 
-/* The blob's bytes for curl, straight from its file. */
-static size_t
-blob_read(char *buf, size_t size, size_t n, void *arg)
-{
-	ssize_t r;
-
-	do
-		r = read((int)(intptr_t)arg, buf, size * n);
-	while (r == -1 && errno == EINTR);
-	return r < 0 ? CURL_READFUNC_ABORT : (size_t)r;
-}
-
-static int
-blob_seek(void *arg, curl_off_t off, int whence)
-{
-	return lseek((int)(intptr_t)arg, (off_t)off, whence) == -1 ?
-	    CURL_SEEKFUNC_FAIL : CURL_SEEKFUNC_OK;
-}
-
-static void
-blob_close(void *arg)
-{
-	close((int)(intptr_t)arg);
-}
-
 /* sendDocument's form: chat_id, and the blob as document. */
 static int
 document(struct delivery *d, const struct chat_step *s)
 {
-	const struct attachment *a = s->att;
-	curl_mimepart *part;
-	struct stat st;
+	off_t size;
 	int fd;
 
+	if ((fd = attach_open(d, "telegram", s->att, 0, NULL, &size)) == -1)
+		return -1;
 	if ((d->mime = curl_mime_init(d->easy)) == NULL ||
-	    (part = curl_mime_addpart(d->mime)) == NULL ||
-	    curl_mime_name(part, "chat_id") != CURLE_OK ||
-	    curl_mime_data(part, s->to, CURL_ZERO_TERMINATED) != CURLE_OK ||
-	    (part = curl_mime_addpart(d->mime)) == NULL ||
-	    curl_mime_name(part, "document") != CURLE_OK ||
-	    curl_mime_filename(part, a->name) != CURLE_OK ||
-	    curl_mime_type(part, a->type ? a->type :
-	    "application/octet-stream") != CURLE_OK)
+	    attach_field(d->mime, "chat_id", s->to) == -1) {
+		close(fd);
 		return delivery_fail(d, OUT_TEMP, "telegram: out of memory"),
 		    -1;
-	if ((fd = open_blob(d, a)) == -1)
-		return -1;
-	if (fstat(fd, &st) == -1 ||
-	    curl_mime_data_cb(part, (curl_off_t)st.st_size, blob_read,
-	    blob_seek, blob_close, (void *)(intptr_t)fd) != CURLE_OK) {
-		close(fd);
-		return delivery_fail(d, OUT_TEMP, "telegram: attachment %.*s: "
-		    "cannot read it", chat_clip(a->name, 100), a->name), -1;
 	}
-	return 0;
+	return attach_file(d, "telegram", d->mime, "document", s->att, fd,
+	    size);
 }
 
 static int

@@ -8,7 +8,8 @@ outpost sent byte for byte and drive every classification row.
 usage: recorder.py DIR [--script FILE] [--tls CERT KEY]
 Writes the port it listens on (127.0.0.1 only) to DIR/port, and its pid
 to DIR/pid.  The script is a JSON list of responses, used in order, the
-last one repeated:
+last one repeated ("{port}" in a body is the recorder's port, for
+an answer that names a URL to call next, as Slack's upload_url does):
   [{"status": 200, "headers": {"Retry-After": "7"}, "body": "{\"ok\":true}",
     "delay": 0.0, "path": "/optional/prefix"}]
 A response with "path" answers only requests whose path starts with it
@@ -65,8 +66,11 @@ def main():
 
         def handle_any(self):
             global count, inflight
-            n = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(n) if n else b""
+            if "chunked" in self.headers.get("Transfer-Encoding", ""):
+                body = self.read_chunked()
+            else:
+                n = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(n) if n else b""
             with lock:
                 count += 1
                 inflight += 1
@@ -76,6 +80,17 @@ def main():
             finally:
                 with lock:
                     inflight -= 1
+
+        def read_chunked(self):
+            body = b""
+            while True:
+                n = int(self.rfile.readline().split(b";")[0], 16)
+                if n == 0:
+                    while self.rfile.readline() not in (b"\r\n", b""):
+                        pass
+                    return body
+                body += self.rfile.read(n)
+                self.rfile.readline()
 
         def answer(self, seq, busy, body):
             rec = {"seq": seq, "inflight": busy,
@@ -89,7 +104,8 @@ def main():
             r = pick(self.path)
             if r.get("delay"):
                 time.sleep(r["delay"])
-            data = r.get("body", "").encode()
+            data = r.get("body", "").replace(
+                "{port}", str(self.server.server_port)).encode()
             self.send_response(r.get("status", 200))
             for k, v in r.get("headers", {}).items():
                 self.send_header(k, v)
