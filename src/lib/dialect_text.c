@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmark.h>
+#include "outpost/markdown.h"
 #include <jansson.h>
 
 #include "outpost/dialect.h"
@@ -84,6 +84,7 @@ struct tdialect {
 	const char *item_nl;	/* between list items */
 	const char *bullet, *hr;
 	int json;		/* count the text as a JSON string */
+	int bytes;		/* count bytes, not code points */
 	size_t (*esc)(struct w *, uint32_t, const char *, const char *,
 	    char *);
 	const char *strong[2], *emph[2], *code[2];
@@ -133,6 +134,14 @@ struct w {
 
 /* The writer. */
 
+/* How the dialect counts its limit (dialect_cost). */
+static unsigned
+how(const struct w *w)
+{
+	return (w->d->json ? DIALECT_COST_JSON : 0) |
+	    (w->d->bytes ? DIALECT_COST_BYTES : 0);
+}
+
 static void
 put(struct w *w, const char *s, size_t n)
 {
@@ -154,7 +163,7 @@ put(struct w *w, const char *s, size_t n)
 	memcpy(w->buf + w->len, s, n);
 	w->len += n;
 	w->buf[w->len] = '\0';
-	w->cost += dialect_cost(s, n, w->d->json);
+	w->cost += dialect_cost(s, n, how(w));
 }
 
 static void
@@ -389,7 +398,7 @@ markcost(const struct w *w, const char *s, size_t k)
 
 	if (s == NULL)
 		return 0;
-	for (c = dialect_cost(s, strlen(s), w->d->json); *s != '\0'; s++)
+	for (c = dialect_cost(s, strlen(s), how(w)); *s != '\0'; s++)
 		c += *s == '\n' ? k : 0;
 	return c;
 }
@@ -431,7 +440,7 @@ frame_new(struct w *w, const char *open, const char *close,
 	w->frames = f;
 	f->flags = flags | (w->top != NULL ? w->top->flags : 0);
 	f->depth = w->top != NULL ? w->top->depth + 1 : 1;
-	k = dialect_cost(f->pfx, strlen(f->pfx), w->d->json);
+	k = dialect_cost(f->pfx, strlen(f->pfx), how(w));
 	f->closec = (w->top != NULL ? w->top->closec : 0) +
 	    markcost(w, close, k);
 	f->openc = (w->top != NULL ? w->top->openc : 0) +
@@ -451,8 +460,8 @@ roomy(struct w *w, const char *pre, const char *open, const char *close)
 
 	if (w->limit == 0)
 		return 1;
-	k = dialect_cost(up, strlen(up), w->d->json) +
-	    (pre != NULL ? dialect_cost(pre, strlen(pre), w->d->json) : 0);
+	k = dialect_cost(up, strlen(up), how(w)) +
+	    (pre != NULL ? dialect_cost(pre, strlen(pre), how(w)) : 0);
 	need = k + markcost(w, open, k) + markcost(w, close, k);
 	if (w->top != NULL)
 		need += w->top->openc + w->top->closec;
@@ -622,7 +631,7 @@ cut(struct w *w, struct cut *c)
 	}
 	free(w->head);
 	w->head = h;
-	w->headc = dialect_cost(h, n, w->d->json);
+	w->headc = dialect_cost(h, n, how(w));
 	w->start = c->resume;
 	w->startc = c->resumec;
 	w->starttext = c->text;
@@ -1143,7 +1152,7 @@ dingtalk_image(struct w *w, const char *url, const char *alt)
 
 static const struct tdialect dingtalk = {
 	.nl = "  \n", .item_nl = "  \n", .bullet = "- ", .hr = "---",
-	.esc = esc_dingtalk, .strong = { "**", "**" }, .emph = { "*", "*" },
+	.bytes = 1, .esc = esc_dingtalk, .strong = { "**", "**" }, .emph = { "*", "*" },
 	.code = { "`", "`" }, .ticks = 1,
 	.heading = heading_hash, .fence = fence_quoted, .quote = quote_md,
 	.link = link_md, .image = dingtalk_image
@@ -1160,7 +1169,7 @@ image_as_link(struct w *w, const char *url, const char *alt)
 
 static const struct tdialect wecom = {
 	.nl = "\n", .item_nl = "\n", .bullet = "\u2022 ", .hr = "\u2500\u2500\u2500\u2500\u2500\u2500",
-	.esc = esc_wecom, .strong = { "**", "**" }, .code = { "`", "`" },
+	.bytes = 1, .esc = esc_wecom, .strong = { "**", "**" }, .code = { "`", "`" },
 	.ticks = 1,
 	.heading = heading_hash, .fence = fence_quoted, .quote = quote_md,
 	.link = link_md, .image = image_as_link
@@ -1280,7 +1289,7 @@ teams_quote(struct w *w)
 
 static const struct tdialect teams_text = {
 	.nl = "\n\n", .item_nl = "\r", .bullet = "- ", .hr = "\u2500\u2500\u2500\u2500\u2500\u2500",
-	.json = 1, .esc = esc_teams, .strong = { "**", "**" },
+	.json = 1, .bytes = 1, .esc = esc_teams, .strong = { "**", "**" },
 	.emph = { "_", "_" },
 	.heading = teams_heading, .fence = teams_fence, .quote = teams_quote,
 	.link = link_md, .image = image_as_link
@@ -1288,7 +1297,8 @@ static const struct tdialect teams_text = {
 
 /* Already-escaped HTML, and a split text: no escaping. */
 static const struct tdialect verbatim = { .nl = "\n" };
-static const struct tdialect verbatim_json = { .nl = "\n", .json = 1 };
+static const struct tdialect verbatim_json = { .nl = "\n", .json = 1,
+    .bytes = 1 };
 
 /* The walker. */
 
@@ -1679,7 +1689,7 @@ teams_block(json_t *out, cmark_node *n, unsigned how, size_t limit)
 		json_decref(o);
 		return -1;
 	}
-	over = dialect_cost(s, strlen(s), 0) + 2;
+	over = dialect_cost(s, strlen(s), DIALECT_COST_BYTES) + 2;
 	free(s);
 	json_decref(o);
 	memset(&t, 0, sizeof t);
