@@ -56,9 +56,10 @@ void rendered_free(struct rendered *);	/* NULL and zeroed are fine */
 
 /*
  * Inside the module only: src/lib/dialect.c (the entry point, URLs, the
- * packing of parts), dialect_text.c (the markup dialects and Teams, on one
- * walker) and dialect_lark.c.  The others return 0, or -1 when out of
- * memory.
+ * packing of parts), dialect_writer.c, dialect_marks.c and dialect_text.c
+ * (the markup dialects: the writer, each dialect's table, the walker;
+ * private header dialect_walk.h), dialect_teams.c, dialect_htmlcut.c and
+ * dialect_lark.c.  The others return 0, or -1 when out of memory.
  */
 struct cmark_node;
 struct json_t;
