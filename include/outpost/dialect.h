@@ -89,6 +89,20 @@ char *dialect_plain(struct cmark_node *);
 size_t dialect_cost(const char *, size_t, unsigned how);
 /* 1 when the dialect's limits count bytes. */
 int dialect_bytes(enum dialect);
+/*
+ * A GFM table (md_kind MD_TABLE) laid out as monospace text: aligned
+ * columns, "-----+-----" under the header, long cells wrapped; as
+ * "Header: value" records when it cannot fit in width display columns
+ * (0: no limit).  Lines end in \n but the last.  *head (if not NULL) is
+ * the length of the header and its rule with their line breaks, 0 for
+ * records.  The rules: dialect_table.c.  Caller frees; NULL when out of
+ * memory.
+ */
+#define DIALECT_TABLE_WIDTH 80
+char *dialect_table(struct cmark_node *, size_t width, size_t *head);
+/* The display columns of n bytes of UTF-8: wide characters and emoji 2,
+ * combining marks 0. */
+size_t dialect_width(const char *, size_t);
 /* Appends a part, which it now owns (freed on failure too). */
 int dialect_add_part(struct rendered *, char *);
 /* A JSON value, compact, with < as \u003c: no part holds a tag, even in
