@@ -257,8 +257,8 @@ cell_text(cmark_node *cell)
 	return s;
 }
 
-/* Column weights: each column's widest cell, in characters, between 2
- * and 40, the same in every row so that the columns line up. */
+/* Column weights: each column's widest cell, in display columns (CJK
+ * two), between 2 and 40, the same in every row so that the columns line up. */
 static int
 widths(cmark_node *table, int *w, int ncol)
 {
@@ -275,7 +275,7 @@ widths(cmark_node *table, int *w, int ncol)
 		    i < ncol; cell = cmark_node_next(cell), i++) {
 			if ((s = dialect_plain(cell)) == NULL)
 				return -1;
-			k = dialect_cost(s, strlen(s), 0);
+			k = dialect_width(s, strlen(s));
 			free(s);
 			if ((size_t)w[i] < k)
 				w[i] = k > 40 ? 40 : (int)k;
