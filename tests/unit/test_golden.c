@@ -367,12 +367,15 @@ Test(golden, telegram_parts_are_balanced_html)
 
 /* Every "<script", "<style" or (but in e-mail HTML, which makes its
  * own) "<img" in s, any case, is escaped: behind a backslash where that
- * is how (Discord), else not there at all. */
+ * is how (Discord), else not there at all.  WhatsApp shows its text as
+ * typed: a tag there is text. */
 static int
 no_live_tag(const char *s, enum dialect d)
 {
 	const char *p;
 
+	if (d == DIALECT_WHATSAPP)
+		return 1;
 	for (p = s; (p = strchr(p, '<')) != NULL; p++)
 		if ((strncasecmp(p, "<script", 7) == 0 ||
 		    strncasecmp(p, "<style", 6) == 0 ||
