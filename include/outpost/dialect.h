@@ -16,8 +16,10 @@
  * must leave room for the framing: at least 256.
  *
  * Raw HTML is text, escaped as the dialect escapes (entities in Slack,
- * Telegram, DingTalk and WeCom, backslashes in Discord); WhatsApp, which
- * cannot escape, and e-mail drop it as cmark's safe mode does.  In the
+ * Telegram, DingTalk and WeCom, backslashes in Discord); WhatsApp, whose
+ * text is plain text, shows it as typed; e-mail drops it as cmark's safe
+ * mode does.  Tables are dialect_table's monospace layout in the
+ * dialect's code markup; task items show ☐ or ☑.  In the
  * JSON parts every < is written \u003c.  javascript:, vbscript:, file:
  * and data: links are their text.  A block longer than the limit is cut
  * at a line, else a space, else between characters; markup open there

@@ -17,7 +17,8 @@ enum md_kind { MD_NONE, MD_TABLE, MD_ROW, MD_CELL, MD_STRIKE };
 
 /* The document, or NULL when out of memory.  Free with cmark_node_free. */
 cmark_node *md_parse(const char *, size_t);
-/* A node (a document or a block) as safe HTML; caller frees. */
+/* A node (a document or a block) as safe HTML, a task item's box as the
+ * text ☐ or ☑ (the tree is changed so); caller frees. */
 char *md_html(cmark_node *);
 
 enum md_kind md_kind(cmark_node *);

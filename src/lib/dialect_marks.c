@@ -261,7 +261,8 @@ slack_image(struct w *w, const char *url, const char *alt)
 
 const struct tdialect dw_slack = {
 	.nl = "\n", .item_nl = "\n", .bullet = "\u2022 ", .hr = "\u2500\u2500\u2500\u2500\u2500\u2500",
-	.esc = esc_ent, .strong = { "*", "*" }, .emph = { "_", "_" },
+	.esc = esc_ent, .strike = { "~", "~" },
+	.strong = { "*", "*" }, .emph = { "_", "_" },
 	.code = { "`", "`" }, .breakticks = 1,
 	.heading = heading_bold_star, .fence = fence_tick, .quote = quote_md,
 	.link = slack_link, .image = slack_image
@@ -322,7 +323,8 @@ tg_image(struct w *w, const char *url, const char *alt)
 
 const struct tdialect dw_telegram = {
 	.nl = "\n", .item_nl = "\n", .bullet = "\u2022 ", .hr = "\u2500\u2500\u2500\u2500\u2500\u2500",
-	.esc = esc_ent, .strong = { "<b>", "</b>" },
+	.esc = esc_ent, .strike = { "<s>", "</s>" },
+	.strong = { "<b>", "</b>" },
 	.emph = { "<i>", "</i>" }, .code = { "<code>", "</code>" },
 	.heading = tg_heading, .fence = tg_fence, .quote = tg_quote,
 	.link = tg_link, .image = tg_image
@@ -369,7 +371,8 @@ const struct tdialect dw_wecom = {
 	.link = dw_link_md, .image = dw_image_as_link
 };
 
-/* WhatsApp: links as "dw_text (url)". */
+/* WhatsApp: links as "text (url)"; raw HTML is text, as typed (WhatsApp
+ * shows its text as is, and has nothing to escape with). */
 
 static void
 wa_fence(struct w *w, const char *info)
@@ -405,8 +408,9 @@ wa_image(struct w *w, const char *url, const char *alt)
 
 const struct tdialect dw_whatsapp = {
 	.nl = "\n", .item_nl = "\n", .bullet = "\u2022 ", .hr = "\u2500\u2500\u2500\u2500\u2500\u2500",
+	.strike = { "~", "~" },
 	.strong = { "*", "*" }, .emph = { "_", "_" },
-	.code = { "```", "```" }, .breakticks = 1, .drophtml = 1,
+	.code = { "```", "```" }, .breakticks = 1,
 	.heading = heading_bold_star, .fence = wa_fence, .quote = quote_md,
 	.link = wa_link, .image = wa_image
 };
@@ -451,7 +455,8 @@ discord_image(struct w *w, const char *url, const char *alt)
 
 const struct tdialect dw_discord = {
 	.nl = "\n", .item_nl = "\n", .bullet = "- ", .hr = "\u2500\u2500\u2500\u2500\u2500\u2500",
-	.esc = esc_discord, .strong = { "**", "**" }, .emph = { "*", "*" },
+	.esc = esc_discord, .strike = { "~~", "~~" },
+	.strong = { "**", "**" }, .emph = { "*", "*" },
 	.code = { "`", "`" }, .ticks = 1, .breakticks = 1,
 	.heading = discord_heading, .fence = discord_fence, .quote = quote_md,
 	.link = discord_link, .image = discord_image

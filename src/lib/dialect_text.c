@@ -75,16 +75,22 @@ list(struct w *w, cmark_node *n)
 	    cmark_node_get_list_start(n) : -1;
 }
 
+/* An item's marker: its number or bullet; a task's box takes the place
+ * of a bullet, and follows a number. */
 static void
-item(struct w *w)
+item(struct w *w, cmark_node *n)
 {
-	char m[32], pad[32];
+	static const char *const box[2] = { "\u2610 ", "\u2611 " };
+	char m[48], pad[48];
+	int task = md_task(n);
 	size_t k;
 
 	if (w->nnum > 0 && w->num[w->nnum - 1] >= 0)
-		snprintf(m, sizeof m, "%ld. ", w->num[w->nnum - 1]++);
+		snprintf(m, sizeof m, "%ld. %s", w->num[w->nnum - 1]++,
+		    task >= 0 ? box[task] : "");
 	else
-		snprintf(m, sizeof m, "%s", w->d->bullet);
+		snprintf(m, sizeof m, "%s", task >= 0 ? box[task] :
+		    w->d->bullet);
 	k = dialect_cost(m, strlen(m), 0);
 	memset(pad, ' ', k);
 	pad[k] = '\0';
@@ -228,12 +234,73 @@ emphasis(struct w *w, const char *const m[2], unsigned flag)
 		dw_wrap(w, m[0], m[1], flag);
 }
 
+/* A table's header and rule as marks of a wrap, so that a part cut
+ * between its rows opens with them again; as text when that would leave
+ * too little room in a part. */
+static void
+table_head(struct w *w, const char *s, size_t head)
+{
+	char *h = dw_escape(w, s, head);
+
+	if (h == NULL) {
+		w->oom = 1;
+		return;
+	}
+	dw_wrap(w, h, "", 0);
+	if (w->degraded)
+		dw_text(w, s, head);
+	free(h);
+	dw_textz(w, s + head);
+	dw_pop(w);
+}
+
+/* A table: its monospace layout as the dialect shows code. */
+static void
+table(struct w *w, cmark_node *n)
+{
+	size_t head = 0;
+	char *s = dialect_table(n, DIALECT_TABLE_WIDTH, &head);
+
+	if (s == NULL) {
+		w->oom = 1;
+		return;
+	}
+	sep(w, n);
+	w->d->fence(w, NULL);
+	if (head > 0 && s[head] != '\0')
+		table_head(w, s, head);
+	else
+		dw_textz(w, s);
+	dw_pop(w);
+	free(s);
+}
+
+/* The nodes of cmark-gfm's extensions.  Returns 1 to skip the node's
+ * children. */
+static int
+enter_ext(struct w *w, cmark_node *n)
+{
+	switch (md_kind(n)) {
+	case MD_TABLE:
+		table(w, n);
+		return 1;
+	case MD_STRIKE:
+		emphasis(w, w->d->strike, F_STRIKE);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
 /* One case a node type.  Returns 1 to skip the node's children. */
 static int
 enter(struct w *w, cmark_node *n)
 {
 	const struct tdialect *d = w->d;
 
+	if (md_kind(n) != MD_NONE)
+		return enter_ext(w, n);
 	switch (cmark_node_get_type(n)) {
 	case CMARK_NODE_BLOCK_QUOTE:
 		sep(w, n);
@@ -245,7 +312,7 @@ enter(struct w *w, cmark_node *n)
 		break;
 	case CMARK_NODE_ITEM:
 		sep(w, n);
-		item(w);
+		item(w, n);
 		break;
 	case CMARK_NODE_PARAGRAPH:
 		sep(w, n);
@@ -311,6 +378,10 @@ enter(struct w *w, cmark_node *n)
 static void
 leave(struct w *w, cmark_node *n)
 {
+	if (md_kind(n) == MD_STRIKE) {
+		dw_pop(w);
+		return;
+	}
 	switch (cmark_node_get_type(n)) {
 	case CMARK_NODE_HEADING:
 		w->inhead--;

@@ -36,7 +36,8 @@ enum {
 	F_CODE = 8,	/* the text is code */
 	F_LINK = 16,	/* inside a link: an image is its alt text */
 	F_QUOTE = 32,	/* inside a quote: Telegram's do not nest */
-	F_LINES = 64	/* code shown as lines of text (DingTalk, WeCom) */
+	F_LINES = 64,	/* code shown as lines of text (DingTalk, WeCom) */
+	F_STRIKE = 128	/* inside a strikethrough */
 };
 
 struct frame {
@@ -74,6 +75,7 @@ struct tdialect {
 	size_t (*esc)(struct w *, uint32_t, const char *, const char *,
 	    char *);
 	const char *strong[2], *emph[2], *code[2];
+	const char *strike[2];	/* or NULL: the text plain */
 	int ticks;		/* code spans: as many backticks as it takes */
 	int breakticks;		/* code: a ZWSP between backticks, lest they
 				 * end the fence */
@@ -133,6 +135,7 @@ void dw_text(struct w *w, const char *s, size_t n);
 void dw_textz(struct w *w, const char *s);
 void dw_init(struct w *w, const struct tdialect *d, size_t limit, struct rendered *r);
 int dw_end(struct w *w);
+char *dw_escape(const struct w *w, const char *s, size_t n);
 
 /* The dialects (dialect_marks.c). */
 extern const struct tdialect dw_slack;

@@ -682,11 +682,27 @@ dw_init(struct w *w, const struct tdialect *d, size_t limit,
 	w->bol = 1;
 }
 
+/* Everything the writer holds, freed. */
+static void
+release(struct w *w)
+{
+	struct frame *f;
+
+	while ((f = w->frames) != NULL) {
+		w->frames = f->all;
+		free(f->tail);
+		free(f);
+	}
+	free(w->buf);
+	free(w->head);
+	free(w->cuts);
+	free(w->num);
+}
+
 /* The last part, then everything freed.  A trailing line break goes. */
 int
 dw_end(struct w *w)
 {
-	struct frame *f;
 	char *s;
 
 	while (w->top != NULL || w->flat > 0)
@@ -701,14 +717,26 @@ dw_end(struct w *w)
 		    w->buf + w->start) == -1 || dialect_add_part(w->r, s) == -1)
 			w->oom = 1;
 	}
-	while ((f = w->frames) != NULL) {
-		w->frames = f->all;
-		free(f->tail);
-		free(f);
-	}
-	free(w->buf);
-	free(w->head);
-	free(w->cuts);
-	free(w->num);
+	release(w);
 	return w->oom ? -1 : 0;
+}
+
+/* n bytes of text as dw_text would write them here (escaped as inside
+ * the frame open now, line breaks as the dialect's), for use as marks:
+ * a table's header, repeated in each part.  Caller frees; NULL when out
+ * of memory. */
+char *
+dw_escape(const struct w *w, const char *s, size_t n)
+{
+	struct w t;
+	char *out;
+
+	dw_init(&t, w->d, 0, NULL);
+	dw_box(&t, NULL, NULL, w->top != NULL ? w->top->flags : 0);
+	dw_text(&t, s, n);
+	out = t.oom ? NULL : t.buf != NULL ? t.buf : strdup("");
+	if (out == t.buf)
+		t.buf = NULL;
+	release(&t);
+	return out;
 }

@@ -7,6 +7,7 @@
  * CMARK_OPT_SMART (a machine's text keeps its straight quotes).
  * Strikethrough takes ~~x~~ only, as GitHub does: one tilde is text.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmark-gfm-core-extensions.h>
@@ -40,6 +41,63 @@ md_parse(const char *s, size_t n)
 	return doc;
 }
 
+/* A task item's box as the text ☐ or ☑ starting its first paragraph,
+ * the item then a plain one: e-mail clients drop form controls (Gmail
+ * strips <input>), and the box would go with them.  Returns -1 when out
+ * of memory. */
+static int
+task_as_text(cmark_node *item)
+{
+	cmark_node *p = cmark_node_first_child(item), *t;
+
+	if ((t = cmark_node_new(CMARK_NODE_TEXT)) == NULL ||
+	    !cmark_node_set_literal(t, md_task(item) ? "\u2611 " : "\u2610 "))
+		goto fail;
+	if (p == NULL || cmark_node_get_type(p) != CMARK_NODE_PARAGRAPH) {
+		if ((p = cmark_node_new(CMARK_NODE_PARAGRAPH)) == NULL)
+			goto fail;
+		cmark_node_prepend_child(item, p);
+	}
+	cmark_node_prepend_child(p, t);
+	cmark_node_set_syntax_extension(item, NULL);
+	return 0;
+fail:
+	cmark_node_free(t);
+	return -1;
+}
+
+/* The task items under n, found first: the tree changes under them. */
+static int
+tasks_as_text(cmark_node *n)
+{
+	cmark_node **v = NULL, **nv;
+	size_t k = 0, cap = 0, i;
+	cmark_event_type ev;
+	cmark_iter *it;
+	int rc = 0;
+
+	if ((it = cmark_iter_new(n)) == NULL)
+		return -1;
+	while (rc == 0 && (ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+		if (ev != CMARK_EVENT_ENTER || md_task(cmark_iter_get_node(it)) < 0)
+			continue;
+		if (k == cap) {
+			cap = cap ? 2 * cap : 16;
+			if ((nv = realloc(v, cap * sizeof *v)) == NULL) {
+				rc = -1;
+				break;
+			}
+			v = nv;
+		}
+		v[k++] = cmark_iter_get_node(it);
+	}
+	cmark_iter_free(it);
+	for (i = 0; rc == 0 && i < k; i++)
+		rc = task_as_text(v[i]);
+	free(v);
+	return rc;
+}
+
 char *
 md_html(cmark_node *n)
 {
@@ -49,6 +107,8 @@ md_html(cmark_node *n)
 	size_t i;
 	char *s;
 
+	if (tasks_as_text(n) == -1)
+		return NULL;
 	cmark_gfm_core_extensions_ensure_registered();
 	for (i = 0; i < sizeof exts / sizeof exts[0]; i++)
 		if ((x = cmark_find_syntax_extension(exts[i])) != NULL)

@@ -89,12 +89,181 @@ render_html(const struct message *m)
 	return s;
 }
 
+/* Where a table's lines are in the source: cmark-gfm gives a table
+ * that follows a paragraph's lines that paragraph's start, so the first
+ * line is counted back from the last (a row is one line, the delimiter
+ * row one more). */
+struct span {
+	cmark_node *table;
+	int first, last, col;
+};
+
+static int
+table_span(cmark_node *t, struct span *sp)
+{
+	cmark_node *r;
+	int rows = 0;
+
+	for (r = cmark_node_first_child(t); r != NULL; r = cmark_node_next(r))
+		rows++;
+	sp->table = t;
+	sp->last = cmark_node_get_end_line(t);
+	sp->first = sp->last - rows;
+	sp->col = cmark_node_get_start_column(t);
+	return sp->first >= 1 && sp->col >= 1;
+}
+
+/* The tables of a document, in order, in *out (caller frees); -1 when
+ * out of memory. */
+static int
+tables(cmark_node *doc, struct span **out, size_t *n)
+{
+	struct span *v = NULL, *nv;
+	size_t cap = 0;
+	cmark_event_type ev;
+	cmark_iter *it;
+	cmark_node *x;
+
+	*n = 0;
+	if ((it = cmark_iter_new(doc)) == NULL)
+		return -1;
+	while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+		x = cmark_iter_get_node(it);
+		if (ev != CMARK_EVENT_ENTER || md_kind(x) != MD_TABLE)
+			continue;
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 8;
+			if ((nv = realloc(v, cap * sizeof *v)) == NULL)
+				break;
+			v = nv;
+		}
+		if (table_span(x, &v[*n]) &&
+		    (*n == 0 || v[*n].first > v[*n - 1].last))
+			++*n;
+	}
+	cmark_iter_free(it);
+	if (ev != CMARK_EVENT_DONE) {
+		free(v);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Line k (1-based) of s: its start, its length without the line break
+ * in *len; NULL past the end. */
+static const char *
+line_at(const char *s, int k, size_t *len)
+{
+	for (; k > 1 && s != NULL; k--)
+		if ((s = strchr(s, '\n')) != NULL)
+			s++;
+	if (s == NULL)
+		return NULL;
+	*len = strcspn(s, "\n");
+	return s;
+}
+
+/* The container's prefix (a quote's "> ", an item's indent) of line k
+ * before column col, written before a line of n bytes of a layout. */
+static void
+prefixed(FILE *f, const char *text, int k, int col, const char *l,
+    size_t n)
+{
+	const char *p;
+	size_t len = 0, k1;
+
+	if ((p = line_at(text, k, &len)) != NULL) {
+		k1 = len < (size_t)col - 1 ? len : (size_t)col - 1;
+		while (n == 0 && k1 > 0 && p[k1 - 1] == ' ')
+			k1--;
+		fwrite(p, 1, k1, f);
+	}
+	fwrite(l, 1, n, f);
+	fputc('\n', f);
+}
+
+/* A table's lines in text, as dialect_table lays it out. */
+static int
+table_text(FILE *f, const char *text, const struct span *sp)
+{
+	char *lay = dialect_table(sp->table, DIALECT_TABLE_WIDTH, NULL);
+	const char *l;
+	size_t n;
+	int k = sp->first;
+
+	if (lay == NULL)
+		return -1;
+	for (l = lay; ; l += n + 1) {
+		n = strcspn(l, "\n");
+		prefixed(f, text, k, sp->col, l, n);
+		k = sp->first + 1;	/* the delimiter row's prefix */
+		if (l[n] == '\0')
+			break;
+	}
+	free(lay);
+	return 0;
+}
+
+/*
+ * A markdown body's text with each GFM table laid out in aligned
+ * columns (dialect_table), the rest untouched.  Takes text (CRLF as LF)
+ * and returns it or, having freed it, the new text; NULL when out of
+ * memory.
+ */
+static char *
+text_tables(char *text)
+{
+	const char *p = text, *q, *end = text + strlen(text);
+	cmark_node *doc = md_parse(text, (size_t)(end - text));
+	struct span *v = NULL;
+	char *out = NULL;
+	size_t n = 0, i, len, k;
+	int rc = 0;
+	FILE *f;
+
+	if (doc == NULL || tables(doc, &v, &n) == -1) {
+		free(text);
+		text = NULL;
+	}
+	if (n == 0 || (f = open_memstream(&out, &len)) == NULL)
+		goto done;
+	for (i = 0; i < n && rc == 0; i++) {
+		if ((q = line_at(text, v[i].first, &k)) == NULL)
+			break;
+		fwrite(p, 1, (size_t)(q - p), f);
+		rc = table_text(f, text, &v[i]);
+		if ((p = line_at(text, v[i].last + 1, &k)) == NULL)
+			p = end;
+	}
+	fputs(p, f);
+	rc |= fclose(f);
+	/* A last line with no line break keeps none. */
+	if (rc == 0 && p == end && end > text && end[-1] != '\n' &&
+	    len > 0 && out[len - 1] == '\n')
+		out[len - 1] = '\0';
+	free(text);
+	text = rc == 0 ? out : NULL;
+	if (rc != 0)
+		free(out);
+done:
+	free(v);
+	if (doc != NULL)
+		cmark_node_free(doc);
+	return text;
+}
+
 char *
 render_text(const struct message *m)
 {
+	char *s;
+
 	if (message_format(m) == FMT_RAW)
 		return strdup(m->body);
-	return unix_lines(m->body, m->bodylen);
+	if ((s = unix_lines(m->body, m->bodylen)) == NULL ||
+	    message_format(m) == FMT_TEXT)
+		return s;
+	return text_tables(s);
 }
 
 /* The text of the first heading of a markdown body, or NULL. */

@@ -294,6 +294,13 @@ code_points(const char *s)
 	return n;
 }
 
+/* A part's length as its platform counts it: bytes or code points. */
+static size_t
+part_cost(const char *s, enum dialect d)
+{
+	return dialect_bytes(d) ? strlen(s) : code_points(s);
+}
+
 /* Whether s is Telegram HTML with every tag closed, in order. */
 static int
 balanced(const char *s, char *why)
@@ -384,8 +391,20 @@ find_any(const char *s, const char *const *pat, int backslash_escapes)
 	return NULL;
 }
 
+/* Past a line's container prefixes: quote marks (Discord, like the
+ * writer, opens a fence inside a quote behind "> " on each line) and an
+ * item's indent. */
+static char *
+past_prefix(char *p)
+{
+	while (*p == '>' || *p == ' ')
+		p++;
+	return p;
+}
+
 /* find_any, backslash-escaped, in Discord markdown outside code: a
- * fence's lines and `spans` are shown as they are. */
+ * fence's lines and `spans` are shown as they are.  A fence is a line
+ * that opens with ``` once its prefixes are skipped. */
 static const char *
 outside_code(const char *s, const char *const *pat)
 {
@@ -396,7 +415,8 @@ outside_code(const char *s, const char *const *pat)
 	if (c == NULL)
 		return NULL;
 	for (p = c; *p != '\0'; p++) {
-		if (bol && strncmp(p, "```", 3) == 0) {
+		if (bol && strncmp(past_prefix(p), "```", 3) == 0) {
+			p = past_prefix(p);
 			fence = !fence;
 			memset(p, ' ', 3);
 			p += 2;
@@ -449,9 +469,10 @@ check_part(const char *p, enum dialect d, size_t limit, size_t k, char *why)
 	if (utf8_valid(p, strlen(p), NULL) == -1)
 		return broken(why, "%s: part %zu is not UTF-8", dialect_name[d],
 		    k + 1);
-	if (limit > 0 && code_points(p) > limit)
-		return broken(why, "%s at %zu: part %zu has %zu code points",
-		    dialect_name[d], limit, k + 1, code_points(p));
+	if (limit > 0 && part_cost(p, d) > limit)
+		return broken(why, "%s at %zu: part %zu has %zu %s",
+		    dialect_name[d], limit, k + 1, part_cost(p, d),
+		    dialect_bytes(d) ? "bytes" : "code points");
 	if ((tag = live(p, d)) != NULL)
 		return broken(why, "%s: part %zu holds a live %s",
 		    dialect_name[d], k + 1, tag);

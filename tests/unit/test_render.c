@@ -119,6 +119,44 @@ Test(render, text_is_the_body_with_lf)
 	message_free(m);
 }
 
+Test(render, text_tables_are_aligned_the_rest_untouched)
+{
+	struct message *m = parse("Intro **kept**\r\n"
+	    "| Host | 负载 |\r\n|:--|--:|\r\n| db1 | 0.4 |\r\n\r\n"
+	    "> | k | v |\n> |---|---|\n> | x | 12 |\n\n"
+	    "- item\n\n  | a |\n  |---|\n  | b |\n\n"
+	    "| last | row |\n|---|---|\n| 1 | 2 |");
+	char *t = render_text(m);
+
+	cr_assert_str_eq(t, "Intro **kept**\n"
+	    "Host | 负载\n-----+-----\ndb1  |  0.4\n\n"
+	    "> k | v\n> --+---\n> x | 12\n\n"
+	    "- item\n\n  a\n  -\n  b\n\n"
+	    "last | row\n-----+----\n1    | 2");
+	free(t);
+	message_free(m);
+}
+
+Test(render, text_tables_only_in_markdown)
+{
+	struct message *m = parse("---\nformat: text\n---\n"
+	    "| a | b |\n|---|---|\n| 1 | 2 |\n");
+	char *t = render_text(m);
+
+	cr_assert_str_eq(t, "| a | b |\n|---|---|\n| 1 | 2 |\n");
+	free(t);
+	message_free(m);
+}
+
+Test(render, email_tasks_are_text_boxes)
+{
+	char *h = html_of("- [ ] open\n- [x] done\n");
+
+	cr_assert_str_eq(h, "<ul>\n<li>\u2610 open</li>\n"
+	    "<li>\u2611 done</li>\n</ul>\n");
+	free(h);
+}
+
 Test(render, raw_text_is_untouched)
 {
 	struct message *m = parse("---\nformat: raw\n---\n{}\r\n");
