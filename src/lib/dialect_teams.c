@@ -49,7 +49,7 @@ teams_quote(struct w *w)
 static const struct tdialect teams_text = {
 	.nl = "\n\n", .item_nl = "\r", .bullet = "- ", .hr = "\u2500\u2500\u2500\u2500\u2500\u2500",
 	.json = 1, .bytes = 1, .esc = dw_esc_teams, .strong = { "**", "**" },
-	.emph = { "_", "_" },
+	.emph = { "_", "_" }, .boxbullet = 1,
 	.heading = teams_heading, .fence = teams_fence, .quote = teams_quote,
 	.link = dw_link_md, .image = dw_image_as_link
 };
