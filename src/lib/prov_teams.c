@@ -209,20 +209,24 @@ lines_text(FILE *f, const char *t)
 }
 
 /* An element as MessageCard markdown: a TextBlock's text, a
- * RichTextBlock's lines, a ColumnSet's cells. */
+ * RichTextBlock's lines, a ColumnSet's cells on a line, " | " between. */
 static void
 element_text(FILE *f, json_t *el)
 {
 	const char *t = json_string_value(json_object_get(el, "text"));
-	json_t *v;
+	json_t *v, *cell;
 	size_t i;
 
 	if (t != NULL)
 		fprintf(f, "%s%s", ftell(f) > 0 ? "\n\n" : "", t);
 	json_array_foreach(json_object_get(el, "inlines"), i, v)
 		lines_text(f, json_string_value(json_object_get(v, "text")));
-	json_array_foreach(json_object_get(el, "columns"), i, v)
-		element_text(f, json_array_get(json_object_get(v, "items"), 0));
+	json_array_foreach(json_object_get(el, "columns"), i, v) {
+		cell = json_array_get(json_object_get(v, "items"), 0);
+		t = json_string_value(json_object_get(cell, "text"));
+		fprintf(f, "%s%s", i > 0 ? " | " : ftell(f) > 0 ? "\n\n" :
+		    "", t != NULL ? t : "");
+	}
 }
 
 /* The legacy MessageCard: the elements' text, as markdown. */
