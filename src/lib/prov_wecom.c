@@ -515,6 +515,7 @@ static int
 files(struct delivery *d)
 {
 	struct wecom *p = d->priv;
+	char url[URL_MAX];
 	off_t size;
 	size_t i;
 	int fd;
@@ -522,6 +523,9 @@ files(struct delivery *d)
 	if ((p->natt = message_attachments(d->m, p->att, MESSAGE_ATT_MAX)) >
 	    MESSAGE_ATT_MAX)
 		p->natt = MESSAGE_ATT_MAX;
+	if (p->natt > 0 && p->touser == NULL &&
+	    robot_upload_url(d, url, sizeof url) == -1)
+		return -1;
 	for (i = 0; i < p->natt; i++) {
 		if ((fd = media_open(d, &p->att[i], &size)) == -1)
 			return -1;
