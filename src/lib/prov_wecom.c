@@ -549,6 +549,11 @@ start(struct delivery *d)
 		return PROV_DONE;
 	if (body(d, app ? APP_MAX : ROBOT_MAX) == -1 || files(d) == -1)
 		return PROV_DONE;
+	/* Files alone: no empty text before them, which WeCom refuses. */
+	if (p->natt > 0 && p->npart == 1 && p->part[0][0] == '\0') {
+		free(p->part[0]);
+		p->npart = 0;
+	}
 	total = p->npart + p->natt;
 	if (ynode_int(ynode_map_get(d->m->fm, "parts_sent"), &n) == 0 &&
 	    n > 0)

@@ -112,6 +112,7 @@ e164(const char *in, char *out)
 	size_t n = 0;
 	char *o = out;
 
+	in += strspn(in, " \t");
 	if (*in == '+')
 		*o++ = *in++;
 	else if (in[0] == '0' && in[1] == '0') {

@@ -140,6 +140,18 @@ m = fm(sys.argv[2])
 assert m["status"] == "sent" and m["receipt"] == "wamid.I2", m
 PY
 
+# The channel's own number, written with spaces, and leading blanks.
+id=$(echo 'Ping.' | outpost-drop -C wa)
+dispatch wa
+id2=$(echo 'Pong.' | outpost-drop -C wa -t '  +1 (650) 555-0101')
+dispatch wa
+py whatsapp-channel-number "$(out sent wa "$id")" "$(out sent wa "$id2")" <<'PY'
+rs = reqs("wa")[8:]
+assert [r["j"]["to"] for r in rs] == ["+16505550100", "+16505550101"], [r["j"] for r in rs]
+assert [r["j"]["text"]["body"] for r in rs] == ["Ping.", "Pong."]
+assert fm(sys.argv[1])["status"] == fm(sys.argv[2])["status"] == "sent"
+PY
+
 # Numbers that are not numbers fail for good, before any request.
 for t in 'call-me' ' - ' '+44 20 +7946' '1234567890123456'; do
 	id_wanum=$(echo x | outpost-drop -C wanum -t "$t")
@@ -180,6 +192,7 @@ wcerr() { printf '{"path": "%s", "body": "{\\"errcode\\":%s,\\"errmsg\\":\\"%s\\
 hook=/cgi-bin/webhook
 start_recorder wr "[$(up /ok$hook/upload_media file 3a8asd892asd8asd),
  $(up /ok$hook/upload_media file 3b9bse903bse9bse),
+ $(up /ok$hook/upload_media file 3d1dug125dug1dug),
  {\"path\": \"/ok$hook/send\", \"body\": \"$ok0\"},
  $(wcerr /rate$hook/upload_media 45009 'api freq out of limit'),
  $(up /rate$hook/upload_media file 3c0ctf014ctf0ctf),
@@ -220,6 +233,19 @@ assert rs[4]["j"] == {"msgtype": "file", "file": {"media_id": "3b9bse903bse9bse"
 assert all(r["h"]["content-type"] == "application/json" for r in rs[0::2])
 m = fm(sys.argv[1])
 assert m["status"] == "sent" and m.get("parts_sent") == "3", m
+PY
+
+# Files alone: no empty text before them.
+n=$(ls "$SCRATCH/wr" | grep -c json)
+id=$(printf '' | outpost-drop -C wr -a chart.png)
+dispatch wr
+py wecom-robot-files-alone "$n" "$(out sent wr "$id")" <<'PY'
+rs = reqs("wr")[int(sys.argv[1]):]
+assert [r["path"].split("?")[0] for r in rs] == ["/ok/cgi-bin/webhook/upload_media",
+    "/ok/cgi-bin/webhook/send"], [r["path"] for r in rs]
+assert form(rs[0]) == [("media", "chart.png", "image/png", PNG)]
+assert rs[1]["j"]["msgtype"] == "file", rs[1]["j"]
+assert fm(sys.argv[2])["status"] == "sent"
 PY
 
 # The subject escaped as WeCom's markdown text is: entities, and a ] that
