@@ -259,6 +259,26 @@ assert r["j"]["markdown"]["content"] == \
     "**&lt;b&gt;Q3&lt;/b&gt; &amp; [notes]\u200b(x)**\nBody.", r["j"]
 PY
 
+# A long CJK body under a title of 200 escaped characters: every part
+# within WeCom's 4096 bytes, the title's bytes taken from the first.
+python3 -c "
+for i in range(100):
+    print('第%03d行' % i + '部署完成，数据库备份已上传。' * 4 + '\n')" >cjk.txt
+n=$(ls "$SCRATCH/wr" | grep -c json)
+id=$(outpost-drop -C wr -s "$(printf '&%.0s' $(seq 250))" cjk.txt)
+dispatch wr
+py wecom-robot-title-bytes "$n" "$(out sent wr "$id")" <<'PY'
+rs = reqs("wr")[int(sys.argv[1]):]
+texts = [r["j"]["markdown"]["content"] for r in rs]
+assert len(texts) > 4, len(texts)
+assert all(len(t.encode()) <= 4096 for t in texts), [len(t.encode()) for t in texts]
+title = "**" + "&amp;" * 200 + "**\n"
+assert texts[0].startswith(title) and "&" not in texts[0][len(title):], texts[0][:1100]
+body = open("cjk.txt").read()
+assert "".join(texts)[len(title):].replace("\n", "") == body.replace("\n", "")
+assert fm(sys.argv[2])["parts_sent"] == str(len(texts))
+PY
+
 # Each upload row, with the text's part already counted in parts_sent.
 for c in rate perm busy down nomedia; do
 	eval "id_wr$c=\$(echo 'Report.' | outpost-drop -C wr$c -a report.pdf)"
