@@ -26,6 +26,67 @@ atom(struct w *w, const char *s, size_t n)
 	dw_fit(w);
 }
 
+/* Text with its entities as atoms, never cut inside one. */
+static void
+text(struct w *w, const char *s, size_t n)
+{
+	const char *end = s + n, *e;
+
+	while (s < end) {
+		if (*s == '&' && (e = memchr(s, ';', (size_t)(end - s))) !=
+		    NULL && e - s < 12) {
+			atom(w, s, (size_t)(e + 1 - s));
+			s = e + 1;
+		} else {
+			e = s + 1 + strcspn(s + 1, "&");
+			e = e < end ? e : end;
+			dw_text(w, s, (size_t)(e - s));
+			s = e;
+		}
+	}
+}
+
+/* The value of attribute a in a tag cmark wrote (quoted, escaped). */
+static const char *
+attr(const char *s, size_t n, const char *a, size_t *len)
+{
+	const char *p, *end = s + n, *q;
+	size_t k = strlen(a);
+
+	for (p = s; p + k + 3 < end; p++)
+		if (p[0] == ' ' && strncmp(p + 1, a, k) == 0 &&
+		    strncmp(p + 1 + k, "=\"", 2) == 0 &&
+		    (q = memchr(p + k + 3, '"', (size_t)(end - p - k - 3))) !=
+		    NULL) {
+			*len = (size_t)(q - (p + k + 3));
+			return p + k + 3;
+		}
+	*len = 0;
+	return "";
+}
+
+/* An image whose tag would not fit in a part with the tags open around
+ * it (a table's cell is four deep): its alt text and URL, as a link
+ * that lost its markup is. */
+static int
+image_fits(struct w *w, const char *s, size_t n)
+{
+	size_t k = w->top != NULL ? w->top->openc + w->top->closec : 0, a, u;
+	const char *alt, *src;
+
+	if (w->limit == 0 || k + dialect_cost(s, n, 0) <= w->limit)
+		return 1;
+	alt = attr(s, n, "alt", &a);
+	src = attr(s, n, "src", &u);
+	text(w, alt, a);
+	if (a > 0 && u > 0)
+		dw_text(w, " (", 2);
+	text(w, src, u);
+	if (a > 0 && u > 0)
+		dw_text(w, ")", 1);
+	return 0;
+}
+
 /* A tag: a wrap, or an atom.  Returns 1 when it was dropped (nested too
  * deep, or no room for it): the line break after it goes too. */
 static int
@@ -47,7 +108,8 @@ tag(struct w *w, const char *s, size_t n)
 	}
 	if (k == 0 || s[n - 2] == '/' || strcmp(name, "br") == 0 ||
 	    strcmp(name, "hr") == 0 || strcmp(name, "img") == 0) {
-		atom(w, s, n);
+		if (strcmp(name, "img") != 0 || image_fits(w, s, n))
+			atom(w, s, n);
 		return 0;
 	}
 	if ((open = strndup(s, n)) == NULL) {
@@ -77,14 +139,10 @@ dialect_html(char *const *v, size_t n, size_t limit, struct rendered *r)
 			if (*s == '<' && (e = strchr(s, '>')) != NULL) {
 				s = tag(&w, s, (size_t)(e + 1 - s)) &&
 				    e[1] == '\n' ? e + 2 : e + 1;
-			} else if (*s == '&' && (e = strchr(s, ';')) != NULL &&
-			    e - s < 12) {
-				atom(&w, s, (size_t)(e + 1 - s));
-				s = e + 1;
 			} else {
-				e = s + strcspn(s, "<&");
-				dw_text(&w, s, (size_t)(e == s ? 1 : e - s));
-				s = e == s ? s + 1 : e;
+				e = s + 1 + strcspn(s + 1, "<");
+				text(&w, s, (size_t)(e - s));
+				s = e;
 			}
 		}
 	}

@@ -165,6 +165,9 @@ cell_text(cmark_node *cell)
 	size_t len = 0;
 	FILE *f;
 
+	/* Most cells of a wide table of short rows are empty padding. */
+	if (cmark_node_first_child(cell) == NULL)
+		return strdup("");
 	if ((f = open_memstream(&s, &len)) == NULL)
 		return NULL;
 	if ((it = cmark_iter_new(cell)) != NULL) {
@@ -452,12 +455,16 @@ record_field(FILE *f, const struct tcell *h, const char *v, size_t lw,
 	fputc('\n', f);
 }
 
-/* Each row as its fields, a blank line between rows; a header with no
+/* Each row as its fields, a blank line between rows.  An empty cell
+ * says nothing and is left out (a short row is padded with them: a wide
+ * table of short rows would make a field of each); a header with no
  * text is named by its column's number. */
 static int
 records(FILE *f, struct table *t, size_t width)
 {
 	size_t i, j, lw = 0;
+	const char *v;
+	int blank = 0;
 	char *s;
 
 	for (j = 0; j < t->cols; j++) {
@@ -472,11 +479,16 @@ records(FILE *f, struct table *t, size_t width)
 			lw = t->c[j].w;
 	}
 	for (i = 1; i < t->rows; i++) {
-		if (i > 1)
-			fputc('\n', f);
-		for (j = 0; j < t->cols; j++)
-			record_field(f, &t->c[j], t->c[i * t->cols + j].s, lw,
-			    width);
+		for (j = 0; j < t->cols; j++) {
+			v = t->c[i * t->cols + j].s;
+			if (*v == '\0')
+				continue;
+			if (blank)
+				fputc('\n', f);
+			blank = 0;
+			record_field(f, &t->c[j], v, lw, width);
+		}
+		blank = ftell(f) > 0;
 	}
 	return 0;
 }

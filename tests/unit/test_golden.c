@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "outpost/dialect.h"
+#include "outpost/markdown.h"
 
 static const size_t golden_limit[DIALECT__N] = {
 	[DIALECT_SLACK] = 3000, [DIALECT_TELEGRAM] = 4096,
@@ -632,4 +633,73 @@ Test(golden, an_empty_body_is_one_empty_part)
 		rendered_free(&r);
 	}
 	message_free(m);
+}
+
+/* The table layout the dialects share (dialect_table.c). */
+
+Test(golden, display_widths)
+{
+	static const struct { const char *s; size_t w; } t[] = {
+		{ "abc", 3 }, { "e\xCC\x81", 1 },		/* e, acute */
+		{ "\xE4\xB8\xAD\xE6\x96\x87", 4 },		/* 中文 */
+		{ "\xEF\xBC\xA1", 2 },				/* fullwidth A */
+		{ "\xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9\xE2\x80\x8D"
+		    "\xF0\x9F\x91\xA7", 2 },			/* family, ZWJ */
+		{ "\xF0\x9F\x87\xAF\xF0\x9F\x87\xB5", 2 },	/* flag JP */
+		{ "\xE2\x9D\xA4\xEF\xB8\x8F", 2 },		/* heart, VS16 */
+		{ "\xF0\x9F\x91\x8D\xF0\x9F\x8F\xBD", 2 },	/* thumbs, tone */
+		{ "a\xE2\x80\x8B" "b", 2 },			/* ZWSP */
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof t / sizeof t[0]; i++)
+		cr_expect_eq(dialect_width(t[i].s, strlen(t[i].s)), t[i].w,
+		    "%s: %zu", t[i].s, dialect_width(t[i].s, strlen(t[i].s)));
+}
+
+static char *
+layout(const char *md, size_t width, size_t *head)
+{
+	cmark_node *doc = md_parse(md, strlen(md)), *n;
+	char *s;
+
+	cr_assert_not_null(doc);
+	n = cmark_node_first_child(doc);
+	cr_assert(n != NULL && md_kind(n) == MD_TABLE);
+	cr_assert_not_null(s = dialect_table(n, width, head));
+	cmark_node_free(doc);
+	return s;
+}
+
+Test(golden, table_grid_and_records)
+{
+	static const char md[] = "| Name | \xE5\xAE\xBD | n |\n"
+	    "|:-:|---|--:|\n| **a** | [x](https://e.com/) | 7 |\n"
+	    "| long words wrap here | `c\\|d` | 12 |\n";
+	static const char grid[] = "        Name         | \xE5\xAE\xBD  |  n\n"
+	    "---------------------+-----+---\n";
+	size_t head = 99;
+	char *s = layout(md, 0, &head);
+
+	cr_expect_str_eq(s, "        Name         | \xE5\xAE\xBD  |  n\n"
+	    "---------------------+-----+---\n"
+	    "         a           | x   |  7\n"
+	    "long words wrap here | c|d | 12");
+	cr_expect_eq(head, strlen(grid));
+	free(s);
+	/* Narrowed to fit: the long cell wraps, no blanks end a line. */
+	s = layout(md, 24, &head);
+	cr_expect_str_eq(s, "    Name      | \xE5\xAE\xBD  |  n\n"
+	    "--------------+-----+---\n"
+	    "      a       | x   |  7\n"
+	    " long words   | c|d | 12\n"
+	    "  wrap here   |     |");
+	free(s);
+	/* Too narrow for columns of 8: records. */
+	s = layout(md, 14, &head);
+	cr_expect_str_eq(s, "Name: a\n\xE5\xAE\xBD:   x\nn:    7\n\n"
+	    "Name: long\n      words\n      wrap\n      here\n"
+	    "\xE5\xAE\xBD:   c|d\nn:    12");
+	cr_expect_eq(head, 0);
+	free(s);
 }
