@@ -528,12 +528,18 @@ static int
 uploaded(struct delivery *d, struct plan *p, CURLcode code, long status,
     const char *what)
 {
+	size_t n;
+	int r;
+
 	free(d->resp);
 	d->resp = NULL;
 	d->resplen = 0;
 	free(p->upload);
 	p->upload = NULL;
-	return http_classify(d, code, status, what);
+	if ((r = http_classify(d, code, status, what)) != 1 &&
+	    (n = strlen(d->error)) > 0 && d->error[n - 1] == ' ')
+		d->error[n - 1] = '\0';	/* where the answer was */
+	return r;
 }
 
 /* The step's name for errors: "slack: C1: report.pdf: upload". */
