@@ -106,6 +106,7 @@ start_recorder sf "[
  $(pfx /th "$ok_ts"), $(url /th F0003 UPSECRETC), $(url /th F0004 UPSECRETD), $(pfx /th "$up"), $(pfx /th "$shared"),
  $(pfx /only "$ok_ts"), $(url /only F0009 UPSECRETE), $(pfx /only "$up"), $(pfx /only "$shared"),
  $(pfx /raw "$ok_ts"), $(url /raw F0010 UPSECRETF), $(pfx /raw "$up"), $(pfx /raw "$shared"),
+ $(pfx /two "$ok_ts"), $(url /two F0011 UPSECRETK), $(url /two F0012 UPSECRETL), $(pfx /two "$up"), $(pfx /two "$shared"),
  $(pfx /uauth "$ok_ts"), $(err /uauth files.getUploadURLExternal invalid_auth),
  $(pfx /urate "$ok_ts"), $(err /urate files.getUploadURLExternal ratelimited),
  $(pfx /unone "$ok_ts"), {\"path\": \"/unone/api/files.getUploadURLExternal\", \"body\": \"{\\\"ok\\\":true}\"},
@@ -118,7 +119,7 @@ tok=xoxb-SLACKSECRET-1
 sf="http://127.0.0.1:$sf_port"
 {
 	echo "channels:"
-	for c in ok th only raw uauth urate unone u500 u403 cnf cbusy; do
+	for c in ok th only raw two uauth urate unone u500 u403 cnf cbusy; do
 		echo "  s$c: {provider: slack, token: $tok, to: C1, base_url: \"$sf/$c/api\"}"
 	done
 	echo "  sgone: {provider: slack, token: $tok, to: C1, base_url: \"$sf/gone/api\"}"
@@ -193,6 +194,20 @@ rs = reqs("sf", "/raw/")
 assert len(rs) == 4, [r["path"] for r in rs]
 assert json.loads(rs[0]["body"]) == {"channel": "C77", "text": "raw"}
 assert json.loads(rs[3]["body"]) == {"files": [{"id": "F0010", "title": "chart.png"}], "channel_id": "C77"}
+PY
+
+# Two channels: each gets the text, its own upload and its own share.
+id=$(echo 'Both.' | outpost-drop -C stwo -t C1 -t C2 -a chart.png)
+dispatch stwo
+py slack-upload-two-channels <<'PY'
+rs = reqs("sf", "/two/")
+assert [r["path"].rsplit("/", 1)[1] for r in rs] == ["chat.postMessage", "files.getUploadURLExternal",
+    "UPSECRETK", "files.completeUploadExternal", "chat.postMessage", "files.getUploadURLExternal",
+    "UPSECRETL", "files.completeUploadExternal"], [r["path"] for r in rs]
+assert [json.loads(rs[i]["body"])["channel"] for i in (0, 4)] == ["C1", "C2"]
+assert json.loads(rs[3]["body"]) == {"files": [{"id": "F0011", "title": "chart.png"}], "channel_id": "C1"}
+assert json.loads(rs[7]["body"]) == {"files": [{"id": "F0012", "title": "chart.png"}], "channel_id": "C2"}
+assert form(rs[6]) == [("file", "chart.png", "image/png", PNG)]
 PY
 
 # Each step's failure, classed as chat.postMessage's are; nothing after it.
