@@ -231,11 +231,13 @@ hook_notice(struct delivery *d, const struct plan *p, struct chat_parts *t)
 			r = -1;
 		free(line);
 		line = NULL;
+		/* Worded as the preview's own, which the line in the text
+		 * keeps from showing. */
+		preview_warn(d, "attachment %.*s is not sent: slack does not "
+		    "carry attachments by webhook (token does)",
+		    chat_clip(p->att[i].name, 100), p->att[i].name);
 	}
-	if (d->preview != NULL)
-		preview_warn(d, "slack: attachments not sent, a webhook "
-		    "cannot carry files: %s", names);
-	else
+	if (d->preview == NULL)
 		log_warn("%s: %s: slack: attachments not sent, a webhook "
 		    "cannot carry files: %s", d->ch->name, d->id ? d->id : "",
 		    names);
