@@ -164,9 +164,11 @@ form(struct delivery *d, struct plan *p, const struct chat_step *s)
 	off_t size;
 	int fd, r;
 
-	if ((json = payload(d, p, s)) == NULL)
-		return d->outcome == OUT_NONE ? delivery_fail(d, OUT_TEMP,
-		    "discord: out of memory"), -1 : -1;
+	if ((json = payload(d, p, s)) == NULL) {
+		if (d->outcome == OUT_NONE)	/* not failed for the body */
+			delivery_fail(d, OUT_TEMP, "discord: out of memory");
+		return -1;
+	}
 	r = (d->mime = curl_mime_init(d->easy)) == NULL ||
 	    (part = curl_mime_addpart(d->mime)) == NULL ||
 	    curl_mime_name(part, "payload_json") != CURLE_OK ||

@@ -113,9 +113,8 @@ bot_json(const char *to, const char *part, const char *thread)
 }
 
 static char *
-hook_json(const char *to, const char *part)
+hook_json(const char *part)
 {
-	(void)to;
 	return chat_dump(json_pack("{s:s}", "text", part));
 }
 
@@ -190,6 +189,7 @@ add_line(struct chat_parts *t, const char *line)
 /*
  * The line naming a file a webhook cannot send: as code, so that Slack
  * makes no link of a name like "notes.md"; &, < and > as entities.
+ * Caller frees.
  */
 static char *
 not_sent(const struct attachment *a)
@@ -206,8 +206,9 @@ not_sent(const struct attachment *a)
 	for (i = 0; i < n; i++)
 		if (chat_entities[(unsigned char)a->name[i]] != NULL)
 			o = stpcpy(o, chat_entities[(unsigned char)a->name[i]]);
-		else
-			*o++ = a->name[i];
+		else	/* one line, whatever the name holds */
+			*o++ = (unsigned char)a->name[i] < 0x20 ? '?' :
+			    a->name[i];
 	strcpy(o, q);
 	return s;
 }
@@ -266,7 +267,7 @@ plan_text(struct delivery *d, struct plan *p, const char **to, size_t nto)
 		p->c.nparts = t.n;
 		for (i = 0; i < t.n && r == 0; i++)
 			r = chat_plan_add(d, &p->c, p->bot ? bot_json(to[k],
-			    t.v[i], p->thread) : hook_json(NULL, t.v[i]),
+			    t.v[i], p->thread) : hook_json(t.v[i]),
 			    p->bot ? to[k] : NULL, i + 1);
 		if (r == 0)
 			r = mark(d, p, K_TEXT);
