@@ -264,6 +264,18 @@ assert w == ["outpost-dispatch: shook: %s: slack: attachments not sent, a webhoo
              "files: report.pdf, a_b<c>.png" % sys.argv[1]], lines
 PY
 
+# Format raw: the body as it is, the warning all the same.
+: >"$SCRATCH/dispatch.err"
+printf -- '---\nformat: raw\n---\n{"text": "raw"}\n' >hraw.md
+id=$(outpost-drop -C shook -a chart.png hraw.md)
+dispatch shook
+py slack-hook-raw "$id" <<'PY'
+assert reqs("shook")[-1]["body"] == b'{"text": "raw"}\n'
+w = [l for l in open(os.path.join(S, "dispatch.err")).read().splitlines() if "not sent" in l]
+assert w == ["outpost-dispatch: shook: %s: slack: attachments not sent, a webhook cannot carry "
+             "files: chart.png" % sys.argv[1]], w
+PY
+
 # ---- discord: payload_json and files[n] ------------------------------------------
 dok='{"status": 200, "body": "{\"id\":\"1100000000000000001\",\"channel_id\":\"9\"}"}'
 start_recorder dd "[$dok]"
