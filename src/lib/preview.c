@@ -59,7 +59,9 @@ static const char ok_json[] = "{\"ok\":true,\"code\":0,\"errcode\":0,"
     "7200,\"expires_in\":7200,\"id\":\"preview\",\"ts\":\"preview\","
     "\"msgid\":\"preview\",\"result\":{\"message_id\":1},\"data\":{"
     "\"image_key\":\"preview\",\"file_key\":\"preview\",\"message_id\":"
-    "\"preview\"},\"messages\":[{\"id\":\"preview\"}]}";
+    "\"preview\"},\"messages\":[{\"id\":\"preview\"}],"
+    "\"upload_url\":\"https://files.slack.com/upload/v1/preview\","
+    "\"file_id\":\"preview\"}";
 
 struct capture {
 	int lfd, cfd;		/* listening; the connection or -1 */
