@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "outpost/dialect.h"
+#include "outpost/strbuf.h"
 
 /* Quotes and list items deeper than this put no prefix of their own on
  * their lines: what is inside is written flat, at this depth, lest a
@@ -48,6 +49,7 @@ struct lark {
 	size_t runn;
 	unsigned runstyle;	/* ... its style (ST_*) and link */
 	char *runhref;
+	size_t limit;		/* bytes a part, 0 for no limit */
 	int oom;
 };
 
@@ -258,20 +260,89 @@ code_block(struct lark *l, cmark_node *n)
 	append(l, l->paras, json_pack("[o]", o));
 }
 
+static size_t cost(json_t *);
+
+/* n bytes of s as a paragraph of one code_block. */
+static json_t *
+code_para(const char *s, size_t n)
+{
+	char *t = strndup(s, n);
+	json_t *v;
+
+	if (t == NULL)
+		return NULL;
+	v = json_pack("[{s:s,s:s}]", "tag", "code_block", "text", t);
+	free(t);
+	return v;
+}
+
+/* Appends the piece in b as a paragraph if it has rows, and starts the
+ * next with the header. */
+static void
+piece(struct lark *l, struct strbuf *b, const char *t, size_t head)
+{
+	if (b->len > head)
+		append(l, l->paras, code_para(b->p, b->len - (b->p[b->len - 1] ==
+		    '\n')));
+	b->len = 0;
+	if (strbuf_add(b, t, head) == -1)
+		l->oom = 1;
+}
+
+static size_t
+jcost(const char *s, size_t n)
+{
+	return dialect_cost(s, n, DIALECT_COST_JSON | DIALECT_COST_BYTES);
+}
+
+/* A table too long for a part: cut between its lines, each piece under
+ * the header and its rule again, so that every piece reads alone (a
+ * piece still too long is cut by split_element). */
+static void
+table_pieces(struct lark *l, const char *t, size_t head)
+{
+	struct strbuf b = { NULL, 0, 0 };
+	json_t *empty = code_para("", 0);
+	size_t over = cost(empty) + 2, k;
+	const char *p;
+
+	json_decref(empty);
+	piece(l, &b, t, head);
+	for (p = t + head; *p != '\0' && !l->oom; p += k) {
+		k = strcspn(p, "\n");
+		k += p[k] == '\n';
+		if (b.len > head && over + jcost(b.p, b.len) + jcost(p, k) >
+		    l->limit)
+			piece(l, &b, t, head);
+		if (strbuf_add(&b, p, k) == -1)
+			l->oom = 1;
+	}
+	if (!l->oom)
+		piece(l, &b, t, head);
+	free(b.p);
+}
+
 /* A table: its columns aligned in a code block, the post having no
  * table of its own. */
 static void
 table(struct lark *l, cmark_node *n)
 {
-	char *t = dialect_table(n, DIALECT_TABLE_WIDTH, NULL);
+	size_t head = 0;
+	char *t = dialect_table(n, DIALECT_TABLE_WIDTH, &head);
+	json_t *v;
 
 	if (t == NULL) {
 		l->oom = 1;
 		return;
 	}
 	newline(l);
-	append(l, l->paras, json_pack("[{s:s,s:s}]", "tag", "code_block",
-	    "text", t));
+	v = code_para(t, strlen(t));
+	if (l->limit > 0 && head > 0 && v != NULL && cost(v) + 2 > l->limit) {
+		json_decref(v);
+		table_pieces(l, t, head);
+	} else {
+		append(l, l->paras, v);
+	}
 	free(t);
 }
 
@@ -578,6 +649,7 @@ dialect_lark(cmark_node *doc, size_t limit, struct rendered *r)
 	size_t i;
 
 	memset(&l, 0, sizeof l);
+	l.limit = limit;
 	if ((l.paras = json_array()) == NULL || (out = json_array()) == NULL) {
 		json_decref(l.paras);
 		return -1;
