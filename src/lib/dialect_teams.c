@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "outpost/dialect.h"
+#include "outpost/strbuf.h"
 #include "dialect_walk.h"
 
 /* The text of a Teams TextBlock: a line break is two, items part with
@@ -234,7 +235,10 @@ teams_code(json_t *out, cmark_node *n, unsigned how, size_t limit)
 	return rc;
 }
 
-/* Tables: a ColumnSet a row. */
+/* Tables: a ColumnSet a row.  A row holds its table's header row under
+ * HEAD_KEY until teams_pack() takes it out. */
+
+#define HEAD_KEY "outpost:head"
 
 /* A cell's inline content in the TextBlock markdown; caller frees. */
 static char *
@@ -350,7 +354,7 @@ teams_table(json_t *out, cmark_node *table, unsigned how, size_t limit)
 	int ncol = md_table_columns(table), *w, rc = 0;
 	unsigned rhow, sep = how & TB_SEPARATOR;
 	cmark_node *row;
-	json_t *o;
+	json_t *o, *head = NULL;
 
 	if (ncol <= 0)
 		return 0;
@@ -369,8 +373,14 @@ teams_table(json_t *out, cmark_node *table, unsigned how, size_t limit)
 		else if (limit > 0 && cost(o) + 2 > limit) {
 			json_decref(o);
 			rc = row_blocks(out, row, rhow, limit);
-		} else if (json_array_append_new(out, o) == -1)
-			rc = -1;
+		} else {
+			if (md_row_is_header(row))
+				head = o;
+			else if (head != NULL)
+				json_object_set(o, HEAD_KEY, head);
+			if (json_array_append_new(out, o) == -1)
+				rc = -1;
+		}
 	}
 	free(w);
 	return rc;
@@ -422,6 +432,79 @@ teams_blocks(json_t *out, cmark_node *parent, unsigned how,
 	return 0;
 }
 
+/* Adds s to the part being packed in b, after a comma if it has one. */
+static int
+pack_add(struct strbuf *b, const char *s)
+{
+	if (b->len > 1 && strbuf_add(b, ",", 1) == -1)
+		return -1;
+	return strbuf_add(b, s, strlen(s));
+}
+
+/* Ends the part being packed in b, if there is one. */
+static int
+pack_end(struct rendered *r, struct strbuf *b)
+{
+	char *s;
+
+	if (b->len == 0)
+		return 0;
+	if (strbuf_add(b, "]", 1) == -1)
+		return -1;
+	s = b->p;
+	b->p = NULL;
+	b->len = b->cap = 0;
+	return dialect_add_part(r, s);
+}
+
+/*
+ * dialect_pack_json(), but a part that begins inside a table begins with
+ * the table's header row again, so a card read alone says what its
+ * columns are.  Takes v.
+ */
+static int
+teams_pack(struct rendered *r, json_t *v, size_t limit)
+{
+	struct strbuf b = { NULL, 0, 0 };
+	char *el = NULL, *hd = NULL;
+	json_t *e, *head;
+	size_t i, c;
+	int rc = 0;
+
+	json_array_foreach(v, i, e) {
+		head = json_incref(json_object_get(e, HEAD_KEY));
+		json_object_del(e, HEAD_KEY);
+		el = dialect_dump(e);
+		hd = head != NULL ? dialect_dump(head) : NULL;
+		json_decref(head);
+		if (el == NULL || (head != NULL && hd == NULL))
+			rc = -1;
+		c = el != NULL ? strlen(el) : 0;
+		if (rc == 0 && b.len > 0 && limit > 0 && b.len + 1 + c + 1 >
+		    limit)
+			rc = pack_end(r, &b);
+		if (rc == 0 && b.len == 0) {
+			rc = strbuf_add(&b, "[", 1);
+			if (rc == 0 && hd != NULL && (limit == 0 ||
+			    strlen(hd) + c + 3 <= limit))
+				rc = pack_add(&b, hd);
+		}
+		if (rc == 0)
+			rc = pack_add(&b, el);
+		free(el);
+		free(hd);
+		if (rc == -1)
+			break;
+	}
+	if (rc == 0 && b.len == 0 && r->nparts == 0)
+		rc = dialect_add_part(r, strdup("[]"));
+	else if (rc == 0)
+		rc = pack_end(r, &b);
+	free(b.p);
+	json_decref(v);
+	return rc;
+}
+
 int
 dialect_teams(cmark_node *doc, size_t limit, struct rendered *r)
 {
@@ -432,5 +515,5 @@ dialect_teams(cmark_node *doc, size_t limit, struct rendered *r)
 		json_decref(out);
 		return -1;
 	}
-	return dialect_pack_json(r, out, limit);
+	return teams_pack(r, out, limit);
 }
