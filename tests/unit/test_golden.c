@@ -458,6 +458,41 @@ Test(golden, teams_code_is_plain_lines)
 	message_free(m);
 }
 
+/* Teams and Lark count bytes: tables (ColumnSets, code blocks cut under
+ * their header) and code fit every limit from 256 up, as JSON arrays. */
+Test(golden, json_parts_within_the_limit_in_bytes)
+{
+	static const size_t limits[] = { 256, 700, 2000, 18000 };
+	static const char *const names[] = { "tables.md", "table-long.md",
+	    "code.md", "strike-tasks.md", "emoji-bytes.md" };
+	static const enum dialect ds[] = { DIALECT_TEAMS, DIALECT_LARK };
+	struct rendered r;
+	struct message *m;
+	size_t i, j, k, d;
+	json_t *v;
+
+	for (k = 0; k < sizeof names / sizeof names[0]; k++) {
+		m = load(names[k]);
+		for (d = 0; d < 2; d++)
+			for (i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+				render(m, ds[d], limits[i], &r);
+				for (j = 0; j < r.nparts; j++) {
+					cr_expect_leq(strlen(r.parts[j]),
+					    limits[i], "%s %s %zu: part %zu",
+					    names[k], dialect_name[ds[d]],
+					    limits[i], j + 1);
+					v = json_loads(r.parts[j], 0, NULL);
+					cr_expect(json_is_array(v), "%s %s: "
+					    "part %zu", names[k],
+					    dialect_name[ds[d]], j + 1);
+					json_decref(v);
+				}
+				rendered_free(&r);
+			}
+		message_free(m);
+	}
+}
+
 /* The code_block texts of a Lark rendering, in order, joined by \f. */
 static char *
 lark_code(const struct rendered *r)
