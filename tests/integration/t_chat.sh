@@ -497,11 +497,14 @@ PY
 # at the end of the (last) card.
 head -c 1536 /dev/zero >chart.png
 printf '%%PDF-1.4 tiny\n' >report.pdf
-id=$(printf 'See the files.\n' | outpost-drop -C tsplit -s 'Files' -a report.pdf -a chart.png)
+id=$(printf 'See the files.\n\n| Host | Load |\n|---|---:|\n| db1 | 0.42 |\n' |
+    outpost-drop -C tsplit -s 'Files' -a report.pdf -a chart.png)
 dispatch tsplit
 py teams-attachments-named "$(out sent tsplit "$id")" <<'PY'
 body = jreq("tsplit")[-1]["json"]["attachments"][0]["content"]["body"]
-assert body[1]["text"] == "See the files.", body
+assert body[0]["text"] == "Files" and body[1]["text"] == "See the files.", body
+assert [e["type"] for e in body[2:4]] == ["ColumnSet", "ColumnSet"], body
+body = body[:2] + body[4:]
 assert body[2] == {"type": "TextBlock", "text": "Not attached (a Teams webhook cannot carry files):",
     "wrap": True, "isSubtle": True, "separator": True}, body[2]
 assert body[3:] == [
