@@ -8,9 +8,16 @@
  * The Maildir and its tmp, new and cur are opened with O_NOFOLLOW and made
  * (0700) when missing: a symbolic link there is a permanent error.
  * The receipt is the file's name in new/.
+ *
+ * The file is what qmail-local leaves: LF line ends, and Return-Path and
+ * Delivered-To first (mime_write_local).  The sender is the channel's
+ * from; the recipient, as qmail-local's local@host, is the owner of the
+ * Maildir at this host: a Maildir is one user's mailbox, and the To
+ * header already names the message's own recipients.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -61,9 +68,31 @@ uniq(char name[NAME_LEN])
 	    (long)getpid(), ++seq, r, mailbox_host());
 }
 
-/* Writes the message to a new file in tmp/; name receives its name. */
+/* "user@HOST" for the owner of the Maildir md, by uid when unnamed. */
 static int
-write_tmp(struct delivery *d, int tmp, char name[NAME_LEN], struct err *e)
+owner(int md, char *out, size_t size, struct err *e)
+{
+	struct passwd pw, *p = NULL;
+	struct stat st;
+	char buf[4096];
+
+	if (fstat(md, &st) == -1)
+		return err_sys(e, "stat");
+	if (getpwuid_r(st.st_uid, &pw, buf, sizeof buf, &p) == 0 && p != NULL)
+		snprintf(out, size, "%s@%s", p->pw_name, mailbox_host());
+	else
+		snprintf(out, size, "%lu@%s", (unsigned long)st.st_uid,
+		    mailbox_host());
+	return 0;
+}
+
+/*
+ * Writes the message for rcpt to a new file in tmp/; name receives its
+ * name.
+ */
+static int
+write_tmp(struct delivery *d, int tmp, const char *rcpt, char name[NAME_LEN],
+    struct err *e)
 {
 	FILE *f;
 	int fd, tries = 0;
@@ -80,7 +109,8 @@ write_tmp(struct delivery *d, int tmp, char name[NAME_LEN], struct err *e)
 		close(fd);
 		goto fail;
 	}
-	if (mime_write(f, d, channel_str(d->ch, "from"), e) == -1) {
+	if (mime_write_local(f, d, channel_str(d->ch, "from"), rcpt, e) ==
+	    -1) {
 		fclose(f);
 		goto fail;
 	}
@@ -118,16 +148,18 @@ deliver(struct delivery *d, const char *path, char name[NAME_LEN],
     struct err *e)
 {
 	int md, tmp = -1, new = -1, cur = -1, r = -1;
+	char rcpt[MIME_ADDR_MAX];
 
 	if ((md = open_dir(AT_FDCWD, path, e)) == -1)
 		return err_prefix(e, "maildir %s", path);
-	if ((tmp = open_dir(md, "tmp", e)) == -1 ||
+	if (owner(md, rcpt, sizeof rcpt, e) == -1 ||
+	    (tmp = open_dir(md, "tmp", e)) == -1 ||
 	    (new = open_dir(md, "new", e)) == -1 ||
 	    (cur = open_dir(md, "cur", e)) == -1) {
 		err_prefix(e, "maildir %s", path);
 		goto out;
 	}
-	if (write_tmp(d, tmp, name, e) == -1)
+	if (write_tmp(d, tmp, rcpt, name, e) == -1)
 		goto out;
 	if (publish(tmp, new, name, e) == -1) {
 		unlinkat(tmp, name, 0);
