@@ -10,11 +10,11 @@
  *
  * Boundaries start with "=_", which quoted-printable and base64 can never
  * produce, and carry random bytes: no part can contain one.  Lines end in
- * CRLF (SMTP), or in LF in a Maildir file, as qmail-local and every
+ * CRLF for SMTP, or in LF in a Maildir file, as qmail-local and every
  * Maildir reader expect; they stay within 76 columns, headers too where
- * the value allows (a long Message-ID cannot be folded).  Every header value is either
- * printable ASCII checked here or RFC 2047/2231 encoded, so no value can
- * inject a header.
+ * the value allows (a long Message-ID cannot be folded).  Every header
+ * value is either printable ASCII checked here or RFC 2047/2231 encoded,
+ * so no value can inject a header.
  */
 #include <errno.h>
 #include <stdarg.h>
