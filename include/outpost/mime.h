@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "outpost/err.h"
 #include "outpost/provider.h"
@@ -38,6 +39,12 @@ int mime_write(FILE *out, struct delivery *d, const char *from,
  */
 int mime_write_local(FILE *out, struct delivery *d, const char *from,
     const char *rcpt, struct err *);
+/*
+ * The recipient of a delivery into a Maildir that uid owns, as
+ * qmail-local's local@host: "user@HOST", or "uid@HOST" for a uid without
+ * a name.
+ */
+void mime_local_rcpt(uid_t uid, char *out, size_t size);
 
 /*
  * The address in "Name <a@b>" or "a@b" into out (size bytes); -1 when

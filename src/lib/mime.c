@@ -17,6 +17,7 @@
  * so no value can inject a header.
  */
 #include <errno.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1026,6 +1027,19 @@ envelope(struct mw *w, const char *from, const char *rcpt)
 		putc((unsigned char)*rcpt <= ' ' || *rcpt == 0x7f ? '_' :
 		    *rcpt, w->f);
 	fputs(w->eol, w->f);
+}
+
+void
+mime_local_rcpt(uid_t uid, char *out, size_t size)
+{
+	struct passwd pw, *p = NULL;
+	char buf[4096];
+
+	if (getpwuid_r(uid, &pw, buf, sizeof buf, &p) == 0 && p != NULL)
+		snprintf(out, size, "%s@%s", p->pw_name, mailbox_host());
+	else
+		snprintf(out, size, "%lu@%s", (unsigned long)uid,
+		    mailbox_host());
 }
 
 /* The whole message; rcpt non-NULL makes it a Maildir file's. */

@@ -17,7 +17,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -68,21 +67,15 @@ uniq(char name[NAME_LEN])
 	    (long)getpid(), ++seq, r, mailbox_host());
 }
 
-/* "user@HOST" for the owner of the Maildir md, by uid when unnamed. */
+/* The Delivered-To of the Maildir md: its owner at this host. */
 static int
 owner(int md, char *out, size_t size, struct err *e)
 {
-	struct passwd pw, *p = NULL;
 	struct stat st;
-	char buf[4096];
 
 	if (fstat(md, &st) == -1)
 		return err_sys(e, "stat");
-	if (getpwuid_r(st.st_uid, &pw, buf, sizeof buf, &p) == 0 && p != NULL)
-		snprintf(out, size, "%s@%s", p->pw_name, mailbox_host());
-	else
-		snprintf(out, size, "%lu@%s", (unsigned long)st.st_uid,
-		    mailbox_host());
+	mime_local_rcpt(st.st_uid, out, size);
 	return 0;
 }
 
