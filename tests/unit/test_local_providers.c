@@ -452,15 +452,17 @@ Test(local, exec_searches_path_without_slash)
 Test(local, exec_environment)
 {
 	struct delivery d;
-	char *env;
+	char want[1024], *env;
 
 	setenv("OUTPOST_ID", "stale", 1);
 	cr_assert_eq(deliver("env", sample, &d), OUT_SENT, "%s", d.error);
 	env = slurp("env.out", NULL);
-	cr_assert_str_eq(env, "OUTPOST_CHANNEL=env\n"
+	snprintf(want, sizeof want, "OUTPOST_BLOBS=%s/mb/blobs\n"
+	    "OUTPOST_CHANNEL=env\n"
 	    "OUTPOST_ID=20261125T101500.123456Z.4242_1.host1\n"
 	    "OUTPOST_SUBJECT=Disk full on db1\n"
-	    "OUTPOST_TO=ops@example.com,dev@example.com\n");
+	    "OUTPOST_TO=ops@example.com,dev@example.com\n", dir);
+	cr_assert_str_eq(env, want);
 	free(env);
 }
 
