@@ -555,7 +555,12 @@ qp_part(struct mw *w, const char *type, const char *s)
 static int
 alternative(struct mw *w)
 {
-	static const char head[] = "<!doctype html><html><body>\n";
+	/* Tables ruled, as a reader expects a table to look; a client that
+	 * drops the style still has the table. */
+	static const char head[] = "<!doctype html><html><head>"
+	    "<meta charset=\"utf-8\"><style>table{border-collapse:collapse}"
+	    "th,td{border:1px solid #999;padding:2px 6px}</style></head>"
+	    "<body>\n";
 	static const char tail[] = "</body></html>\n";
 	char *text = render_text(w->d->m), *html = render_html(w->d->m);
 	char *page = NULL;

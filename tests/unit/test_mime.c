@@ -322,7 +322,9 @@ Test(mime, alternative_parts_decode)
 	cr_assert_str_eq(pstr(part(j, 2), "type"), "text/html");
 	cr_assert_str_eq(pstr(part(j, 2), "cte"), "quoted-printable");
 	cr_assert_str_eq(pstr(part(j, 2), "text"),
-	    "<!doctype html><html><body>\n"
+	    "<!doctype html><html><head><meta charset=\"utf-8\"><style>"
+	    "table{border-collapse:collapse}th,td{border:1px solid #999;"
+	    "padding:2px 6px}</style></head><body>\n"
 	    "<p>Backup of <strong>db1</strong> finished.</p>\n"
 	    "<!-- raw HTML omitted -->\n</body></html>\n");
 	cr_assert_null(strstr(raw, "<script>x</script>\r\n</body>"));
