@@ -18,8 +18,9 @@
  * Raw HTML is text, escaped as the dialect escapes (entities in Slack,
  * Telegram, DingTalk and WeCom, backslashes in Discord); WhatsApp, whose
  * text is plain text, shows it as typed; e-mail drops it as cmark's safe
- * mode does.  Tables are dialect_table's monospace layout in the
- * dialect's code markup; task items show ☐ or ☑.  In the
+ * mode does.  In the markup dialects a table is dialect_table's
+ * monospace layout in the dialect's code markup, its header repeated in
+ * each part it is cut into; task items show ☐ or ☑.  In the
  * JSON parts every < is written \u003c.  javascript:, vbscript:, file:
  * and data: links are their text.  A block longer than the limit is cut
  * at a line, else a space, else between characters; markup open there

@@ -65,16 +65,26 @@ attr(const char *s, size_t n, const char *a, size_t *len)
 	return "";
 }
 
+/* Whether an atom fits in a part with the tags open around it closed
+ * and opened again. */
+static int
+fits(const struct w *w, const char *s, size_t n)
+{
+	size_t k = w->top != NULL ? w->top->openc + w->top->closec : 0;
+
+	return w->limit == 0 || k + dialect_cost(s, n, 0) <= w->limit;
+}
+
 /* An image whose tag would not fit in a part with the tags open around
  * it (a table's cell is four deep): its alt text and URL, as a link
  * that lost its markup is. */
 static int
 image_fits(struct w *w, const char *s, size_t n)
 {
-	size_t k = w->top != NULL ? w->top->openc + w->top->closec : 0, a, u;
+	size_t a, u;
 	const char *alt, *src;
 
-	if (w->limit == 0 || k + dialect_cost(s, n, 0) <= w->limit)
+	if (fits(w, s, n))
 		return 1;
 	alt = attr(s, n, "alt", &a);
 	src = attr(s, n, "src", &u);
@@ -108,6 +118,10 @@ tag(struct w *w, const char *s, size_t n)
 	}
 	if (k == 0 || s[n - 2] == '/' || strcmp(name, "br") == 0 ||
 	    strcmp(name, "hr") == 0 || strcmp(name, "img") == 0) {
+		/* A comment (safe mode's "raw HTML omitted") shows
+		 * nothing: where it does not fit, it goes. */
+		if (k == 0 && s[1] == '!' && !fits(w, s, n))
+			return 0;
 		if (strcmp(name, "img") != 0 || image_fits(w, s, n))
 			atom(w, s, n);
 		return 0;
