@@ -4,11 +4,13 @@
  * DingTalk and WeCom markdown, Adaptive Card text for Teams, WhatsApp
  * marks, Discord markdown, and HTML for e-mail.
  *
- * The body is parsed once with cmark; raw HTML in it is never passed
- * through (it is escaped or dropped, per dialect).  The result is split
- * into parts of at most `limit` characters (Unicode code points; 0 means
- * no limit), on block boundaries where it can be, so each part stands on
- * its own.  For DIALECT_LARK each part is the JSON array of a post's
+ * The body is parsed once with cmark-gfm (markdown.h); raw HTML in it is
+ * never passed through (it is escaped or dropped, per dialect).  The
+ * result is split into parts of at most `limit` (0 means no limit), on
+ * block boundaries where it can be, so each part stands on its own.  The
+ * limit counts what the platform counts: UTF-8 bytes for DingTalk, WeCom,
+ * Lark and Teams, whose limits are documented in bytes; Unicode code
+ * points for the others.  For DIALECT_LARK each part is the JSON array of a post's
  * paragraphs; for DIALECT_TEAMS the JSON array of an Adaptive Card's body
  * elements; for the others, text.  For those two JSON dialects the limit
  * must leave room for the framing: at least 256.
@@ -54,9 +56,10 @@ void rendered_free(struct rendered *);	/* NULL and zeroed are fine */
 
 /*
  * Inside the module only: src/lib/dialect.c (the entry point, URLs, the
- * packing of parts), dialect_text.c (the markup dialects and Teams, on one
- * walker) and dialect_lark.c.  The others return 0, or -1 when out of
- * memory.
+ * packing of parts), dialect_writer.c, dialect_marks.c and dialect_text.c
+ * (the markup dialects: the writer, each dialect's table, the walker;
+ * private header dialect_walk.h), dialect_teams.c, dialect_htmlcut.c and
+ * dialect_lark.c.  The others return 0, or -1 when out of memory.
  */
 struct cmark_node;
 struct json_t;
@@ -79,9 +82,13 @@ char *dialect_url_clean(const char *);
 /* The text under a node, breaks as spaces, raw HTML left out: an image's
  * alt text.  Caller frees. */
 char *dialect_plain(struct cmark_node *);
-/* The length of s in code points; as a JSON string body when json (see
- * dialect_dump). */
-size_t dialect_cost(const char *, size_t, int json);
+/* The length of s: in code points, or in bytes with DIALECT_COST_BYTES;
+ * as a JSON string body with DIALECT_COST_JSON (see dialect_dump). */
+#define DIALECT_COST_JSON 1u
+#define DIALECT_COST_BYTES 2u
+size_t dialect_cost(const char *, size_t, unsigned how);
+/* 1 when the dialect's limits count bytes. */
+int dialect_bytes(enum dialect);
 /* Appends a part, which it now owns (freed on failure too). */
 int dialect_add_part(struct rendered *, char *);
 /* A JSON value, compact, with < as \u003c: no part holds a tag, even in

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmark.h>
+#include "outpost/markdown.h"
 #include <jansson.h>
 
 #include "outpost/dialect.h"
@@ -107,14 +107,17 @@ dialect_plain(cmark_node *node)
 }
 
 size_t
-dialect_cost(const char *s, size_t n, int json)
+dialect_cost(const char *s, size_t n, unsigned how)
 {
 	const unsigned char *p = (const unsigned char *)s;
+	int json = (how & DIALECT_COST_JSON) != 0;
 	size_t i, c = 0;
 
 	for (i = 0; i < n; i++) {
-		if ((p[i] & 0xC0) == 0x80)
+		if ((p[i] & 0xC0) == 0x80) {
+			c += (how & DIALECT_COST_BYTES) != 0;
 			continue;
+		}
 		c++;
 		if (!json || p[i] >= 0x20) {
 			if (json && (p[i] == '"' || p[i] == '\\'))
@@ -127,6 +130,13 @@ dialect_cost(const char *s, size_t n, int json)
 		c += strchr("\b\f\n\r\t", p[i]) != NULL ? 1 : 5;
 	}
 	return c;
+}
+
+int
+dialect_bytes(enum dialect d)
+{
+	return d == DIALECT_DINGTALK || d == DIALECT_WECOM ||
+	    d == DIALECT_LARK || d == DIALECT_TEAMS;
 }
 
 char *
@@ -215,7 +225,7 @@ dialect_pack_json(struct rendered *r, json_t *v, size_t limit)
 		el = dialect_dump(json_array_get(v, i));
 		if (el == NULL)
 			goto done;
-		c = dialect_cost(el, strlen(el), 0);
+		c = dialect_cost(el, strlen(el), DIALECT_COST_BYTES);
 		if (f != NULL && limit > 0 && used + 1 + c + 1 > limit &&
 		    pack_flush(r, &f, &s) == -1) {
 			free(el);
@@ -295,8 +305,7 @@ parse(const struct message *m)
 {
 	if (message_format(m) != FMT_MARKDOWN)
 		return text_doc(m->body, m->bodylen);
-	return cmark_parse_document(m->body, m->bodylen,
-	    CMARK_OPT_VALIDATE_UTF8);
+	return md_parse(m->body, m->bodylen);
 }
 
 /* E-mail HTML: render_html, cut between blocks when there is a limit. */
@@ -328,7 +337,7 @@ html(const struct message *m, size_t limit, struct rendered *r)
 		if ((nv = realloc(v, (k + 1) * sizeof *v)) == NULL)
 			goto done;
 		v = nv;
-		if ((v[k] = cmark_render_html(n, CMARK_OPT_DEFAULT)) == NULL)
+		if ((v[k] = md_html(n)) == NULL)
 			goto done;
 		k++;
 	}

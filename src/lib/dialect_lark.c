@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmark.h>
+#include "outpost/markdown.h"
 #include <jansson.h>
 
 #include "outpost/dialect.h"
@@ -279,7 +279,7 @@ enter(struct lark *l, cmark_node *n)
 	cmark_node_type t = cmark_node_get_type(n);
 	long *v;
 
-	if (t >= CMARK_NODE_FIRST_BLOCK && t <= CMARK_NODE_LAST_BLOCK)
+	if (md_is_block(n))
 		newline(l);
 	switch (t) {
 	case CMARK_NODE_BLOCK_QUOTE:
@@ -394,7 +394,7 @@ cost(json_t *v)
 
 	if (s == NULL)
 		return (size_t)-1;
-	c = dialect_cost(s, strlen(s), 0);
+	c = dialect_cost(s, strlen(s), DIALECT_COST_BYTES);
 	free(s);
 	return c;
 }

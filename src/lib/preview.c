@@ -38,7 +38,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cmark.h>
+#include "outpost/markdown.h"
 #include <jansson.h>
 
 #include "outpost/clock.h"
@@ -889,7 +889,7 @@ has_html(const struct message *m)
 	int found = 0;
 
 	if (message_format(m) != FMT_MARKDOWN || (doc =
-	    cmark_parse_document(m->body, m->bodylen, CMARK_OPT_DEFAULT)) ==
+	    md_parse(m->body, m->bodylen)) ==
 	    NULL)
 		return 0;
 	if ((it = cmark_iter_new(doc)) != NULL) {

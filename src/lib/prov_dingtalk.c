@@ -11,7 +11,7 @@
  * only when it is in the text; at_all @s everyone.  A message in format
  * raw is posted as it is.
  *
- * A long body goes in parts of DINGTALK_LIMIT characters, one request
+ * A long body goes in parts of DINGTALK_LIMIT bytes, one request
  * each; parts_sent in the front matter keeps count, so a retry after a
  * failure halfway does not post the first parts again.
  *
@@ -40,7 +40,7 @@
 #include "outpost/render.h"
 #include "outpost/sign.h"
 
-#define DINGTALK_LIMIT 5000	/* characters a part: outpost's choice */
+#define DINGTALK_LIMIT 12000	/* bytes a part: an app msgParam is <= 15000 B */
 #define TITLE_CHARS 20
 #define AT_MAX 100
 #define URL_MAX 4096
@@ -291,7 +291,7 @@ start(struct delivery *d)
 	p->total = p->r.nparts;
 	if (p->total > 1)
 		preview_warn(d, "dingtalk: the text is split into %zu parts "
-		    "of at most %d characters", p->total, DINGTALK_LIMIT);
+		    "of at most %d bytes", p->total, DINGTALK_LIMIT);
 	if ((p->next = parts_done(d->m, p->total)) == p->total)
 		return delivery_sent(d, NULL);
 	return post(d);

@@ -5,7 +5,7 @@
  *
  * Webhook: POST url {"timestamp","sign","msg_type":"post","content":{"post":
  * {"zh_cn":{"title","content":<paragraphs>}}}}, the signature only with a
- * secret.  A long body goes in parts of LARK_LIMIT characters, counted in
+ * secret.  A long body goes in parts of LARK_LIMIT bytes (Lark counts bytes), counted in
  * parts_sent as the DingTalk robot does.
  *
  * OpenAPI: a tenant token from the cache in state/tokens/<channel>, or
@@ -43,7 +43,7 @@
 #include "outpost/token.h"
 
 #define LARK_BASE "https://open.feishu.cn"
-#define LARK_LIMIT 6000		/* characters a part: a post is <= 30 KB */
+#define LARK_LIMIT 18000	/* bytes a part: a webhook body is <= 20 KB */
 #define RCPT_MAX 100
 #define ATT_MAX 32
 #define UUID_MAX 50
@@ -522,7 +522,7 @@ body(struct delivery *d)
 	p->nbody = p->r.nparts;
 	if (p->nbody > 1)
 		preview_warn(d, "lark: the text is split into %zu parts of at "
-		    "most %d characters", p->nbody, LARK_LIMIT);
+		    "most %d bytes", p->nbody, LARK_LIMIT);
 	return 0;
 }
 

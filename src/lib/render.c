@@ -1,17 +1,14 @@
 /*
  * render.c - a message body as safe HTML and as plain text, and its title.
  *
- * Markdown goes through cmark with CMARK_OPT_DEFAULT, which is the safe
- * mode since cmark 0.29: raw HTML becomes "<!-- raw HTML omitted -->" and
- * javascript:, vbscript:, file: and (non-image) data: URLs become "".
- * CMARK_OPT_UNSAFE is never set, and CMARK_OPT_SMART is not either: a
- * machine's text keeps its straight quotes.  Text and raw bodies are
- * escaped inside <pre>.  The chat dialects walk the AST elsewhere.
+ * Markdown goes through cmark-gfm in safe mode (markdown.h).  Text and
+ * raw bodies are escaped inside <pre>.  The chat dialects walk the AST
+ * elsewhere.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmark.h>
+#include "outpost/markdown.h"
 
 #include "outpost/dialect.h"
 #include "outpost/render.h"
@@ -82,7 +79,14 @@ render_html(const struct message *m)
 {
 	if (message_format(m) != FMT_MARKDOWN)
 		return html_pre(m->body, m->bodylen);
-	return cmark_markdown_to_html(m->body, m->bodylen, CMARK_OPT_DEFAULT);
+	cmark_node *doc;
+	char *s;
+
+	if ((doc = md_parse(m->body, m->bodylen)) == NULL)
+		return NULL;
+	s = md_html(doc);
+	cmark_node_free(doc);
+	return s;
 }
 
 char *
@@ -102,8 +106,7 @@ first_heading(const struct message *m)
 	char *buf;
 	size_t n1;
 
-	if ((doc = cmark_parse_document(m->body, m->bodylen,
-	    CMARK_OPT_DEFAULT)) == NULL)
+	if ((doc = md_parse(m->body, m->bodylen)) == NULL)
 		return NULL;
 	/* Anywhere in the tree: a heading may sit in a block quote. */
 	if ((it = cmark_iter_new(doc)) != NULL) {
