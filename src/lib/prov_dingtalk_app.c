@@ -46,7 +46,7 @@
 
 #define API_BASE "https://api.dingtalk.com"
 #define OAPI_BASE "https://oapi.dingtalk.com"
-#define APP_LIMIT 3000		/* characters a part: msgParam <= 15000 B */
+#define APP_LIMIT 10000		/* bytes a part: msgParam, JSON, <= 15000 B */
 #define PARAM_MAX 15000		/* bytes of msgParam */
 #define MEDIA_MAX (20L * 1024 * 1024)
 #define BATCH 20		/* user ids a batchSend */
@@ -411,7 +411,7 @@ body(struct delivery *d)
 		    -1;
 	if (p->nbody > 1)
 		preview_warn(d, "dingtalk: the text is split into %zu parts of "
-		    "at most %d characters", p->nbody, APP_LIMIT);
+		    "at most %d bytes", p->nbody, APP_LIMIT);
 	return 0;
 }
 
