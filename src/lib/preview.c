@@ -57,6 +57,8 @@ static const char ok_json[] = "{\"ok\":true,\"code\":0,\"errcode\":0,"
     "\"errmsg\":\"ok\",\"msg\":\"ok\",\"tenant_access_token\":\""
     PREVIEW_TOKEN "\",\"access_token\":\"" PREVIEW_TOKEN "\",\"expire\":"
     "7200,\"expires_in\":7200,\"id\":\"preview\",\"ts\":\"preview\","
+    "\"accessToken\":\"" PREVIEW_TOKEN "\",\"expireIn\":7200,"
+    "\"media_id\":\"preview\",\"processQueryKey\":\"preview\","
     "\"msgid\":\"preview\",\"result\":{\"message_id\":1},\"data\":{"
     "\"image_key\":\"preview\",\"file_key\":\"preview\",\"message_id\":"
     "\"preview\"},\"messages\":[{\"id\":\"preview\"}]}";
