@@ -73,7 +73,11 @@ start_recorder da "[$(tok /g dttok-g001), $(sent /g pqk-g1),
  $(tok /qps dttok-qps1),
  {\"path\": \"/qps/v1.0/robot/\", \"status\": 403, \"body\": \"{\\\"requestid\\\":\\\"r-4\\\",\\\"code\\\":\\\"Forbidden.AccessDenied.QpsLimitForAppkeyAndApi\\\",\\\"message\\\":\\\"qps limit\\\"}\"},
  {\"path\": \"/r401/v1.0/robot/\", \"status\": 401, \"body\": \"{\\\"requestid\\\":\\\"r-5\\\",\\\"code\\\":\\\"InvalidAuthentication\\\",\\\"message\\\":\\\"不合法的access_token\\\"}\"},
- $(tok /r401 dttok-new2), $(sent /r401 pqk-r1)]"
+ $(tok /r401 dttok-new2), $(sent /r401 pqk-r1),
+ $(tok /big dttok-big1), $(sent /big pqk-b1), $(sent /big pqk-b2),
+ $(tok /half dttok-hf01), $(media /half @lAzPDhalf1), $(sent /half pqk-h1),
+ {\"path\": \"/half/v1.0/robot/\", \"status\": 503, \"body\": \"unavailable\"},
+ $(sent /half pqk-h2)]"
 ok_dd='"body": "{\"errcode\":0,\"errmsg\":\"ok\"}"'
 start_recorder dd "[{\"path\": \"/\", $ok_dd}]"
 start_recorder lk '[
@@ -100,6 +104,8 @@ ch() {	# ch NAME PREFIX [MORE]: an app channel on the recorder
 	ch ds500 /s500 'to: [u1]'
 	ch dqps /qps 'to: [u1]'
 	ch dr401 /r401 'to: [u1]'
+	ch dbig /big
+	ch dhalf /half 'to: [cidHalf==]'
 	echo "  dnokey: {provider: dingtalk, app_key: k, app_secret: s, to: [u1]}"
 	echo "  dda: {provider: dingtalk, url: \"http://127.0.0.1:$dd_port/robot/send?access_token=ddtok0123456789\"}"
 	echo "  lsf: {provider: lark, app_id: cli_sf, app_secret: larkappsecret09, base_url: \"http://127.0.0.1:$lk_port\", to: [ou_sf]}"
@@ -128,6 +134,9 @@ id_s500=$(echo x | drop -C ds500)
 id_qps=$(echo x | drop -C dqps)
 id_r401=$(echo 'after a refresh' | drop -C dr401)
 id_nokey=$(echo x | drop -C dnokey)
+set --; i=1; while [ $i -le 21 ]; do set -- "$@" -t "staff$i"; i=$((i + 1)); done
+id_big=$(echo 'to many' | drop -C dbig "$@")
+id_half=$(echo 'half way' | drop -C dhalf -a report.pdf)
 id_dda=$(echo 'nightly <report>' | drop -C dda -s Nightly -a chart.png -a 'report.pdf')
 id_lsf1=$(echo one | drop -C lsf)
 id_lsf2=$(echo two | drop -C lsf)
@@ -250,6 +259,33 @@ assert rs[2]["h"]["x-acs-dingtalk-access-token"] == "dttok-new2", rs[2]["h"]
 assert rs[0]["body"] == rs[2]["body"], rs
 PY
 check r401-token-replaced grep -qx 'token: dttok-new2' "$MB/state/tokens/dr401"
+check big-two-batches python3 - "$SCRATCH/da" <<'PY'
+import os; exec(open(os.environ["PRE"]).read())
+rs = reqs(sys.argv[1], "/big/v1.0/robot/")
+assert [r["path"] for r in rs] == ["/big/v1.0/robot/oToMessages/batchSend"] * 2, rs
+assert rs[0]["j"]["userIds"] == ["staff%d" % i for i in range(1, 21)], rs[0]["j"]
+assert rs[1]["j"]["userIds"] == ["staff21"], rs[1]["j"]
+PY
+check big-receipt [ "$(fm "$S/dbig/$id_big.md" receipt)" = pqk-b1,pqk-b2 ]
+# A send failing after one went through: temporary, and parts_sent keeps
+# the count, so the retry does not send the text again.
+f=$F/dhalf/$id_half.md
+check half-temporary [ "$(fm "$f" error_class)" = temporary ]
+check half-parts-sent [ "$(fm "$f" parts_sent)" = 1 ]
+check half-text grep -q '^last_error: .*dingtalk: HTTP 503' "$f"
+nhalf=$(ls "$SCRATCH/da" | grep -c '\.json$')
+expect half-retry 0 outpost-queue retry "$id_half"
+expect half-run-2 0 outpost-dispatch --once --channel dhalf
+check half-retried-sent [ -f "$S/dhalf/$id_half.md" ]
+check half-rest-only python3 - "$SCRATCH/da" "$nhalf" <<'PY'
+import os; exec(open(os.environ["PRE"]).read())
+rs = [r for r in reqs(sys.argv[1]) if r["seq"] > int(sys.argv[2])]
+# The cached token serves; the file is uploaded again, and only it sent.
+assert [r["path"] for r in rs] == [
+    "/half/oapi/media/upload?access_token=dttok-hf01&type=file",
+    "/half/v1.0/robot/groupMessages/send"], [r["path"] for r in rs]
+assert rs[1]["j"]["msgKey"] == "sampleFile", rs[1]["j"]
+PY
 f=$F/dnokey/$id_nokey.md
 check nokey-permanent [ "$(fm "$f" error_class)" = permanent ]
 check nokey-text grep -q '^last_error: .*needs app_key, app_secret and robot_code' "$f"
@@ -294,7 +330,7 @@ PY
 outpost-queue list >"$SCRATCH/list.out" 2>&1
 for s in dingappsecret01 ddtok0123456789 larkappsecret09 dttok-g001 dttok-a001 \
     dttok-ub01 dttok-ue02 dttok-s400 dttok-s500 dttok-qps1 dttok-old1 dttok-new2 \
-    t-sf000001; do
+    dttok-hf01 t-sf000001; do
 	check "no-leak-$s" sh -c "! grep -rqF -- '$s' '$F' '$S' '$SCRATCH/run1.err' \
 	    '$SCRATCH/list.out'"
 done
