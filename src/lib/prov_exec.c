@@ -11,7 +11,9 @@
  * Its environment is small, so one channel's secrets never reach another
  * channel's command: PATH, HOME and LANG as we have them, the names the
  * channel's env: list passes through, the NAME: value pairs of its env:
- * mapping, and OUTPOST_ID, OUTPOST_CHANNEL, OUTPOST_SUBJECT, OUTPOST_TO.
+ * mapping, and OUTPOST_ID, OUTPOST_CHANNEL, OUTPOST_SUBJECT, OUTPOST_TO and
+ * OUTPOST_BLOBS, the mailbox's blobs/ directory, where each attachment
+ * the message on stdin lists is the file named by its blob's hex digits.
  *
  * start() spawns the child and returns PROV_WAIT: the dispatcher watches
  * its pipes and its pidfd (or looks every 100 ms without one) in the loop
@@ -472,6 +474,21 @@ env_channel(struct env *en, const struct channel *ch)
 			    v->kids[2 * i + 1]->str);
 }
 
+/* OUTPOST_BLOBS: blobs/ by an absolute path, as the child's cwd is ours. */
+static void
+blobs_var(struct env *en, const struct mailbox *mb)
+{
+	char *root = realpath(mb->path, NULL), *v;
+
+	if (asprintf(&v, "%s/blobs", root ? root : mb->path) == -1) {
+		en->full = 1;
+		v = NULL;
+	} else
+		env_put(en, "OUTPOST_BLOBS", v);
+	free(root);
+	free(v);
+}
+
 /* The child's whole environment; -1 when memory ran out. */
 static int
 environment(const struct delivery *d, struct env *en)
@@ -491,6 +508,7 @@ environment(const struct delivery *d, struct env *en)
 	env_put(en, "OUTPOST_CHANNEL", d->ch->name);
 	env_put(en, "OUTPOST_SUBJECT", title ? title : "");
 	env_put(en, "OUTPOST_TO", to ? to + strlen("OUTPOST_TO=") : "");
+	blobs_var(en, d->mb);
 	free(title);
 	free(to);
 	if (en->full) {

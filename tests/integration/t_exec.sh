@@ -44,6 +44,8 @@ echo env | outpost-drop -C envdump >/dev/null
 expect dispatch-env 0 outpost-dispatch --once --channel envdump
 check env-listed grep -qx 'PASS_ME=passed' "$SCRATCH/env"
 check env-ours grep -qx 'OUTPOST_CHANNEL=envdump' "$SCRATCH/env"
+# The attachments are the command's too: blobs/ by an absolute path.
+check env-blobs grep -qx "OUTPOST_BLOBS=$(cd "$MB" && pwd -P)/blobs" "$SCRATCH/env"
 check env-no-secret sh -c "! grep -q -e whsec_ -e HOOK_SECRET '$SCRATCH/env'"
 check env-no-unlisted sh -c "! grep -q NOT_LISTED '$SCRATCH/env'"
 
