@@ -4,7 +4,7 @@
 # group and a batch of users, two attachments, every classification row,
 # the one refresh of a refused token; the custom robot naming attachments
 # it cannot send; and single flight: two messages of one app channel in one
-# run ask for one token, for DingTalk and for Lark alike.
+# run ask for one token, for DingTalk, Lark and WeCom alike.
 export OUTPOST_NOW=1732500000		# 2024-11-25T02:00:00Z
 now=$OUTPOST_NOW
 export PRE="$SCRATCH/pre.py"
@@ -83,6 +83,9 @@ start_recorder dd "[{\"path\": \"/\", $ok_dd}]"
 start_recorder lk '[
  {"path": "/open-apis/auth/v3/tenant_access_token/internal", "body": "{\"code\":0,\"msg\":\"ok\",\"tenant_access_token\":\"t-sf000001\",\"expire\":7200}"},
  {"path": "/open-apis/im/v1/messages", "body": "{\"code\":0,\"msg\":\"success\",\"data\":{\"message_id\":\"om_sf\"}}"}]'
+start_recorder wk '[
+ {"path": "/cgi-bin/gettoken", "body": "{\"errcode\":0,\"errmsg\":\"ok\",\"access_token\":\"wxtok-sf01\",\"expires_in\":7200}"},
+ {"path": "/cgi-bin/message/send", "body": "{\"errcode\":0,\"errmsg\":\"ok\",\"msgid\":\"msg-sf\"}"}]'
 
 A="http://127.0.0.1:$da_port"
 app='provider: dingtalk, app_key: dingappkey01, app_secret: dingappsecret01, robot_code: dingrobot01'
@@ -108,6 +111,7 @@ ch() {	# ch NAME PREFIX [MORE]: an app channel on the recorder
 	ch dhalf /half 'to: [cidHalf==]'
 	echo "  dnokey: {provider: dingtalk, app_key: k, app_secret: s, to: [u1]}"
 	echo "  dda: {provider: dingtalk, url: \"http://127.0.0.1:$dd_port/robot/send?access_token=ddtok0123456789\"}"
+	echo "  wsf: {provider: wecom, corp_id: ww0123, corp_secret: wxcorpsecret09, agent_id: \"1000002\", base_url: \"http://127.0.0.1:$wk_port\", to: [alice]}"
 	echo "  lsf: {provider: lark, app_id: cli_sf, app_secret: larkappsecret09, base_url: \"http://127.0.0.1:$lk_port\", to: [ou_sf]}"
 } >"$OUTPOST_CONFIG"
 chmod 600 "$OUTPOST_CONFIG"
@@ -140,6 +144,8 @@ id_half=$(echo 'half way' | drop -C dhalf -a report.pdf)
 id_dda=$(echo 'nightly <report>' | drop -C dda -s Nightly -a chart.png -a 'report.pdf')
 id_lsf1=$(echo one | drop -C lsf)
 id_lsf2=$(echo two | drop -C lsf)
+id_wsf1=$(echo one | drop -C wsf)
+id_wsf2=$(echo two | drop -C wsf)
 
 expect run-1 69 outpost-dispatch -v --once
 cp "$SCRATCH/err" "$SCRATCH/run1.err"
@@ -325,12 +331,19 @@ sends = [r for r in rs if r["path"].startswith("/open-apis/im/v1/messages")]
 assert len(sends) == 2, paths
 assert all(r["h"]["authorization"] == "Bearer t-sf000001" for r in sends), sends
 PY
+check wecom-sf-both-sent [ -f "$S/wsf/$id_wsf1.md" ] && [ -f "$S/wsf/$id_wsf2.md" ]
+check wecom-sf-one-token python3 - "$SCRATCH/wk" <<'PY'
+import os; exec(open(os.environ["PRE"]).read())
+paths = [r["path"] for r in reqs(sys.argv[1])]
+assert sum(p.startswith("/cgi-bin/gettoken?") for p in paths) == 1, paths
+assert paths.count("/cgi-bin/message/send?access_token=wxtok-sf01") == 2, paths
+PY
 
 # 7. No secret or token in failed/, sent/, stderr or the listing.
 outpost-queue list >"$SCRATCH/list.out" 2>&1
 for s in dingappsecret01 ddtok0123456789 larkappsecret09 dttok-g001 dttok-a001 \
     dttok-ub01 dttok-ue02 dttok-s400 dttok-s500 dttok-qps1 dttok-old1 dttok-new2 \
-    dttok-hf01 t-sf000001; do
+    dttok-hf01 t-sf000001 wxcorpsecret09 wxtok-sf01; do
 	check "no-leak-$s" sh -c "! grep -rqF -- '$s' '$F' '$S' '$SCRATCH/run1.err' \
 	    '$SCRATCH/list.out'"
 done
