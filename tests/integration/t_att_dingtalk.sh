@@ -83,6 +83,11 @@ start_recorder dd "[{\"path\": \"/\", $ok_dd}]"
 start_recorder lk '[
  {"path": "/open-apis/auth/v3/tenant_access_token/internal", "body": "{\"code\":0,\"msg\":\"ok\",\"tenant_access_token\":\"t-sf000001\",\"expire\":7200}"},
  {"path": "/open-apis/im/v1/messages", "body": "{\"code\":0,\"msg\":\"success\",\"data\":{\"message_id\":\"om_sf\"}}"}]'
+start_recorder lr '[
+ {"path": "/open-apis/im/v1/messages", "status": 401, "body": "{\"code\":99991663,\"msg\":\"Invalid access token for authorization.\"}"},
+ {"path": "/open-apis/im/v1/messages", "status": 401, "body": "{\"code\":99991663,\"msg\":\"Invalid access token for authorization.\"}"},
+ {"path": "/open-apis/auth/v3/tenant_access_token/internal", "delay": 0.3, "body": "{\"code\":0,\"msg\":\"ok\",\"tenant_access_token\":\"t-lr000002\",\"expire\":7200}"},
+ {"path": "/open-apis/im/v1/messages", "body": "{\"code\":0,\"msg\":\"success\",\"data\":{\"message_id\":\"om_lr\"}}"}]'
 start_recorder wk '[
  {"path": "/cgi-bin/gettoken", "body": "{\"errcode\":0,\"errmsg\":\"ok\",\"access_token\":\"wxtok-sf01\",\"expires_in\":7200}"},
  {"path": "/cgi-bin/message/send", "body": "{\"errcode\":0,\"errmsg\":\"ok\",\"msgid\":\"msg-sf\"}"}]'
@@ -112,6 +117,7 @@ ch() {	# ch NAME PREFIX [MORE]: an app channel on the recorder
 	echo "  dnokey: {provider: dingtalk, app_key: k, app_secret: s, to: [u1]}"
 	echo "  dda: {provider: dingtalk, url: \"http://127.0.0.1:$dd_port/robot/send?access_token=ddtok0123456789\"}"
 	echo "  wsf: {provider: wecom, corp_id: ww0123, corp_secret: wxcorpsecret09, agent_id: \"1000002\", base_url: \"http://127.0.0.1:$wk_port\", to: [alice]}"
+	echo "  lr: {provider: lark, app_id: cli_lr, app_secret: larkappsecret08, base_url: \"http://127.0.0.1:$lr_port\", to: [ou_lr]}"
 	echo "  lsf: {provider: lark, app_id: cli_sf, app_secret: larkappsecret09, base_url: \"http://127.0.0.1:$lk_port\", to: [ou_sf]}"
 } >"$OUTPOST_CONFIG"
 chmod 600 "$OUTPOST_CONFIG"
@@ -120,6 +126,9 @@ mkdir -p "$MB/state/tokens"
 printf 'token: dttok-old1\nobtained_at: 2024-11-25T01:50:00Z\nexpires_at: 2024-11-25T03:50:00Z\n' \
     >"$MB/state/tokens/dr401"
 chmod 600 "$MB/state/tokens/dr401"
+printf 'token: t-lr000001\nobtained_at: 2024-11-25T01:50:00Z\nexpires_at: 2024-11-25T03:50:00Z\n' \
+    >"$MB/state/tokens/lr"
+chmod 600 "$MB/state/tokens/lr"
 
 drop() { outpost-drop "$@"; }
 printf '\211PNG\r\n\032\n\0\0\0\rIHDR fake png bytes' >chart.png
@@ -144,6 +153,8 @@ id_half=$(echo 'half way' | drop -C dhalf -a report.pdf)
 id_dda=$(echo 'nightly <report>' | drop -C dda -s Nightly -a chart.png -a 'report.pdf')
 id_lsf1=$(echo one | drop -C lsf)
 id_lsf2=$(echo two | drop -C lsf)
+id_lr1=$(echo one | drop -C lr)
+id_lr2=$(echo two | drop -C lr)
 id_wsf1=$(echo one | drop -C wsf)
 id_wsf2=$(echo two | drop -C wsf)
 
@@ -338,12 +349,24 @@ paths = [r["path"] for r in reqs(sys.argv[1])]
 assert sum(p.startswith("/cgi-bin/gettoken?") for p in paths) == 1, paths
 assert paths.count("/cgi-bin/message/send?access_token=wxtok-sf01") == 2, paths
 PY
+# Both refused the cached token at once: one fetches a new one, the other
+# waits for it (its handle reset meanwhile), then both resend.
+check lark-refused-both-sent [ -f "$S/lr/$id_lr1.md" ] && [ -f "$S/lr/$id_lr2.md" ]
+check lark-refused-one-token python3 - "$SCRATCH/lr" <<'PY'
+import os; exec(open(os.environ["PRE"]).read())
+rs = reqs(sys.argv[1])
+paths = [r["path"].split("?")[0] for r in rs]
+assert paths.count("/open-apis/auth/v3/tenant_access_token/internal") == 1, paths
+sends = [r["h"]["authorization"] for r in rs if r["path"].startswith("/open-apis/im/v1/messages")]
+assert sorted(sends) == ["Bearer t-lr000001"] * 2 + ["Bearer t-lr000002"] * 2, sends
+PY
 
 # 7. No secret or token in failed/, sent/, stderr or the listing.
 outpost-queue list >"$SCRATCH/list.out" 2>&1
 for s in dingappsecret01 ddtok0123456789 larkappsecret09 dttok-g001 dttok-a001 \
     dttok-ub01 dttok-ue02 dttok-s400 dttok-s500 dttok-qps1 dttok-old1 dttok-new2 \
-    dttok-hf01 t-sf000001 wxcorpsecret09 wxtok-sf01; do
+    dttok-hf01 t-sf000001 wxcorpsecret09 wxtok-sf01 larkappsecret08 t-lr000001 \
+    t-lr000002; do
 	check "no-leak-$s" sh -c "! grep -rqF -- '$s' '$F' '$S' '$SCRATCH/run1.err' \
 	    '$SCRATCH/list.out'"
 done
