@@ -46,4 +46,16 @@ int attach_field(curl_mime *, const char *name, const char *value);
  */
 int attach_file(struct delivery *, const char *who, curl_mime *,
     const char *field, const struct attachment *, int fd, off_t size);
+/*
+ * Attachments a channel cannot carry (a webhook): one warning for the
+ * message in the log naming them all, or in a preview one warning each.
+ * why says what cannot: "a Slack webhook cannot carry files".
+ */
+void attach_left_out(struct delivery *, const char *why,
+    const struct attachment *, size_t n);
+/* "Not sent (why): a, b": the line a message shows for them, each name
+ * cut to 100 bytes.  Caller frees; NULL on no memory. */
+char *attach_not_sent(const char *why, const struct attachment *,
+    size_t n);
+
 #endif

@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -14,6 +16,8 @@
 #include "outpost/attach.h"
 #include "outpost/blob.h"
 #include "outpost/chat.h"
+#include "outpost/log.h"
+#include "outpost/preview.h"
 
 enum attach_kind
 attach_kind(const struct attachment *a)
@@ -135,4 +139,58 @@ attach_file(struct delivery *d, const char *who, curl_mime *mime,
 		    -1;
 	}
 	return 0;
+}
+
+/* The names, ", "-joined, after prefix; NULL on no memory. */
+static char *
+names(const char *prefix, const struct attachment *v, size_t n)
+{
+	char *s = NULL;
+	size_t len, i;
+	FILE *f;
+
+	if ((f = open_memstream(&s, &len)) == NULL)
+		return NULL;
+	fputs(prefix, f);
+	for (i = 0; i < n; i++)
+		fprintf(f, "%s%.*s", i > 0 ? ", " : "",
+		    chat_clip(v[i].name, 100), v[i].name);
+	if (fclose(f) != 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void
+attach_left_out(struct delivery *d, const char *why,
+    const struct attachment *v, size_t n)
+{
+	char *s;
+	size_t i;
+
+	if (n == 0)
+		return;
+	if (d->preview != NULL) {
+		for (i = 0; i < n; i++)
+			preview_warn(d, "attachment %.*s is not sent: %s",
+			    chat_clip(v[i].name, 100), v[i].name, why);
+		return;
+	}
+	s = names("", v, n);
+	log_warn("%s: %s: attachments not sent, %s: %s", d->ch->name,
+	    d->id ? d->id : "", why, s ? s : "(out of memory)");
+	free(s);
+}
+
+char *
+attach_not_sent(const char *why, const struct attachment *v, size_t n)
+{
+	char *prefix, *s;
+
+	if (asprintf(&prefix, "Not sent (%s): ", why) == -1)
+		return NULL;
+	s = names(prefix, v, n);
+	free(prefix);
+	return s;
 }

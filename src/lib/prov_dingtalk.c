@@ -31,6 +31,7 @@
 
 #include <jansson.h>
 
+#include "outpost/attach.h"
 #include "outpost/clock.h"
 #include "outpost/dialect.h"
 #include "outpost/dingtalk.h"
@@ -217,42 +218,34 @@ post(struct delivery *d)
  * -1 on no memory.
  */
 static int
-left_out(const struct delivery *d, char **text)
+left_out(struct delivery *d, char **text)
 {
 	struct attachment a[MESSAGE_ATT_MAX];
-	size_t n = message_attachments(d->m, a, MESSAGE_ATT_MAX), i;
-	FILE *f;
-	char *t = NULL;
-	size_t len;
+	size_t n = message_attachments(d->m, a, MESSAGE_ATT_MAX), len;
+	char *line, *t = NULL;
 	const char *c;
+	FILE *f = NULL;
 
 	if (n > MESSAGE_ATT_MAX)
 		n = MESSAGE_ATT_MAX;
-	for (i = 0; i < n; i++)
-		if (d->preview != NULL)
-			preview_warn(d, "dingtalk: attachment %s is not sent: "
-			    "a custom robot cannot send files (app_key can)",
-			    a[i].name);
-		else
-			log_warn("%s: %s: attachment %s not sent: a DingTalk "
-			    "custom robot cannot send files", d->ch->name,
-			    d->id, a[i].name);
+	attach_left_out(d, "dingtalk does not carry attachments by robot url "
+	    "(app_key does)", a, n);
 	if (n == 0 || text == NULL)
 		return 0;
-	if ((f = open_memstream(&t, &len)) == NULL)
+	if ((line = attach_not_sent("a DingTalk robot cannot carry files", a,
+	    n)) == NULL || (f = open_memstream(&t, &len)) == NULL) {
+		free(line);
 		return -1;
-	fprintf(f, "%s\n\nNot sent (a DingTalk robot cannot carry files): ",
-	    *text);
-	/* The names as text: entities, as the dialect writes <, > and &. */
-	for (i = 0; i < n; i++) {
-		fputs(i > 0 ? ", " : "", f);
-		for (c = a[i].name; *c != '\0'; c++)
-			if (*c == '<' || *c == '>' || *c == '&')
-				fputs(*c == '<' ? "&lt;" : *c == '>' ? "&gt;" :
-				    "&amp;", f);
-			else
-				fputc(*c, f);
 	}
+	fprintf(f, "%s\n\n", *text);
+	/* The line as text: entities, as the dialect writes <, > and &. */
+	for (c = line; *c != '\0'; c++)
+		if (*c == '<' || *c == '>' || *c == '&')
+			fputs(*c == '<' ? "&lt;" : *c == '>' ? "&gt;" : "&amp;",
+			    f);
+		else
+			fputc(*c, f);
+	free(line);
 	if (fclose(f) != 0) {
 		free(t);
 		return -1;

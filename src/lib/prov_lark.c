@@ -35,6 +35,7 @@
 
 #include <jansson.h>
 
+#include "outpost/attach.h"
 #include "outpost/blob.h"
 #include "outpost/clock.h"
 #include "outpost/dialect.h"
@@ -583,6 +584,47 @@ start_api(struct delivery *d)
 	return next(d);
 }
 
+/*
+ * A webhook cannot carry files: they are named in a paragraph after the
+ * text (in the last part, or a part of its own when that one is full),
+ * and once in the log.  -1 on no memory.
+ */
+static int
+hook_left_out(struct delivery *d, size_t room)
+{
+	struct lark *p = d->priv;
+	size_t n = message_attachments(d->m, p->att, ATT_MAX + 1);
+	char *line, *s = NULL;
+	json_t *a = NULL;
+	int r;
+
+	if (n > ATT_MAX)
+		n = ATT_MAX;
+	attach_left_out(d, "lark does not carry attachments by webhook "
+	    "(app_id does)", p->att, n);
+	if (n == 0 || p->raw != NULL)
+		return 0;
+	if ((line = attach_not_sent("a Lark webhook cannot carry files",
+	    p->att, n)) != NULL)
+		a = paragraphs(p->r.parts[p->r.nparts - 1]);
+	if (a != NULL && json_array_append_new(a, json_pack("[{s:s, s:s}]",
+	    "tag", "text", "text", line)) == 0 && (s = dialect_dump(a)) !=
+	    NULL && strlen(s) > room) {
+		free(s);
+		json_decref(a);
+		a = json_pack("[[{s:s, s:s}]]", "tag", "text", "text", line);
+		s = a != NULL ? dialect_dump(a) : NULL;
+		r = s != NULL ? dialect_add_part(&p->r, s) : -1;
+	} else if ((r = s != NULL ? 0 : -1) == 0) {
+		free(p->r.parts[p->r.nparts - 1]);
+		p->r.parts[p->r.nparts - 1] = s;
+	}
+	json_decref(a);
+	free(line);
+	p->nbody = p->r.nparts;
+	return r;
+}
+
 static int
 start(struct delivery *d)
 {
@@ -598,6 +640,8 @@ start(struct delivery *d)
 		return PROV_DONE;
 	if (channel_str(d->ch, "url") == NULL)
 		return start_api(d);
+	if (hook_left_out(d, hook_room(d->m)) == -1)
+		return delivery_fail(d, OUT_TEMP, "lark: out of memory");
 	if (ynode_int(ynode_map_get(d->m->fm, "parts_sent"), &n) == 0 &&
 	    n > 0)
 		p->next = (size_t)n < p->nbody ? (size_t)n : p->nbody;

@@ -217,31 +217,18 @@ not_sent(const struct attachment *a)
 static int
 hook_notice(struct delivery *d, const struct plan *p, struct chat_parts *t)
 {
-	char names[1024] = "", *line = NULL;
-	size_t i, k = 0;
+	char *line;
+	size_t i;
 	int r = 0;
 
-	for (i = 0; i < p->natt; i++) {
-		k += (size_t)snprintf(names + k, k < sizeof names ?
-		    sizeof names - k : 0, "%s%.*s", i ? ", " : "",
-		    chat_clip(p->att[i].name, 100), p->att[i].name);
-		if (k >= sizeof names)
-			k = sizeof names;
-		if (t != NULL && r == 0 && ((line = not_sent(&p->att[i])) ==
-		    NULL || add_line(t, line) == -1))
+	for (i = 0; t != NULL && r == 0 && i < p->natt; i++) {
+		if ((line = not_sent(&p->att[i])) == NULL ||
+		    add_line(t, line) == -1)
 			r = -1;
 		free(line);
-		line = NULL;
-		/* Worded as the preview's own, which the line in the text
-		 * keeps from showing. */
-		preview_warn(d, "attachment %.*s is not sent: slack does not "
-		    "carry attachments by webhook (token does)",
-		    chat_clip(p->att[i].name, 100), p->att[i].name);
 	}
-	if (d->preview == NULL)
-		log_warn("%s: %s: slack: attachments not sent, a webhook "
-		    "cannot carry files: %s", d->ch->name, d->id ? d->id : "",
-		    names);
+	attach_left_out(d, "slack does not carry attachments by webhook "
+	    "(token does)", p->att, p->natt);
 	return r == -1 ? delivery_fail(d, OUT_TEMP, "slack: out of memory"),
 	    -1 : 0;
 }

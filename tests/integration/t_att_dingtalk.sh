@@ -318,8 +318,8 @@ assert md["text"] == ("nightly &lt;report&gt;\n\nNot sent (a DingTalk robot cann
     "carry files): chart.png, report.pdf"), md["text"]
 assert "](" not in md["text"] and "file:" not in md["text"], md["text"]
 PY
-check robot-warning grep -q "dda: $id_dda: attachment chart.png not sent: a DingTalk custom robot cannot send files" "$SCRATCH/run1.err"
-check robot-warning-2 grep -q "dda: $id_dda: attachment report.pdf not sent" "$SCRATCH/run1.err"
+check robot-warning grep -q "dda: $id_dda: attachments not sent, dingtalk does not carry attachments by robot url (app_key does): chart.png, report.pdf" "$SCRATCH/run1.err"
+check robot-warning-once [ "$(grep -c "dda: $id_dda: attachments not sent" "$SCRATCH/run1.err")" = 1 ]
 
 # 6. Single flight: two messages in one run, one token request.
 check sf-both-sent [ -f "$S/dsf/$id_sf1.md" ] && [ -f "$S/dsf/$id_sf2.md" ]

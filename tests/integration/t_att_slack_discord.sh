@@ -260,8 +260,8 @@ PY
 py slack-hook-warning "$id" <<'PY'
 lines = open(os.path.join(S, "dispatch.err")).read().splitlines()
 w = [l for l in lines if "not sent" in l]
-assert w == ["outpost-dispatch: shook: %s: slack: attachments not sent, a webhook cannot carry "
-             "files: report.pdf, a_b<c>.png" % sys.argv[1]], lines
+assert w == ["outpost-dispatch: shook: %s: attachments not sent, slack does not carry "
+             "attachments by webhook (token does): report.pdf, a_b<c>.png" % sys.argv[1]], lines
 PY
 
 # Format raw: the body as it is, the warning all the same.
@@ -272,8 +272,8 @@ dispatch shook
 py slack-hook-raw "$id" <<'PY'
 assert reqs("shook")[-1]["body"] == b'{"text": "raw"}\n'
 w = [l for l in open(os.path.join(S, "dispatch.err")).read().splitlines() if "not sent" in l]
-assert w == ["outpost-dispatch: shook: %s: slack: attachments not sent, a webhook cannot carry "
-             "files: chart.png" % sys.argv[1]], w
+assert w == ["outpost-dispatch: shook: %s: attachments not sent, slack does not carry "
+             "attachments by webhook (token does): chart.png" % sys.argv[1]], w
 PY
 
 # ---- discord: payload_json and files[n] ------------------------------------------

@@ -454,3 +454,20 @@ for t, w in want.items():
 for mid, t in zip(sys.argv[3:], want):
     assert fm("%s/%s.md" % (sys.argv[2], mid), "parts_sent") == str(got[t + "#"]), mid
 PY
+
+# A Lark webhook cannot carry files: the text names them, the log once.
+start_recorder lkatt '[{"body": "{\"code\":0,\"msg\":\"success\",\"data\":{}}"}]'
+cat >>"$OUTPOST_CONFIG" <<Y
+  lkatt: {provider: lark, url: "http://127.0.0.1:$lkatt_port/$hook"}
+Y
+id_lka=$(echo 'see the files' | drop -C lkatt -a pic.png -a report.pdf)
+outpost-dispatch --once --channel lkatt 2>"$SCRATCH/run4.err"
+check lk-hook-files-named python3 - "$SCRATCH/lkatt" <<'PY'
+import os; exec(open(os.environ["PRE"]).read())
+(r,) = reqs(sys.argv[1])
+paras = r["j"]["content"]["post"]["zh_cn"]["content"]
+assert paras[-1] == [{"tag": "text", "text": "Not sent (a Lark webhook "
+    "cannot carry files): pic.png, report.pdf"}], paras
+assert text_of(paras[:-1]) == "see the files", paras
+PY
+check lk-hook-files-logged grep -q "lkatt: $id_lka: attachments not sent, lark does not carry attachments by webhook (app_id does): pic.png, report.pdf" "$SCRATCH/run4.err"
