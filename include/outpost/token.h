@@ -19,6 +19,7 @@
 
 #include "outpost/err.h"
 #include "outpost/mailbox.h"
+#include "outpost/provider.h"
 
 struct delivery;
 struct curl_waitfd;
@@ -87,5 +88,27 @@ void token_flight_done(const char *name);
 #define TOKEN_WAIT_US 10000
 size_t token_wait_fds(struct delivery *, struct curl_waitfd *,
     int64_t *wake_us);
+
+/*
+ * A delivery's use of its channel's token, for the providers that fetch
+ * one (Lark, WeCom and DingTalk apps): the single flight above done once.
+ * next is the provider's next request, ask its token request.
+ */
+struct token_use {
+	struct delivery_wait wait;	/* first: found from d->wait */
+	struct token tok;
+	int refreshed;		/* the one refresh after a refusal is spent:
+				 * tok holds the refused value */
+	int flying;		/* this delivery fetches the channel's token */
+	int (*next)(struct delivery *);
+	int (*ask)(struct delivery *);
+};
+void token_use_init(struct token_use *, int (*next)(struct delivery *),
+    int (*ask)(struct delivery *));
+/* The token is stale or refused: next() with one another delivery stored,
+ * ask() to fetch it, or PROV_WAIT for the one being fetched. */
+int token_need(struct delivery *, struct token_use *);
+/* This delivery's fetch is over, whatever came of it. */
+void token_landed(struct delivery *, struct token_use *);
 
 #endif

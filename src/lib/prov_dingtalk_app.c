@@ -68,9 +68,7 @@ struct app {
 	char *title;		/* when r.title is NULL */
 	json_t *raw;		/* format raw: {"msgKey", "msgParam"} */
 	size_t nbody;		/* text parts */
-	struct token tok;
-	int refreshed;		/* the one refresh after a refusal is spent */
-	int flying;		/* this delivery fetches the channel's token */
+	struct token_use tu;	/* the channel's token */
 	const char *users[CHAT_MAXTO];
 	struct target tg[CHAT_MAXTO];
 	size_t ntg;
@@ -144,45 +142,6 @@ ask_token(struct delivery *d)
 	return PROV_RUN;
 }
 
-static int
-waited(struct delivery *d)
-{
-	d->wait = NULL;
-	return next(d);
-}
-
-static const struct delivery_wait token_waiting = { token_wait_fds, waited };
-
-/* A stale token: one another delivery stored, a fetch, or a wait. */
-static int
-need_token(struct delivery *d)
-{
-	struct app *p = d->priv;
-
-	/* After a refresh, p->tok holds the refused value. */
-	switch (token_turn(d->mb, d->ch->name, &p->tok, p->refreshed ?
-	    p->tok.value : NULL, clock_now())) {
-	case TOKEN_FRESH:
-		return next(d);
-	case TOKEN_FETCH:
-		p->flying = 1;
-		return ask_token(d);
-	}
-	d->wait = &token_waiting;
-	return PROV_WAIT;
-}
-
-/* This delivery's fetch is over, whatever came of it. */
-static void
-landed(struct delivery *d)
-{
-	struct app *p = d->priv;
-
-	if (p->flying)
-		token_flight_done(d->ch->name);
-	p->flying = 0;
-}
-
 /* --- the requests --------------------------------------------------- */
 
 static int
@@ -197,7 +156,7 @@ upload(struct delivery *d)
 
 	/* The token goes in the query, as the oapi wants: finish() masks it
 	 * in any error. */
-	snprintf(arg, sizeof arg, "?access_token=%s&type=%s", p->tok.value,
+	snprintf(arg, sizeof arg, "?access_token=%s&type=%s", p->tu.tok.value,
 	    is_image(a) ? "image" : "file");
 	if (make_url(d, url, oapi ? oapi : OAPI_BASE, "/media/upload", arg) ==
 	    -1)
@@ -321,7 +280,7 @@ post(struct delivery *d)
 	free(param);
 	d->step = S_SEND;
 	if (body == NULL || http_header(d, "x-acs-dingtalk-access-token: %s",
-	    p->tok.value) == -1 || http_post(d, url, "application/json", body,
+	    p->tu.tok.value) == -1 || http_post(d, url, "application/json", body,
 	    strlen(body)) == -1)
 		return delivery_fail(d, OUT_TEMP, "dingtalk: cannot prepare the "
 		    "request");
@@ -336,8 +295,8 @@ next(struct delivery *d)
 
 	if (p->sent == p->total)
 		return delivery_sent(d, p->receipt);
-	if (token_stale(&p->tok, clock_now()))
-		return need_token(d);
+	if (token_stale(&p->tu.tok, clock_now()))
+		return token_need(d, &p->tu);
 	if (p->uploaded < p->natt)
 		return upload(d);
 	return post(d);
@@ -435,6 +394,7 @@ dingtalk_app_start(struct delivery *d)
 	if ((p = calloc(1, sizeof *p)) == NULL)
 		return delivery_fail(d, OUT_TEMP, "dingtalk: out of memory");
 	d->priv = p;
+	token_use_init(&p->tu, next, ask_token);
 	if (channel_str(d->ch, "app_key") == NULL ||
 	    channel_str(d->ch, "app_secret") == NULL ||
 	    channel_str(d->ch, "robot_code") == NULL)
@@ -452,8 +412,8 @@ dingtalk_app_start(struct delivery *d)
 	p->total = p->ntg * (p->nbody + p->natt);
 	p->sent = parts_done(d->m, p->total);
 	/* Without the cache, a token is fetched for this message. */
-	if (token_load(d->mb, d->ch->name, &p->tok, &e) == -1)
-		memset(&p->tok, 0, sizeof p->tok);
+	if (token_load(d->mb, d->ch->name, &p->tu.tok, &e) == -1)
+		memset(&p->tu.tok, 0, sizeof p->tu.tok);
 	return next(d);
 }
 
@@ -555,11 +515,11 @@ refresh(struct delivery *d, const char *what)
 {
 	struct app *p = d->priv;
 
-	if (p->refreshed)
+	if (p->tu.refreshed)
 		return delivery_fail(d, OUT_TEMP, "dingtalk: %s: the token was "
 		    "refused after a refresh", what);
-	p->refreshed = 1;
-	p->tok.expires_at = p->tok.obtained_at;	/* stale, value kept */
+	p->tu.refreshed = 1;
+	p->tu.tok.expires_at = p->tu.tok.obtained_at;	/* stale, value kept */
 	again(d);
 	return next(d);
 }
@@ -571,13 +531,13 @@ got_token(struct delivery *d, json_t *o)
 	json_t *x = json_object_get(o, "expireIn");
 	struct err e;
 
-	if (token_set(&p->tok, json_string_value(json_object_get(o,
+	if (token_set(&p->tu.tok, json_string_value(json_object_get(o,
 	    "accessToken")), json_is_integer(x) ? json_integer_value(x) : 0,
 	    clock_now(), &e) == -1)
 		return delivery_fail(d, OUT_TEMP, "dingtalk: access token: %s",
 		    e.msg);
 	/* A cache that cannot be written costs a token request a message. */
-	token_store(d->mb, d->ch->name, &p->tok, &e);
+	token_store(d->mb, d->ch->name, &p->tu.tok, &e);
 	return 0;
 }
 
@@ -634,12 +594,13 @@ what_of(const struct delivery *d, char *what, size_t size)
 static int
 step(struct delivery *d, CURLcode code, long status)
 {
+	struct app *p = d->priv;
 	char what[160];
 	json_t *o;
 	int r;
 
 	if (d->step == S_TOKEN)
-		landed(d);	/* before any waiter looks again */
+		token_landed(d, &p->tu);	/* before any waiter looks again */
 	what_of(d, what, sizeof what);
 	r = d->step == S_UPLOAD ? check_oapi(d, code, status, what, &o) :
 	    check_api(d, code, status, what, &o);
@@ -663,8 +624,8 @@ dingtalk_app_finish(struct delivery *d, CURLcode code, long status)
 	int r = step(d, code, status);
 
 	/* The token is not a channel value delivery_fail knows. */
-	token_redact(&p->tok, d->error);
-	token_redact(&p->tok, d->receipt);
+	token_redact(&p->tu.tok, d->error);
+	token_redact(&p->tu.tok, d->receipt);
 	return r;
 }
 
@@ -675,11 +636,11 @@ dingtalk_app_cleanup(struct delivery *d)
 
 	if (p == NULL)
 		return;
-	landed(d);
+	token_landed(d, &p->tu);
 	rendered_free(&p->r);
 	free(p->title);
 	json_decref(p->raw);
-	explicit_bzero(&p->tok, sizeof p->tok);
+	explicit_bzero(&p->tu.tok, sizeof p->tu.tok);
 	free(p);
 	d->priv = NULL;
 }

@@ -65,9 +65,7 @@ struct lark {
 	json_t *raw;		/* format raw: {"msg_type", "content"} */
 	size_t nbody;		/* body parts */
 	size_t next;		/* webhook: the next part */
-	struct token tok;
-	int refreshed;		/* the one refresh after a 401 is spent */
-	int flying;		/* this delivery fetches the channel's token */
+	struct token_use tu;	/* the channel's token */
 	const char *to[RCPT_MAX];
 	size_t nto;
 	struct attachment att[ATT_MAX + 1];
@@ -312,7 +310,7 @@ upload(struct delivery *d)
 		return PROV_DONE;
 	d->step = S_UPLOAD;
 	if (upload_form(d, a, st.st_size) == -1 ||
-	    http_header(d, "Authorization: Bearer %s", p->tok.value) == -1 ||
+	    http_header(d, "Authorization: Bearer %s", p->tu.tok.value) == -1 ||
 	    http_post_mime(d, url) == -1)
 		return delivery_fail(d, OUT_TEMP, "lark: cannot prepare the "
 		    "upload of %s", a->name);
@@ -420,7 +418,7 @@ post_message(struct delivery *d)
 	free(content);
 	d->step = S_SEND;
 	if (body == NULL ||
-	    http_header(d, "Authorization: Bearer %s", p->tok.value) == -1 ||
+	    http_header(d, "Authorization: Bearer %s", p->tu.tok.value) == -1 ||
 	    http_post(d, url, "application/json; charset=utf-8", body,
 	    strlen(body)) == -1)
 		return delivery_fail(d, OUT_TEMP, "lark: cannot prepare the "
@@ -430,54 +428,14 @@ post_message(struct delivery *d)
 
 static int next(struct delivery *);
 
-/* After a wait for another delivery's token: the next request. */
-static int
-waited(struct delivery *d)
-{
-	d->wait = NULL;
-	return next(d);
-}
-
-static const struct delivery_wait token_waiting = { token_wait_fds, waited };
-
-/* A stale token: one another delivery stored, a fetch, or a wait. */
-static int
-need_token(struct delivery *d)
-{
-	struct lark *p = d->priv;
-
-	/* After a refresh, p->tok holds the refused value. */
-	switch (token_turn(d->mb, d->ch->name, &p->tok, p->refreshed ?
-	    p->tok.value : NULL, clock_now())) {
-	case TOKEN_FRESH:
-		return next(d);
-	case TOKEN_FETCH:
-		p->flying = 1;
-		return ask_token(d);
-	}
-	d->wait = &token_waiting;
-	return PROV_WAIT;
-}
-
-/* This delivery's fetch is over, whatever came of it. */
-static void
-landed(struct delivery *d)
-{
-	struct lark *p = d->priv;
-
-	if (p->flying)
-		token_flight_done(d->ch->name);
-	p->flying = 0;
-}
-
 /* The next request of the OpenAPI way, or the end. */
 static int
 next(struct delivery *d)
 {
 	struct lark *p = d->priv;
 
-	if (token_stale(&p->tok, clock_now()))
-		return need_token(d);
+	if (token_stale(&p->tu.tok, clock_now()))
+		return token_need(d, &p->tu);
 	if (p->uploaded < p->natt)
 		return upload(d);
 	if (p->sent < p->nto * (p->nbody + p->natt))
@@ -579,8 +537,8 @@ start_api(struct delivery *d)
 		return delivery_fail(d, OUT_PERM, "lark: over %d attachments",
 		    ATT_MAX);
 	/* Without the cache, a token is fetched for this message. */
-	if (token_load(d->mb, d->ch->name, &p->tok, &e) == -1)
-		memset(&p->tok, 0, sizeof p->tok);
+	if (token_load(d->mb, d->ch->name, &p->tu.tok, &e) == -1)
+		memset(&p->tu.tok, 0, sizeof p->tu.tok);
 	return next(d);
 }
 
@@ -635,6 +593,7 @@ start(struct delivery *d)
 		return delivery_fail(d, OUT_TEMP, "lark: out of memory");
 	p->fd = -1;
 	d->priv = p;
+	token_use_init(&p->tu, next, ask_token);
 	if (body(d, channel_str(d->ch, "url") != NULL ? hook_room(d->m) :
 	    LARK_LIMIT) == -1)
 		return PROV_DONE;
@@ -741,11 +700,11 @@ refresh(struct delivery *d, const char *what)
 {
 	struct lark *p = d->priv;
 
-	if (p->refreshed || d->step == S_TOKEN)
+	if (p->tu.refreshed || d->step == S_TOKEN)
 		return delivery_fail(d, OUT_TEMP, "lark: %s: the token was "
-		    "refused%s", what, p->refreshed ? " after a refresh" : "");
-	p->refreshed = 1;
-	p->tok.expires_at = p->tok.obtained_at;	/* stale, value kept */
+		    "refused%s", what, p->tu.refreshed ? " after a refresh" : "");
+	p->tu.refreshed = 1;
+	p->tu.tok.expires_at = p->tu.tok.obtained_at;	/* stale, value kept */
 	again(d);
 	return next(d);
 }
@@ -758,12 +717,12 @@ got_token(struct delivery *d, json_t *o)
 	json_t *x = json_object_get(o, "expire");
 	struct err e;
 
-	if (token_set(&p->tok, json_string_value(t), json_is_integer(x) ?
+	if (token_set(&p->tu.tok, json_string_value(t), json_is_integer(x) ?
 	    json_integer_value(x) : 0, clock_now(), &e) == -1)
 		return delivery_fail(d, OUT_TEMP, "lark: tenant token: %s",
 		    e.msg);
 	/* A cache that cannot be written costs a token request a message. */
-	token_store(d->mb, d->ch->name, &p->tok, &e);
+	token_store(d->mb, d->ch->name, &p->tu.tok, &e);
 	return 0;
 }
 
@@ -808,7 +767,7 @@ finish_api(struct delivery *d, CURLcode code, long status)
 	int r;
 
 	if (d->step == S_TOKEN) {
-		landed(d);	/* before any waiter looks again */
+		token_landed(d, &p->tu);	/* before any waiter looks again */
 		snprintf(what, sizeof what, "tenant token");
 	}
 	else if (d->step == S_UPLOAD)
@@ -860,8 +819,8 @@ finish(struct delivery *d, CURLcode code, long status)
 	r = d->step == S_HOOK ? finish_hook(d, code, status) :
 	    finish_api(d, code, status);
 	/* The tenant token is not a channel value delivery_fail knows. */
-	token_redact(&p->tok, d->error);
-	token_redact(&p->tok, d->receipt);
+	token_redact(&p->tu.tok, d->error);
+	token_redact(&p->tu.tok, d->receipt);
 	return r;
 }
 
@@ -874,10 +833,10 @@ cleanup(struct delivery *d)
 		return;
 	if (p->fd != -1)
 		close(p->fd);
-	landed(d);
+	token_landed(d, &p->tu);
 	rendered_free(&p->r);
 	json_decref(p->raw);
-	explicit_bzero(&p->tok, sizeof p->tok);
+	explicit_bzero(&p->tu.tok, sizeof p->tu.tok);
 	free(p);
 	d->priv = NULL;
 }

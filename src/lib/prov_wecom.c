@@ -75,9 +75,7 @@ struct wecom {
 	char media[256];	/* the upload of the next attachment, or "" */
 	char *touser;		/* app: "a|b" */
 	long long agentid;
-	struct token tok;
-	int refreshed;		/* the one refresh after a 401 is spent */
-	int flying;		/* this delivery fetches the channel's token */
+	struct token_use tu;	/* the channel's token */
 	char receipt[256];
 };
 
@@ -317,7 +315,7 @@ post(struct delivery *d)
 		n = snprintf(url, sizeof url, "%s", channel_str(d->ch, "url"));
 	else
 		n = snprintf(url, sizeof url, "%s/cgi-bin/message/send?"
-		    "access_token=%s", http_base(d, WECOM_BASE), p->tok.value);
+		    "access_token=%s", http_base(d, WECOM_BASE), p->tu.tok.value);
 	if (n < 0 || (size_t)n >= sizeof url)
 		return delivery_fail(d, OUT_PERM, "wecom: url too long");
 	if ((body = payload(d)) == NULL)
@@ -401,7 +399,7 @@ upload(struct delivery *d)
 	if (p->touser != NULL) {
 		n = snprintf(url, sizeof url, "%s/cgi-bin/media/upload?"
 		    "access_token=%s&type=%s", http_base(d, WECOM_BASE),
-		    p->tok.value, media_type(p, a));
+		    p->tu.tok.value, media_type(p, a));
 		if (n < 0 || (size_t)n >= sizeof url)
 			return delivery_fail(d, OUT_PERM, "wecom: base_url "
 			    "too long");
@@ -448,50 +446,6 @@ ask_token(struct delivery *d)
 
 static int next(struct delivery *);
 
-/* After a wait for another delivery's token: the next request. */
-static int
-waited(struct delivery *d)
-{
-	d->wait = NULL;
-	return next(d);
-}
-
-static const struct delivery_wait token_waiting = { token_wait_fds, waited };
-
-/*
- * A stale token: one another delivery of the channel stored, a fetch, or
- * a wait for the one being fetched (token.h: one gettoken between the
- * deliveries a dispatcher runs side by side).
- */
-static int
-need_token(struct delivery *d)
-{
-	struct wecom *p = d->priv;
-
-	/* After a refresh, p->tok holds the refused value. */
-	switch (token_turn(d->mb, d->ch->name, &p->tok, p->refreshed ?
-	    p->tok.value : NULL, clock_now())) {
-	case TOKEN_FRESH:
-		return next(d);
-	case TOKEN_FETCH:
-		p->flying = 1;
-		return ask_token(d);
-	}
-	d->wait = &token_waiting;
-	return PROV_WAIT;
-}
-
-/* This delivery's fetch is over, whatever came of it. */
-static void
-landed(struct delivery *d)
-{
-	struct wecom *p = d->priv;
-
-	if (p->flying)
-		token_flight_done(d->ch->name);
-	p->flying = 0;
-}
-
 /* The next request, or the end. */
 static int
 next(struct delivery *d)
@@ -500,8 +454,8 @@ next(struct delivery *d)
 
 	if (p->next == p->npart + p->natt)
 		return delivery_sent(d, p->receipt);
-	if (p->touser != NULL && token_stale(&p->tok, clock_now()))
-		return need_token(d);
+	if (p->touser != NULL && token_stale(&p->tu.tok, clock_now()))
+		return token_need(d, &p->tu);
 	if (current(p) != NULL && p->media[0] == '\0')
 		return upload(d);
 	return post(d);
@@ -553,8 +507,8 @@ start_app(struct delivery *d)
 	if ((p->touser = join_to(d)) == NULL)
 		return delivery_fail(d, OUT_PERM, "wecom: no recipient: set "
 		    "`to` in the message or the channel"), -1;
-	if (token_load(d->mb, d->ch->name, &p->tok, &e) == -1)
-		memset(&p->tok, 0, sizeof p->tok);
+	if (token_load(d->mb, d->ch->name, &p->tu.tok, &e) == -1)
+		memset(&p->tu.tok, 0, sizeof p->tu.tok);
 	return 0;
 }
 
@@ -593,6 +547,7 @@ start(struct delivery *d)
 	if ((p = calloc(1, sizeof *p)) == NULL)
 		return delivery_fail(d, OUT_TEMP, "wecom: out of memory");
 	d->priv = p;
+	token_use_init(&p->tu, next, ask_token);
 	if (app && start_app(d) == -1)
 		return PROV_DONE;
 	if (body(d, app ? APP_MAX : ROBOT_MAX) == -1 || files(d) == -1)
@@ -716,13 +671,13 @@ got_token(struct delivery *d, json_t *o)
 	json_t *x = json_object_get(o, "expires_in");
 	struct err e;
 
-	if (token_set(&p->tok, json_string_value(json_object_get(o,
+	if (token_set(&p->tu.tok, json_string_value(json_object_get(o,
 	    "access_token")), json_is_integer(x) ? json_integer_value(x) : 0,
 	    clock_now(), &e) == -1)
 		return delivery_fail(d, OUT_TEMP, "wecom: gettoken: %s",
 		    e.msg);
 	/* A cache that cannot be written costs a token request a message. */
-	token_store(d->mb, d->ch->name, &p->tok, &e);
+	token_store(d->mb, d->ch->name, &p->tu.tok, &e);
 	return 0;
 }
 
@@ -758,13 +713,13 @@ step(struct delivery *d, CURLcode code, long status)
 	int r;
 
 	if (d->step == S_TOKEN)
-		landed(d);	/* before any waiter looks again */
+		token_landed(d, &p->tu);	/* before any waiter looks again */
 	if ((r = check(d, code, status, &o)) == C_AUTH) {
-		if (p->refreshed)
+		if (p->tu.refreshed)
 			return delivery_fail(d, OUT_TEMP, "wecom: the token "
 			    "was refused after a refresh");
-		p->refreshed = 1;
-		p->tok.expires_at = p->tok.obtained_at;	/* stale, kept */
+		p->tu.refreshed = 1;
+		p->tu.tok.expires_at = p->tu.tok.obtained_at;	/* stale, kept */
 	} else if (r == C_DONE)
 		return PROV_DONE;
 	else if (d->step == S_TOKEN || d->step == S_UPLOAD) {
@@ -787,8 +742,8 @@ finish(struct delivery *d, CURLcode code, long status)
 	int r = step(d, code, status);
 
 	/* The corp token is in the URL, and no channel value. */
-	token_redact(&p->tok, d->error);
-	token_redact(&p->tok, d->receipt);
+	token_redact(&p->tu.tok, d->error);
+	token_redact(&p->tu.tok, d->receipt);
 	return r;
 }
 
@@ -800,13 +755,13 @@ cleanup(struct delivery *d)
 
 	if (p == NULL)
 		return;
-	landed(d);
+	token_landed(d, &p->tu);
 	rendered_free(&p->r);
 	for (i = 0; i < p->npart; i++)
 		free(p->part[i]);
 	free(p->part);
 	free(p->touser);
-	explicit_bzero(&p->tok, sizeof p->tok);
+	explicit_bzero(&p->tu.tok, sizeof p->tu.tok);
 	free(p);
 	d->priv = NULL;
 }

@@ -252,3 +252,47 @@ token_wait_fds(struct delivery *d, struct curl_waitfd *w, int64_t *wake_us)
 	*wake_us = clock_mono_us() + TOKEN_WAIT_US;
 	return 0;
 }
+
+/* After a wait for another delivery's token: the next request. */
+static int
+waited(struct delivery *d)
+{
+	struct token_use *u = (struct token_use *)(void *)d->wait;
+
+	d->wait = NULL;
+	return u->next(d);
+}
+
+void
+token_use_init(struct token_use *u, int (*next)(struct delivery *),
+    int (*ask)(struct delivery *))
+{
+	memset(u, 0, sizeof *u);
+	u->wait.fds = token_wait_fds;
+	u->wait.step = waited;
+	u->next = next;
+	u->ask = ask;
+}
+
+int
+token_need(struct delivery *d, struct token_use *u)
+{
+	switch (token_turn(d->mb, d->ch->name, &u->tok, u->refreshed ?
+	    u->tok.value : NULL, clock_now())) {
+	case TOKEN_FRESH:
+		return u->next(d);
+	case TOKEN_FETCH:
+		u->flying = 1;
+		return u->ask(d);
+	}
+	d->wait = &u->wait;
+	return PROV_WAIT;
+}
+
+void
+token_landed(struct delivery *d, struct token_use *u)
+{
+	if (u->flying)
+		token_flight_done(d->ch->name);
+	u->flying = 0;
+}
