@@ -5,7 +5,7 @@
  * The body is multipart/alternative (text/plain, then text/html, both
  * UTF-8 quoted-printable); with attachments, multipart/mixed around it
  * and one base64 part per attachment, streamed from blobs/.  Lines end in
- * CRLF and stay within 76 columns.
+ * CRLF for SMTP, in LF in a Maildir file, and stay within 76 columns.
  */
 #ifndef OUTPOST_MIME_H
 #define OUTPOST_MIME_H
@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "outpost/err.h"
 #include "outpost/provider.h"
@@ -20,6 +21,7 @@
 #define MIME_DATE_MAX	40	/* "Wed, 25 Nov 2026 10:15:00 +0000" */
 #define MIME_LINE	76	/* columns, CRLF not counted */
 #define MIME_NAME_COLS	12	/* room mime_encode_word leaves for "Name: " */
+#define MIME_ADDR_MAX	320	/* an address: RFC 5321's 64 + '@' + 255 */
 
 /*
  * Writes the whole message for d to out and flushes it.  from is the
@@ -29,6 +31,27 @@
  */
 int mime_write(FILE *out, struct delivery *d, const char *from,
     struct err *);
+/*
+ * The same message as a Maildir file holds it, the way qmail-local
+ * writes one: lines end in LF, and the first two are "Return-Path:
+ * <sender>" (the address in from, outpost@HOST without from, <> when
+ * from holds none) and "Delivered-To: rcpt".
+ */
+int mime_write_local(FILE *out, struct delivery *d, const char *from,
+    const char *rcpt, struct err *);
+/*
+ * The recipient of a delivery into a Maildir that uid owns, as
+ * qmail-local's local@host: "user@HOST", or "uid@HOST" for a uid without
+ * a name.
+ */
+void mime_local_rcpt(uid_t uid, char *out, size_t size);
+
+/*
+ * The address in "Name <a@b>" or "a@b" into out (size bytes); -1 when
+ * there is none, or it holds a blank, a control character, '<', '>' or
+ * ',' (what an SMTP command or a Return-Path cannot carry).
+ */
+int mime_addr_spec(const char *a, char *out, size_t size);
 
 /*
  * An unstructured header value (a Subject, a display name) made safe:

@@ -102,7 +102,7 @@ static const struct key webhook_keys[] = {
 	{ "headers", V_STRMAP, NULL }, { NULL, 0, NULL }
 };
 static const struct key maildir_keys[] = {
-	{ "path", V_STR, NULL }, { NULL, 0, NULL }
+	{ "path", V_STR, NULL }, { "from", V_STR, NULL }, { NULL, 0, NULL }
 };
 static const struct key exec_keys[] = {
 	{ "command", V_ARGV, NULL }, { "env", V_ENV, NULL },

@@ -4,10 +4,13 @@
  * elements, as the provider puts under content.post.<locale>.content.
  *
  * A paragraph is a line: a block starts one, and so does a line break.
- * Bold and italic are styles on the text, and a heading is bold; a quote
- * and a list item start their lines with "> " and a marker.  Images need
- * an upload key, so they are links; raw HTML is text, as all text is
- * here.  A paragraph longer than the limit is cut between its elements,
+ * Bold, italic and strikethrough are styles on the text (lineThrough),
+ * and a heading is bold; a quote and a list item start their lines with
+ * "> " and a marker, a task's box (☐ or ☑) in place of a bullet.  The
+ * post format has no table (its tags: text, a, at, img, media, emotion,
+ * hr, code_block, md), so a table is a code_block of dialect_table()'s
+ * aligned columns.  Images need an upload key, so they are links; raw
+ * HTML is text, as all text is here.  A paragraph longer than the limit is cut between its elements,
  * an element longer than that at a line, a space or a character.
  */
 #include <ctype.h>
@@ -19,6 +22,7 @@
 #include <jansson.h>
 
 #include "outpost/dialect.h"
+#include "outpost/strbuf.h"
 
 /* Quotes and list items deeper than this put no prefix of their own on
  * their lines: what is inside is written flat, at this depth, lest a
@@ -38,15 +42,18 @@ struct lark {
 	size_t flat;		/* boxes not pushed: too deep */
 	long *num;		/* list item numbers, -1 for bullets */
 	size_t nnum, numcap;
-	int bold, ital, inhead;
+	int bold, ital, strike, inhead;
 	char *href;		/* inside a link: its URL */
 	FILE *run;		/* the text of the element being written */
 	char *runs;
 	size_t runn;
-	int runbold, runital;	/* ... its style and link */
+	unsigned runstyle;	/* ... its style (ST_*) and link */
 	char *runhref;
+	size_t limit;		/* bytes a part, 0 for no limit */
 	int oom;
 };
+
+enum { ST_BOLD = 1, ST_ITAL = 2, ST_STRIKE = 4 };
 
 /* p with room for n + 1 elements, or NULL (p untouched). */
 static void *
@@ -69,6 +76,22 @@ append(struct lark *l, json_t *to, json_t *v)
 		l->oom = 1;
 }
 
+/* The style array of an element, or NULL for none. */
+static json_t *
+style(unsigned how)
+{
+	static const char *const name[] = { "bold", "italic", "lineThrough" };
+	json_t *st;
+	size_t i;
+
+	if (how == 0 || (st = json_array()) == NULL)
+		return NULL;
+	for (i = 0; i < sizeof name / sizeof name[0]; i++)
+		if (how & (1u << i))
+			json_array_append_new(st, json_string(name[i]));
+	return st;
+}
+
 /* Ends the element being written: text, or a link, in its style. */
 static void
 endrun(struct lark *l)
@@ -85,14 +108,8 @@ endrun(struct lark *l)
 		    "text", "text", l->runs);
 		if (o != NULL && l->runhref != NULL)
 			json_object_set_new(o, "href", json_string(l->runhref));
-		if (o != NULL && (l->runbold || l->runital)) {
-			st = json_array();
-			if (l->runbold)
-				json_array_append_new(st, json_string("bold"));
-			if (l->runital)
-				json_array_append_new(st, json_string("italic"));
+		if (o != NULL && (st = style(l->runstyle)) != NULL)
 			json_object_set_new(o, "style", st);
-		}
 		append(l, l->cur, o);
 	}
 	free(l->runs);
@@ -103,15 +120,14 @@ endrun(struct lark *l)
 /* Text in the current style and link: it runs on in the element being
  * written if that has the same. */
 static void
-run(struct lark *l, const char *s, int bold, int ital, const char *href)
+run(struct lark *l, const char *s, unsigned how, const char *href)
 {
-	if (l->run != NULL && (l->runbold != bold || l->runital != ital ||
+	if (l->run != NULL && (l->runstyle != how ||
 	    (l->runhref == NULL) != (href == NULL) ||
 	    (href != NULL && strcmp(href, l->runhref) != 0)))
 		endrun(l);
 	if (l->run == NULL) {
-		l->runbold = bold;
-		l->runital = ital;
+		l->runstyle = how;
 		if ((l->run = open_memstream(&l->runs, &l->runn)) == NULL ||
 		    (href != NULL && (l->runhref = strdup(href)) == NULL)) {
 			l->oom = 1;
@@ -138,7 +154,7 @@ line(struct lark *l)
 	append(l, l->paras, l->cur = json_array());
 	for (i = 0; i < l->nbox; i++) {
 		run(l, l->box[i].used ? l->box[i].prefix : l->box[i].first, 0,
-		    0, NULL);
+		    NULL);
 		l->box[i].used = 1;
 	}
 }
@@ -150,7 +166,8 @@ emit(struct lark *l, const char *s)
 		return;
 	if (l->cur == NULL)
 		line(l);
-	run(l, s, l->bold > 0, l->ital > 0, l->href);
+	run(l, s, (l->bold > 0 ? ST_BOLD : 0) | (l->ital > 0 ? ST_ITAL : 0) |
+	    (l->strike > 0 ? ST_STRIKE : 0), l->href);
 }
 
 /* Text that may hold line breaks (raw HTML): a paragraph a line. */
@@ -191,16 +208,22 @@ push_box(struct lark *l, const char *first, const char *prefix)
 	l->box[l->nbox++].used = 0;
 }
 
+/* An item's marker: its number or bullet; a task's box takes the place
+ * of a bullet, and follows a number. */
 static void
-item(struct lark *l)
+item(struct lark *l, cmark_node *n)
 {
-	char m[32], pad[32];
+	static const char *const box[2] = { "\u2610 ", "\u2611 " };
+	char m[48], pad[48];
+	int task = md_task(n);
 	size_t k;
 
 	if (l->nnum > 0 && l->num[l->nnum - 1] >= 0)
-		snprintf(m, sizeof m, "%ld. ", l->num[l->nnum - 1]++);
+		snprintf(m, sizeof m, "%ld. %s", l->num[l->nnum - 1]++,
+		    task >= 0 ? box[task] : "");
 	else
-		snprintf(m, sizeof m, "\u2022 ");
+		snprintf(m, sizeof m, "%s", task >= 0 ? box[task] :
+		    "\u2022 ");
 	k = dialect_cost(m, strlen(m), 0);
 	memset(pad, ' ', k);
 	pad[k] = '\0';
@@ -235,6 +258,92 @@ code_block(struct lark *l, cmark_node *n)
 	free(t);
 	newline(l);
 	append(l, l->paras, json_pack("[o]", o));
+}
+
+static size_t cost(json_t *);
+
+/* n bytes of s as a paragraph of one code_block. */
+static json_t *
+code_para(const char *s, size_t n)
+{
+	char *t = strndup(s, n);
+	json_t *v;
+
+	if (t == NULL)
+		return NULL;
+	v = json_pack("[{s:s,s:s}]", "tag", "code_block", "text", t);
+	free(t);
+	return v;
+}
+
+/* Appends the piece in b as a paragraph if it has rows, and starts the
+ * next with the header. */
+static void
+piece(struct lark *l, struct strbuf *b, const char *t, size_t head)
+{
+	if (b->len > head)
+		append(l, l->paras, code_para(b->p, b->len - (b->p[b->len - 1] ==
+		    '\n')));
+	b->len = 0;
+	if (strbuf_add(b, t, head) == -1)
+		l->oom = 1;
+}
+
+static size_t
+jcost(const char *s, size_t n)
+{
+	return dialect_cost(s, n, DIALECT_COST_JSON | DIALECT_COST_BYTES);
+}
+
+/* A table too long for a part: cut between its lines, each piece under
+ * the header and its rule again, so that every piece reads alone (a
+ * piece still too long is cut by split_element). */
+static void
+table_pieces(struct lark *l, const char *t, size_t head)
+{
+	struct strbuf b = { NULL, 0, 0 };
+	json_t *empty = code_para("", 0);
+	size_t over = cost(empty) + 2, k;
+	const char *p;
+
+	json_decref(empty);
+	piece(l, &b, t, head);
+	for (p = t + head; *p != '\0' && !l->oom; p += k) {
+		k = strcspn(p, "\n");
+		k += p[k] == '\n';
+		if (b.len > head && over + jcost(b.p, b.len) + jcost(p, k) >
+		    l->limit)
+			piece(l, &b, t, head);
+		if (strbuf_add(&b, p, k) == -1)
+			l->oom = 1;
+	}
+	if (!l->oom)
+		piece(l, &b, t, head);
+	free(b.p);
+}
+
+/* A table: its columns aligned in a code block, the post having no
+ * table of its own. */
+static void
+table(struct lark *l, cmark_node *n)
+{
+	size_t head = 0;
+	char *t = dialect_table(n, DIALECT_TABLE_WIDTH, &head);
+	json_t *v;
+
+	if (t == NULL) {
+		l->oom = 1;
+		return;
+	}
+	newline(l);
+	v = code_para(t, strlen(t));
+	if (l->limit > 0 && head > 0 && v != NULL && cost(v) + 2 > l->limit) {
+		json_decref(v);
+		table_pieces(l, t, head);
+	} else {
+		append(l, l->paras, v);
+	}
+	free(t);
 }
 
 static void
@@ -281,6 +390,12 @@ enter(struct lark *l, cmark_node *n)
 
 	if (md_is_block(n))
 		newline(l);
+	if (md_kind(n) == MD_TABLE) {
+		table(l, n);
+		return 1;
+	}
+	if (md_kind(n) == MD_STRIKE)
+		l->strike++;
 	switch (t) {
 	case CMARK_NODE_BLOCK_QUOTE:
 		push_box(l, "> ", "> ");
@@ -295,7 +410,7 @@ enter(struct lark *l, cmark_node *n)
 		    CMARK_ORDERED_LIST ? cmark_node_get_list_start(n) : -1;
 		break;
 	case CMARK_NODE_ITEM:
-		item(l);
+		item(l, n);
 		break;
 	case CMARK_NODE_HEADING:
 		l->bold++;
@@ -345,6 +460,8 @@ enter(struct lark *l, cmark_node *n)
 static void
 leave(struct lark *l, cmark_node *n)
 {
+	if (md_kind(n) == MD_STRIKE)
+		l->strike--;
 	switch (cmark_node_get_type(n)) {
 	case CMARK_NODE_ITEM:
 		if (l->flat > 0) {
@@ -532,6 +649,7 @@ dialect_lark(cmark_node *doc, size_t limit, struct rendered *r)
 	size_t i;
 
 	memset(&l, 0, sizeof l);
+	l.limit = limit;
 	if ((l.paras = json_array()) == NULL || (out = json_array()) == NULL) {
 		json_decref(l.paras);
 		return -1;

@@ -89,8 +89,8 @@ item(struct w *w, cmark_node *n)
 		snprintf(m, sizeof m, "%ld. %s", w->num[w->nnum - 1]++,
 		    task >= 0 ? box[task] : "");
 	else
-		snprintf(m, sizeof m, "%s", task >= 0 ? box[task] :
-		    w->d->bullet);
+		snprintf(m, sizeof m, "%s%s", task < 0 || w->d->boxbullet ?
+		    w->d->bullet : "", task >= 0 ? box[task] : "");
 	k = dialect_cost(m, strlen(m), 0);
 	memset(pad, ' ', k);
 	pad[k] = '\0';

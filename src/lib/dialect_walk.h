@@ -76,6 +76,8 @@ struct tdialect {
 	    char *);
 	const char *strong[2], *emph[2], *code[2];
 	const char *strike[2];	/* or NULL: the text plain */
+	int boxbullet;		/* a task's box follows the bullet (Teams: a
+				 * line is a list item only with its "- ") */
 	int ticks;		/* code spans: as many backticks as it takes */
 	int breakticks;		/* code: a ZWSP between backticks, lest they
 				 * end the fence */

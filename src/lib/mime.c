@@ -10,15 +10,19 @@
  *
  * Boundaries start with "=_", which quoted-printable and base64 can never
  * produce, and carry random bytes: no part can contain one.  Lines end in
- * CRLF and stay within 76 columns, headers too where the value allows (a
- * long Message-ID cannot be folded).  Every header value is either
- * printable ASCII checked here or RFC 2047/2231 encoded, so no value can
- * inject a header.
+ * CRLF for SMTP, or in LF in a Maildir file, as qmail-local and every
+ * Maildir reader expect; they stay within 76 columns, headers too where
+ * the value allows (a long Message-ID cannot be folded).  Every header
+ * value is either printable ASCII checked here or RFC 2047/2231 encoded,
+ * so no value can inject a header.
  */
 #include <errno.h>
+#include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,9 +46,45 @@ struct mw {			/* one message being written */
 	struct err *e;
 	struct attachment *att;
 	size_t natt;
+	const char *eol;	/* "\r\n" for SMTP, "\n" in a Maildir file */
+	int nomem;		/* outf() could not format a line */
 	char rnd[17];		/* 8 random bytes in hex */
 	char alt[BOUNDARY_MAX], mixed[BOUNDARY_MAX];
 };
+
+/*
+ * fprintf for the lines of headers: a "\n" in fmt, and the "\r\n" that
+ * mime_encode_word folds a value with, end the line with w->eol.  No
+ * other CR or LF reaches here: every value is checked or encoded.
+ */
+static void
+outf(struct mw *w, const char *fmt, ...)
+{
+	char small[512], *p = small, *s;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof small, fmt, ap);
+	va_end(ap);
+	if (n < 0 || ((size_t)n >= sizeof small &&
+	    (p = malloc((size_t)n + 1)) == NULL)) {
+		w->nomem = 1;
+		return;
+	}
+	if (p != small) {
+		va_start(ap, fmt);
+		vsnprintf(p, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
+	for (s = p; *s != '\0'; s++)
+		if (*s == '\n')
+			fputs(w->eol, w->f);
+		else if (*s != '\r' || s[1] != '\n')
+			putc(*s, w->f);
+	if (p != small)
+		free(p);
+}
 
 /* Base64 of n bytes into out (4 * ceil(n / 3) bytes, no NUL). */
 static size_t
@@ -137,29 +177,32 @@ fold_plain(struct sbuf *b, const char *s)
 /* Bytes of UTF-8 whose word, "=?UTF-8?B?" base64 "?=", fits in cols. */
 #define WORD_BYTES(cols) (((cols) - (sizeof WORD_HEAD - 1) - 2) / 4 * 3)
 
+/*
+ * s as RFC 2047 words, the first within first columns, each further one
+ * within rest after the CRLF SP that folds before it.
+ */
 static void
-encode_words(struct sbuf *b, const unsigned char *s)
+encode_words(struct sbuf *b, const unsigned char *s, size_t first,
+    size_t rest)
 {
 	size_t n = strlen((const char *)s), take, max;
 	char enc[80];
-	int first = 1;
+	int nth = 0;
 
-	/* The first word follows "Name: "; the others a folding space. */
-	max = WORD_BYTES(MIME_LINE - MIME_NAME_COLS);
+	max = WORD_BYTES(first);
 	while (n > 0) {
 		take = n < max ? n : max;
 		/* Cut before a lead byte, never inside a character. */
 		while (take < n && take > 1 && (s[take] & 0xc0) == 0x80)
 			take--;
-		if (!first)
+		if (nth++ > 0)
 			put(b, "\r\n ", 3);
 		put(b, WORD_HEAD, sizeof WORD_HEAD - 1);
 		put(b, enc, b64_encode(s, take, enc));
 		put(b, "?=", 2);
 		s += take;
 		n -= take;
-		first = 0;
-		max = WORD_BYTES(MIME_LINE - 1);
+		max = WORD_BYTES(rest);
 	}
 }
 
@@ -173,8 +216,9 @@ mime_encode_word(const char *utf8, char *out, size_t size)
 	out[0] = '\0';
 	if (keep_plain(utf8))
 		fold_plain(&b, utf8);
-	else
-		encode_words(&b, (const unsigned char *)utf8);
+	else	/* the first word follows "Name: ", the others a space */
+		encode_words(&b, (const unsigned char *)utf8,
+		    MIME_LINE - MIME_NAME_COLS, MIME_LINE - 1);
 	return b.full ? -1 : 0;
 }
 
@@ -266,33 +310,32 @@ addr_encode(const char *a, struct err *e)
 
 /* "Name: a, b", folded between addresses. */
 static int
-addr_header(FILE *f, const char *hdr, const char *const *v, size_t n,
-    struct err *e)
+addr_header(struct mw *w, const char *hdr, const char *const *v, size_t n)
 {
 	size_t i, col, len;
 	const char *nl;
 	char *a;
 
-	fprintf(f, "%s:", hdr);
+	outf(w, "%s:", hdr);
 	col = strlen(hdr) + 1;
 	for (i = 0; i < n; i++) {
-		if ((a = addr_encode(v[i], e)) == NULL)
-			return err_prefix(e, "%s", hdr);
+		if ((a = addr_encode(v[i], w->e)) == NULL)
+			return err_prefix(w->e, "%s", hdr);
 		len = strcspn(a, "\r");
 		if (i > 0) {
-			putc(',', f);
+			putc(',', w->f);
 			col++;
 		}
 		if (i > 0 && col + 1 + len > MIME_LINE) {
-			fputs("\r\n", f);
+			fputs(w->eol, w->f);
 			col = 0;
 		}
-		fprintf(f, " %s", a);
+		outf(w, " %s", a);
 		nl = strrchr(a, '\n');
 		col = nl != NULL ? strlen(nl + 1) : col + 1 + len;
 		free(a);
 	}
-	fputs("\r\n", f);
+	fputs(w->eol, w->f);
 	return 0;
 }
 
@@ -331,25 +374,24 @@ recipients(const struct delivery *d, const char *key, const char ***out,
 }
 
 static int
-list_header(FILE *f, const struct delivery *d, const char *key,
-    const char *hdr, struct err *e)
+list_header(struct mw *w, const char *key, const char *hdr)
 {
 	const char **v;
 	size_t n;
 	int r = 0;
 
-	if (recipients(d, key, &v, &n) == -1)
-		return err_set(e, ERR_TEMP, "out of memory");
+	if (recipients(w->d, key, &v, &n) == -1)
+		return err_set(w->e, ERR_TEMP, "out of memory");
 	if (n > 0)
-		r = addr_header(f, hdr, v, n, e);
+		r = addr_header(w, hdr, v, n);
 	free(v);
 	return r;
 }
 
 static int
-subject_header(FILE *f, const struct message *m, struct err *e)
+subject_header(struct mw *w)
 {
-	char *title = render_title(m), *enc;
+	char *title = render_title(w->d->m), *enc;
 	size_t size;
 
 	if (title == NULL)
@@ -357,10 +399,10 @@ subject_header(FILE *f, const struct message *m, struct err *e)
 	size = 4 * strlen(title) + 64;
 	if ((enc = malloc(size)) == NULL) {
 		free(title);
-		return err_set(e, ERR_TEMP, "out of memory");
+		return err_set(w->e, ERR_TEMP, "out of memory");
 	}
 	mime_encode_word(title, enc, size);
-	fprintf(f, "Subject: %s\r\n", enc);
+	outf(w, "Subject: %s\n", enc);
 	free(enc);
 	free(title);
 	return 0;
@@ -368,19 +410,19 @@ subject_header(FILE *f, const struct message *m, struct err *e)
 
 /* <ID@HOST>, the id's characters outside atext written as '.'. */
 static void
-message_id(FILE *f, const char *id)
+message_id(struct mw *w, const char *id)
 {
-	fputs("Message-ID: <", f);
+	fputs("Message-ID: <", w->f);
 	for (; *id != '\0'; id++)
-		putc(atext((unsigned char)*id) ? *id : '.', f);
-	fprintf(f, "@%s>\r\n", mailbox_host());
+		putc(atext((unsigned char)*id) ? *id : '.', w->f);
+	outf(w, "@%s>\n", mailbox_host());
 }
 
 /* In-Reply-To and References from reply_to, "<...>" or bare. */
 static void
-reply_headers(FILE *f, const struct message *m)
+reply_headers(struct mw *w)
 {
-	const char *r = message_str(m, "reply_to");
+	const char *r = message_str(w->d->m, "reply_to");
 	char *s, *p;
 	size_t n;
 
@@ -394,7 +436,7 @@ reply_headers(FILE *f, const struct message *m)
 	for (p = s; *p != '\0'; p++)
 		if (!atext((unsigned char)*p) && *p != '@')
 			*p = '.';
-	fprintf(f, "In-Reply-To: <%s>\r\nReferences: <%s>\r\n", s, s);
+	outf(w, "In-Reply-To: <%s>\nReferences: <%s>\n", s, s);
 	free(s);
 }
 
@@ -414,16 +456,16 @@ headers(struct mw *w, const char *from)
 		snprintf(made, sizeof made, "outpost.%s", w->rnd);
 		id = made;
 	}
-	if (addr_header(w->f, "From", &from, 1, w->e) == -1 ||
-	    list_header(w->f, d, "to", "To", w->e) == -1 ||
-	    list_header(w->f, d, "cc", "Cc", w->e) == -1 ||
-	    subject_header(w->f, d->m, w->e) == -1)
+	if (addr_header(w, "From", &from, 1) == -1 ||
+	    list_header(w, "to", "To") == -1 ||
+	    list_header(w, "cc", "Cc") == -1 ||
+	    subject_header(w) == -1)
 		return -1;
 	if (mime_date(clock_now(), date) == 0)
-		fprintf(w->f, "Date: %s\r\n", date);
-	message_id(w->f, id);
-	reply_headers(w->f, d->m);
-	fputs("MIME-Version: 1.0\r\n", w->f);
+		outf(w, "Date: %s\n", date);
+	message_id(w, id);
+	reply_headers(w);
+	outf(w, "MIME-Version: 1.0\n");
 	return 0;
 }
 
@@ -471,7 +513,7 @@ qp_must(const unsigned char *s, size_t i, size_t n, size_t col)
 
 /* Quoted-printable (RFC 2045): LF or CRLF are line breaks, lines <= 76. */
 static void
-qp_write(FILE *f, const char *p, size_t n)
+qp_write(struct mw *w, const char *p, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)p;
 	size_t i, col = 0;
@@ -481,39 +523,44 @@ qp_write(FILE *f, const char *p, size_t n)
 		if (s[i] == '\n' || (s[i] == '\r' && i + 1 < n &&
 		    s[i + 1] == '\n')) {
 			i += s[i] == '\r';
-			fputs("\r\n", f);
+			fputs(w->eol, w->f);
 			col = 0;
 			continue;
 		}
 		enc = qp_must(s, i, n, col);
 		/* Room for the soft break's '=' at the end of the line. */
 		if (col + (enc ? 3 : 1) > MIME_LINE - 1) {
-			fputs("=\r\n", f);
+			putc('=', w->f);
+			fputs(w->eol, w->f);
 			col = 0;
 			enc = qp_must(s, i, n, col);
 		}
 		if (enc)
-			fprintf(f, "=%02X", s[i]);
+			fprintf(w->f, "=%02X", s[i]);
 		else
-			putc(s[i], f);
+			putc(s[i], w->f);
 		col += enc ? 3 : 1;
 	}
 }
 
 static void
-qp_part(FILE *f, const char *boundary, const char *type, const char *s)
+qp_part(struct mw *w, const char *type, const char *s)
 {
-	fprintf(f, "--%s\r\nContent-Type: %s; charset=utf-8\r\n"
-	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n", boundary,
-	    type);
-	qp_write(f, s, strlen(s));
-	fputs("\r\n", f);
+	outf(w, "--%s\nContent-Type: %s; charset=utf-8\n"
+	    "Content-Transfer-Encoding: quoted-printable\n\n", w->alt, type);
+	qp_write(w, s, strlen(s));
+	fputs(w->eol, w->f);
 }
 
 static int
 alternative(struct mw *w)
 {
-	static const char head[] = "<!doctype html><html><body>\n";
+	/* Tables ruled, as a reader expects a table to look; a client that
+	 * drops the style still has the table. */
+	static const char head[] = "<!doctype html><html><head>"
+	    "<meta charset=\"utf-8\"><style>table{border-collapse:collapse}"
+	    "th,td{border:1px solid #999;padding:2px 6px}</style></head>"
+	    "<body>\n";
 	static const char tail[] = "</body></html>\n";
 	char *text = render_text(w->d->m), *html = render_html(w->d->m);
 	char *page = NULL;
@@ -525,11 +572,11 @@ alternative(struct mw *w)
 		return err_set(w->e, ERR_TEMP, "out of memory");
 	}
 	strcpy(stpcpy(stpcpy(page, head), html), tail);
-	fprintf(w->f, "Content-Type: multipart/alternative;\r\n"
-	    " boundary=\"%s\"\r\n\r\n", w->alt);
-	qp_part(w->f, w->alt, "text/plain", text);
-	qp_part(w->f, w->alt, "text/html", page);
-	fprintf(w->f, "--%s--\r\n", w->alt);
+	outf(w, "Content-Type: multipart/alternative;\n"
+	    " boundary=\"%s\"\n\n", w->alt);
+	qp_part(w, "text/plain", text);
+	qp_part(w, "text/html", page);
+	outf(w, "--%s--\n", w->alt);
 	free(page);
 	free(html);
 	free(text);
@@ -571,9 +618,12 @@ pct_char(const unsigned char *s, char out[13])
 	return n;
 }
 
-/* RFC 2231 filename*=, in continuations when one line cannot hold it. */
+/*
+ * RFC 2231 filename*=, in continuations when one line cannot hold it;
+ * the last line ends in ';' since the ASCII filename= follows.
+ */
 static void
-filename_ext(FILE *f, const char *name)
+filename_ext(struct mw *w, const char *name)
 {
 	static const char one[] = " filename*=utf-8''";
 	const unsigned char *s = (const unsigned char *)name, *p;
@@ -585,53 +635,234 @@ filename_ext(FILE *f, const char *name)
 		k = pct_char(p, piece);
 		total += strlen(piece);
 	}
-	if (sizeof one - 1 + total <= MIME_LINE) {
-		fputs(one, f);
+	if (sizeof one - 1 + total <= MIME_LINE - 1) {
+		fputs(one, w->f);
 		for (p = s; *p != '\0'; p += k) {
 			k = pct_char(p, piece);
-			fputs(piece, f);
+			fputs(piece, w->f);
 		}
-		fputs("\r\n", f);
+		outf(w, ";\n");
 		return;
 	}
 	for (p = s; *p != '\0'; p += k) {
 		k = pct_char(p, piece);
-		/* Keep a column for the ';' that ends all but the last. */
+		/* Keep a column for the ';' that ends every line. */
 		if (col + strlen(piece) > MIME_LINE - 1) {
 			if (part > 0)
-				fputs(";\r\n", f);
-			col = (size_t)fprintf(f, " filename*%d*=%s", part,
+				outf(w, ";\n");
+			col = (size_t)fprintf(w->f, " filename*%d*=%s", part,
 			    part == 0 ? "utf-8''" : "");
 			part++;
 		}
-		fputs(piece, f);
+		fputs(piece, w->f);
 		col += strlen(piece);
 	}
-	fputs("\r\n", f);
+	outf(w, ";\n");
+}
+
+/* Length of n bytes of s in a quoted-string: '"' and '\\' escaped. */
+static size_t
+quoted_len(const char *s, size_t n)
+{
+	size_t i, len = n;
+
+	for (i = 0; i < n; i++)
+		len += s[i] == '"' || s[i] == '\\';
+	return len;
 }
 
 static void
-disposition(FILE *f, const char *name)
+put_quoted(struct mw *w, const char *s)
 {
-	const char *p;
-	size_t n;
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			putc('\\', w->f);
+		putc(*s, w->f);
+	}
+}
 
-	fputs("Content-Disposition: attachment;\r\n", f);
-	/* Quoted: each '"' or '\\' takes a backslash; count them all. */
-	for (n = strlen(name), p = name; *p != '\0'; p++)
-		n += *p == '"' || *p == '\\';
-	if (!ascii_printable(name) || n + sizeof " filename=\"\"" - 1 >
-	    MIME_LINE) {
-		filename_ext(f, name);
+/* U+00C0 to U+00FF (UTF-8 C3 80 to C3 BF) as an ASCII letter, else '_'. */
+static const char latin1[] =
+    "AAAAAAACEEEEIIIIDNOOOOOxOUUUUY_saaaaaaaceeeeiiiidnooooo_ouuuuy_y";
+
+/* name with one ASCII byte per character: see fallback().  Caller frees. */
+static char *
+ascii_name(const char *name)
+{
+	const unsigned char *s = (const unsigned char *)name;
+	char *out = malloc(strlen(name) + 1), *o = out;
+	size_t k;
+
+	if (out == NULL)
+		return NULL;
+	for (; *s != '\0'; s += k) {
+		k = 1;
+		if (*s >= 0xc0)
+			while (k < 4 && (s[k] & 0xc0) == 0x80)
+				k++;
+		if (*s >= 0x20 && *s < 0x7f)
+			*o++ = (char)*s;
+		else if (*s == 0xc3 && k == 2)
+			*o++ = latin1[s[1] - 0x80];
+		else
+			*o++ = '_';
+	}
+	*o = '\0';
+	return out;
+}
+
+#define FALLBACK_MAX	(MIME_LINE - (sizeof " filename=\"\"" - 1))
+
+/*
+ * filename="..." for readers that know no RFC 2231 (Outlook before 2007,
+ * some webmail): printable ASCII, a Latin-1 letter as its base letter
+ * ("Résumé" as "Resume"), any other character as '_', cut to one line
+ * with the extension kept, so the file still opens with the right program.
+ */
+static void
+fallback(struct mw *w, const char *name)
+{
+	char *a = ascii_name(name), *ext;
+	size_t stem;
+
+	if (a == NULL) {
+		w->nomem = 1;
 		return;
 	}
-	fputs(" filename=\"", f);
-	for (p = name; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			putc('\\', f);
-		putc(*p, f);
+	if (quoted_len(a, strlen(a)) > FALLBACK_MAX) {
+		ext = strrchr(a, '.');
+		if (ext == NULL || ext == a ||
+		    quoted_len(ext, strlen(ext)) > FALLBACK_MAX / 4)
+			ext = a + strlen(a);
+		stem = (size_t)(ext - a);
+		while (stem > 0 && quoted_len(a, stem) +
+		    quoted_len(ext, strlen(ext)) > FALLBACK_MAX)
+			stem--;
+		memmove(a + stem, ext, strlen(ext) + 1);
 	}
-	fputs("\"\r\n", f);
+	fputs(" filename=\"", w->f);
+	put_quoted(w, a);
+	outf(w, "\"\n");
+	free(a);
+}
+
+/*
+ * The name in RFC 2231 form first, then the ASCII fallback: readers of
+ * RFC 2231 (Thunderbird, Apple Mail, Gmail, mutt, Python's email with
+ * policy.default) take filename*, and those that take the first of two
+ * like-named parameters find it first.
+ */
+static void
+disposition(struct mw *w, const char *name)
+{
+	outf(w, "Content-Disposition: attachment;\n");
+	if (ascii_printable(name) && quoted_len(name, strlen(name)) <=
+	    FALLBACK_MAX) {
+		fputs(" filename=\"", w->f);
+		put_quoted(w, name);
+		outf(w, "\"\n");
+		return;
+	}
+	filename_ext(w, name);
+	fallback(w, name);
+}
+
+#define NAME_HEAD	(sizeof " name=\"" - 1)
+
+/*
+ * Content-Type with name= for readers that look only there: the name as
+ * it is when it is printable ASCII that fits, else RFC 2047 words inside
+ * the quotes, as Thunderbird, Outlook and Gmail write it.  RFC 2047
+ * section 5 does not allow words there, but every reader that looks at
+ * name= decodes them; readers that follow the RFCs use filename*.
+ */
+static void
+type_header(struct mw *w, const struct attachment *a, int utf8)
+{
+	const char *n = a->name;
+	struct sbuf b;
+	size_t size;
+
+	outf(w, "Content-Type: %s%s;\n", type_ok(a->type) ? a->type :
+	    "application/octet-stream", utf8 ? "; charset=utf-8" : "");
+	if (keep_plain(n) && NAME_HEAD + quoted_len(n, strlen(n)) + 1 <=
+	    MIME_LINE) {
+		fputs(" name=\"", w->f);
+		put_quoted(w, n);
+		outf(w, "\"\n");
+		return;
+	}
+	size = 4 * strlen(n) + 64;
+	if ((b.p = malloc(size)) == NULL) {
+		w->nomem = 1;
+		return;
+	}
+	b.size = size;
+	b.len = 0;
+	b.full = 0;
+	/* The first word follows ' name="', the last is followed by '"'. */
+	encode_words(&b, (const unsigned char *)n, MIME_LINE - NAME_HEAD - 1,
+	    MIME_LINE - 2);
+	outf(w, " name=\"%s\"\n", b.p);
+	free(b.p);
+}
+
+/* A UTF-8 check fed one byte at a time, so a blob is read in chunks. */
+struct u8 {
+	int need;		/* continuation bytes still to come */
+	unsigned char lo, hi;	/* the range the next one must be in */
+};
+
+/* 0, or -1 for a byte that cannot come next (RFC 3629 section 4). */
+static int
+u8_step(struct u8 *u, unsigned char c)
+{
+	if (u->need > 0) {
+		if (c < u->lo || c > u->hi)
+			return -1;
+		u->need--;
+		u->lo = 0x80;
+		u->hi = 0xbf;
+		return 0;
+	}
+	if (c < 0x80)
+		return 0;
+	if (c < 0xc2 || c > 0xf4)
+		return -1;
+	u->need = c < 0xe0 ? 1 : c < 0xf0 ? 2 : 3;
+	/* No overlong forms, no surrogates, nothing past U+10FFFF. */
+	u->lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
+	u->hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
+	return 0;
+}
+
+/*
+ * Is the blob valid UTF-8?  1 or 0, -1 on a read error.  pread() leaves
+ * the offset where b64_stream() starts.  A text that is not UTF-8 gets
+ * no charset: a guess would be worse than none, and base64 keeps its
+ * bytes as they are for whoever saves it.
+ */
+static int
+blob_utf8(struct mw *w, int fd, const char *name)
+{
+	unsigned char buf[16384];
+	struct u8 u = { 0, 0x80, 0xbf };
+	off_t off = 0;
+	ssize_t n, i;
+
+	for (;;) {
+		if ((n = pread(fd, buf, sizeof buf, off)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return err_sys(w->e, "attachment %s: read", name);
+		}
+		if (n == 0)
+			return u.need == 0;
+		for (i = 0; i < n; i++)
+			if (u8_step(&u, buf[i]) == -1)
+				return 0;
+		off += n;
+	}
 }
 
 static int
@@ -675,8 +906,8 @@ b64_stream(struct mw *w, int fd, const char *name)
 		    (n == 0 && off < have); off += k) {
 			k = have - off < B64_LINE ? have - off : B64_LINE;
 			len = b64_encode(buf + off, k, line);
-			memcpy(line + len, "\r\n", 2);
-			fwrite(line, 1, len + 2, w->f);
+			fwrite(line, 1, len, w->f);
+			fputs(w->eol, w->f);
 		}
 		memmove(buf, buf + off, have - off);
 		have -= off;
@@ -689,9 +920,9 @@ b64_stream(struct mw *w, int fd, const char *name)
 			break;
 		}
 	}
-	/* An empty part still needs the CRLF that precedes a delimiter. */
+	/* An empty part still needs the line end before a delimiter. */
 	if (r == 0 && total == 0)
-		fputs("\r\n", w->f);
+		fputs(w->eol, w->f);
 	free(buf);
 	return r;
 }
@@ -699,14 +930,19 @@ b64_stream(struct mw *w, int fd, const char *name)
 static int
 attachment(struct mw *w, const struct attachment *a)
 {
-	int fd, r;
+	int fd, r, utf8 = 0;
 
 	if ((fd = open_blob(w, a)) == -1)
 		return -1;
-	fprintf(w->f, "--%s\r\nContent-Type: %s\r\n", w->mixed,
-	    type_ok(a->type) ? a->type : "application/octet-stream");
-	disposition(w->f, a->name);
-	fputs("Content-Transfer-Encoding: base64\r\n\r\n", w->f);
+	if (type_ok(a->type) && strncasecmp(a->type, "text/", 5) == 0 &&
+	    (utf8 = blob_utf8(w, fd, a->name)) == -1) {
+		close(fd);
+		return -1;
+	}
+	outf(w, "--%s\n", w->mixed);
+	type_header(w, a, utf8);
+	disposition(w, a->name);
+	outf(w, "Content-Transfer-Encoding: base64\n\n");
 	r = b64_stream(w, fd, a->name);
 	close(fd);
 	return r;
@@ -740,19 +976,81 @@ body(struct mw *w)
 
 	if (w->natt == 0)
 		return alternative(w);
-	fprintf(w->f, "Content-Type: multipart/mixed;\r\n boundary=\"%s\"\r\n"
-	    "\r\n--%s\r\n", w->mixed, w->mixed);
+	outf(w, "Content-Type: multipart/mixed;\n boundary=\"%s\"\n"
+	    "\n--%s\n", w->mixed, w->mixed);
 	if (alternative(w) == -1)
 		return -1;
 	for (i = 0; i < w->natt; i++)
 		if (attachment(w, &w->att[i]) == -1)
 			return -1;
-	fprintf(w->f, "--%s--\r\n", w->mixed);
+	outf(w, "--%s--\n", w->mixed);
 	return 0;
 }
 
 int
-mime_write(FILE *f, struct delivery *d, const char *from, struct err *e)
+mime_addr_spec(const char *a, char *out, size_t size)
+{
+	const char *lt = strrchr(a, '<'), *gt;
+	size_t n, i;
+
+	if (lt != NULL) {
+		a = lt + 1;
+		if ((gt = strchr(a, '>')) == NULL)
+			return -1;
+		n = (size_t)(gt - a);
+	} else {
+		a += strspn(a, " \t");
+		for (n = strlen(a); n > 0 && strchr(" \t", a[n - 1]); n--)
+			;
+	}
+	if (n == 0 || n >= size)
+		return -1;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)a[i] <= ' ' || a[i] == 0x7f ||
+		    strchr("<>,", a[i]) != NULL)
+			return -1;
+	memcpy(out, a, n);
+	out[n] = '\0';
+	return 0;
+}
+
+/*
+ * qmail-local's first two lines: "Return-Path: <sender>" and
+ * "Delivered-To: recipient", a byte that would break the line as '_'.
+ */
+static void
+envelope(struct mw *w, const char *from, const char *rcpt)
+{
+	char spec[MIME_ADDR_MAX];
+
+	if (from == NULL)
+		snprintf(spec, sizeof spec, "outpost@%s", mailbox_host());
+	else if (mime_addr_spec(from, spec, sizeof spec) == -1)
+		spec[0] = '\0';		/* no address: the null sender */
+	outf(w, "Return-Path: <%s>\nDelivered-To: ", spec);
+	for (; *rcpt != '\0'; rcpt++)
+		putc((unsigned char)*rcpt <= ' ' || *rcpt == 0x7f ? '_' :
+		    *rcpt, w->f);
+	fputs(w->eol, w->f);
+}
+
+void
+mime_local_rcpt(uid_t uid, char *out, size_t size)
+{
+	struct passwd pw, *p = NULL;
+	char buf[4096];
+
+	if (getpwuid_r(uid, &pw, buf, sizeof buf, &p) == 0 && p != NULL)
+		snprintf(out, size, "%s@%s", p->pw_name, mailbox_host());
+	else
+		snprintf(out, size, "%lu@%s", (unsigned long)uid,
+		    mailbox_host());
+}
+
+/* The whole message; rcpt non-NULL makes it a Maildir file's. */
+static int
+write_message(FILE *f, struct delivery *d, const char *from,
+    const char *rcpt, struct err *e)
 {
 	struct mw w;
 	int r = -1;
@@ -761,10 +1059,18 @@ mime_write(FILE *f, struct delivery *d, const char *from, struct err *e)
 	w.f = f;
 	w.d = d;
 	w.e = e;
+	w.eol = rcpt != NULL ? "\n" : "\r\n";
 	boundaries(&w);
-	if (attachments(&w) == -1 || headers(&w, from) == -1 ||
-	    body(&w) == -1)
+	if (attachments(&w) == -1)
 		goto out;
+	if (rcpt != NULL)
+		envelope(&w, from, rcpt);
+	if (headers(&w, from) == -1 || body(&w) == -1)
+		goto out;
+	if (w.nomem) {
+		err_set(e, ERR_TEMP, "out of memory");
+		goto out;
+	}
 	if (fflush(f) == EOF || ferror(f)) {
 		err_sys(e, "write message");
 		goto out;
@@ -773,4 +1079,17 @@ mime_write(FILE *f, struct delivery *d, const char *from, struct err *e)
 out:
 	free(w.att);
 	return r;
+}
+
+int
+mime_write(FILE *f, struct delivery *d, const char *from, struct err *e)
+{
+	return write_message(f, d, from, NULL, e);
+}
+
+int
+mime_write_local(FILE *f, struct delivery *d, const char *from,
+    const char *rcpt, struct err *e)
+{
+	return write_message(f, d, from, rcpt, e);
 }

@@ -24,7 +24,7 @@
  *
  * maildir and exec run nothing here: their start() would write the file
  * or run the command.  The preview shows what they would use, made by the
- * same functions (mime_write, message_emit, render_title).
+ * same functions (mime_write_local, message_emit, render_title).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -36,6 +36,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "outpost/markdown.h"
@@ -59,7 +60,9 @@ static const char ok_json[] = "{\"ok\":true,\"code\":0,\"errcode\":0,"
     "7200,\"expires_in\":7200,\"id\":\"preview\",\"ts\":\"preview\","
     "\"msgid\":\"preview\",\"result\":{\"message_id\":1},\"data\":{"
     "\"image_key\":\"preview\",\"file_key\":\"preview\",\"message_id\":"
-    "\"preview\"},\"messages\":[{\"id\":\"preview\"}]}";
+    "\"preview\"},\"messages\":[{\"id\":\"preview\"}],"
+    "\"upload_url\":\"https://files.slack.com/upload/v1/preview\","
+    "\"file_id\":\"preview\"}";
 
 struct capture {
 	int lfd, cfd;		/* listening; the connection or -1 */
@@ -752,19 +755,23 @@ show_maildir(struct preview *p)
 {
 	struct delivery *d = p->d;
 	const char *path = channel_str(d->ch, "path");
-	char *out = NULL, *text;
+	char *out = NULL, *text, rcpt[MIME_ADDR_MAX];
 	size_t len = 0;
+	struct stat st;
 	struct err e;
 	FILE *f;
 	int r;
 
 	if (path == NULL || *path == '\0')
 		return delivery_fail(d, OUT_PERM, "maildir: no path");
+	/* Its owner, or whoever would make it: the Delivered-To. */
+	mime_local_rcpt(stat(path, &st) == 0 ? st.st_uid : geteuid(), rcpt,
+	    sizeof rcpt);
 	if ((f = open_memstream(&out, &len)) == NULL)
 		return delivery_fail(d, OUT_TEMP, "out of memory");
 	fprintf(f, "MAILDIR %s/new/ (a new file, written in tmp/, then "
 	    "renamed)\n\n", path);
-	r = mime_write(f, d, channel_str(d->ch, "from"), &e);
+	r = mime_write_local(f, d, channel_str(d->ch, "from"), rcpt, &e);
 	fclose(f);
 	if (r == -1) {
 		free(out);

@@ -43,7 +43,7 @@
 #define OPT_RCPT_ALLOWFAILS CURLOPT_MAIL_RCPT_ALLLOWFAILS
 #endif
 
-#define ADDR_MAX	320	/* RFC 5321: 64 + '@' + 255 */
+#define ADDR_MAX	MIME_ADDR_MAX
 #define REPLY_MAX	200	/* bytes of a server reply kept */
 
 struct smtp {
@@ -62,37 +62,6 @@ static const char *const verbs[] = {
 	"QUIT", NULL
 };
 
-/*
- * The address in "Name <a@b>" or "a@b" into out; -1 when there is none,
- * or it holds what an SMTP command cannot carry.
- */
-static int
-addr_spec(const char *a, char *out, size_t size)
-{
-	const char *lt = strrchr(a, '<'), *gt;
-	size_t n, i;
-
-	if (lt != NULL) {
-		a = lt + 1;
-		if ((gt = strchr(a, '>')) == NULL)
-			return -1;
-		n = (size_t)(gt - a);
-	} else {
-		a += strspn(a, " \t");
-		for (n = strlen(a); n > 0 && strchr(" \t", a[n - 1]); n--)
-			;
-	}
-	if (n == 0 || n >= size)
-		return -1;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)a[i] <= ' ' || a[i] == 0x7f ||
-		    strchr("<>,", a[i]) != NULL)
-			return -1;
-	memcpy(out, a, n);
-	out[n] = '\0';
-	return 0;
-}
-
 static int
 add_rcpt(struct delivery *d, struct smtp *s, const char *a)
 {
@@ -100,7 +69,7 @@ add_rcpt(struct delivery *d, struct smtp *s, const char *a)
 	struct curl_slist *l;
 
 	spec[0] = '<';
-	if (addr_spec(a, spec + 1, ADDR_MAX) == -1)
+	if (mime_addr_spec(a, spec + 1, ADDR_MAX) == -1)
 		return delivery_fail(d, OUT_PERM, "email: bad recipient "
 		    "address '%.100s'", a), -1;
 	strcat(spec, ">");
@@ -401,7 +370,7 @@ start(struct delivery *d)
 	    !url_is_loopback(url)))
 		return delivery_fail(d, OUT_PERM, "email: tls: none is only "
 		    "for smtp:// to this host");
-	if (from != NULL && addr_spec(from, sender + 1, ADDR_MAX) == -1)
+	if (from != NULL && mime_addr_spec(from, sender + 1, ADDR_MAX) == -1)
 		return delivery_fail(d, OUT_PERM, "email: from: no address "
 		    "in '%.100s'", from);
 	if ((s = calloc(1, sizeof *s)) == NULL)

@@ -5,8 +5,10 @@
  *
  * Webhook: POST url {"timestamp","sign","msg_type":"post","content":{"post":
  * {"zh_cn":{"title","content":<paragraphs>}}}}, the signature only with a
- * secret.  A long body goes in parts of LARK_LIMIT bytes (Lark counts bytes), counted in
- * parts_sent as the DingTalk robot does.
+ * secret.  A long body goes in parts, counted in parts_sent as the
+ * DingTalk robot does: Lark takes a webhook request body of 20 KB at most
+ * (code 9499 beyond), in bytes, so a part is what LARK_HOOK_MAX leaves
+ * once the request around it (the title, the signature) is counted.
  *
  * OpenAPI: a tenant token from the cache in state/tokens/<channel>, or
  * fetched when it is stale; each attachment uploaded once (images/ for
@@ -41,7 +43,9 @@
 #include "outpost/token.h"
 
 #define LARK_BASE "https://open.feishu.cn"
-#define LARK_LIMIT 18000	/* bytes a part: a webhook body is <= 20 KB */
+#define LARK_LIMIT 18000	/* bytes a part: a post is <= 30 KB */
+#define LARK_HOOK_MAX 20480	/* bytes a webhook request body */
+#define LARK_ROOM 1024		/* bytes the title leaves a part at least */
 #define RCPT_MAX 100
 #define ATT_MAX 32
 #define UUID_MAX 50
@@ -455,9 +459,32 @@ recipients(const struct delivery *d, const char **v)
 	return k;
 }
 
-/* Reads the body: raw JSON, or rendered parts. */
+/* Bytes the webhook request leaves a part: LARK_HOOK_MAX less the
+ * request around it, with the title and a signature (as long as any). */
+static size_t
+hook_room(const struct message *m)
+{
+	char *title = render_title(m), *s;
+	json_t *o;
+	size_t n;
+
+	o = json_pack("{s:s, s:s, s:s, s:{s:{s:{s:s, s:[]}}}}", "timestamp",
+	    "1732500000", "sign", "0123456789012345678901234567890123456789"
+	    "0123", "msg_type", "post", "content", "post", "zh_cn", "title",
+	    title != NULL ? title : "", "content");
+	s = o != NULL ? json_dumps(o, JSON_FLAGS) : NULL;
+	n = s != NULL ? strlen(s) : LARK_HOOK_MAX;
+	json_decref(o);
+	free(title);
+	free(s);
+	if (n >= LARK_HOOK_MAX)
+		return 0;
+	return LARK_HOOK_MAX - n < LARK_LIMIT ? LARK_HOOK_MAX - n : LARK_LIMIT;
+}
+
+/* Reads the body: raw JSON, or rendered parts of at most limit bytes. */
 static int
-body(struct delivery *d)
+body(struct delivery *d, size_t limit)
 {
 	struct lark *p = d->priv;
 	struct err e;
@@ -471,13 +498,17 @@ body(struct delivery *d)
 		p->nbody = 1;
 		return 0;
 	}
-	if (render_dialect(d->m, DIALECT_LARK, LARK_LIMIT, &p->r, &e) == -1)
+	if (limit < LARK_ROOM)
+		return delivery_fail(d, OUT_PERM, "lark: the title leaves no "
+		    "room for the text in a %d KB webhook body",
+		    LARK_HOOK_MAX / 1024), -1;
+	if (render_dialect(d->m, DIALECT_LARK, limit, &p->r, &e) == -1)
 		return delivery_fail(d, e.class == ERR_TEMP ? OUT_TEMP :
 		    OUT_PERM, "lark: %s", e.msg), -1;
 	p->nbody = p->r.nparts;
 	if (p->nbody > 1)
 		preview_warn(d, "lark: the text is split into %zu parts of at "
-		    "most %d bytes", p->nbody, LARK_LIMIT);
+		    "most %zu bytes", p->nbody, limit);
 	return 0;
 }
 
@@ -517,7 +548,8 @@ start(struct delivery *d)
 		return delivery_fail(d, OUT_TEMP, "lark: out of memory");
 	p->fd = -1;
 	d->priv = p;
-	if (body(d) == -1)
+	if (body(d, channel_str(d->ch, "url") != NULL ? hook_room(d->m) :
+	    LARK_LIMIT) == -1)
 		return PROV_DONE;
 	if (channel_str(d->ch, "url") == NULL)
 		return start_api(d);

@@ -8,6 +8,12 @@
  * The Maildir and its tmp, new and cur are opened with O_NOFOLLOW and made
  * (0700) when missing: a symbolic link there is a permanent error.
  * The receipt is the file's name in new/.
+ *
+ * The file is what qmail-local leaves: LF line ends, and Return-Path and
+ * Delivered-To first (mime_write_local).  The sender is the channel's
+ * from; the recipient, as qmail-local's local@host, is the owner of the
+ * Maildir at this host: a Maildir is one user's mailbox, and the To
+ * header already names the message's own recipients.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -61,9 +67,25 @@ uniq(char name[NAME_LEN])
 	    (long)getpid(), ++seq, r, mailbox_host());
 }
 
-/* Writes the message to a new file in tmp/; name receives its name. */
+/* The Delivered-To of the Maildir md: its owner at this host. */
 static int
-write_tmp(struct delivery *d, int tmp, char name[NAME_LEN], struct err *e)
+owner(int md, char *out, size_t size, struct err *e)
+{
+	struct stat st;
+
+	if (fstat(md, &st) == -1)
+		return err_sys(e, "stat");
+	mime_local_rcpt(st.st_uid, out, size);
+	return 0;
+}
+
+/*
+ * Writes the message for rcpt to a new file in tmp/; name receives its
+ * name.
+ */
+static int
+write_tmp(struct delivery *d, int tmp, const char *rcpt, char name[NAME_LEN],
+    struct err *e)
 {
 	FILE *f;
 	int fd, tries = 0;
@@ -80,7 +102,8 @@ write_tmp(struct delivery *d, int tmp, char name[NAME_LEN], struct err *e)
 		close(fd);
 		goto fail;
 	}
-	if (mime_write(f, d, channel_str(d->ch, "from"), e) == -1) {
+	if (mime_write_local(f, d, channel_str(d->ch, "from"), rcpt, e) ==
+	    -1) {
 		fclose(f);
 		goto fail;
 	}
@@ -118,16 +141,18 @@ deliver(struct delivery *d, const char *path, char name[NAME_LEN],
     struct err *e)
 {
 	int md, tmp = -1, new = -1, cur = -1, r = -1;
+	char rcpt[MIME_ADDR_MAX];
 
 	if ((md = open_dir(AT_FDCWD, path, e)) == -1)
 		return err_prefix(e, "maildir %s", path);
-	if ((tmp = open_dir(md, "tmp", e)) == -1 ||
+	if (owner(md, rcpt, sizeof rcpt, e) == -1 ||
+	    (tmp = open_dir(md, "tmp", e)) == -1 ||
 	    (new = open_dir(md, "new", e)) == -1 ||
 	    (cur = open_dir(md, "cur", e)) == -1) {
 		err_prefix(e, "maildir %s", path);
 		goto out;
 	}
-	if (write_tmp(d, tmp, name, e) == -1)
+	if (write_tmp(d, tmp, rcpt, name, e) == -1)
 		goto out;
 	if (publish(tmp, new, name, e) == -1) {
 		unlinkat(tmp, name, 0);

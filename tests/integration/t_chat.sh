@@ -406,15 +406,111 @@ assert m["error_class"] == "temporary" and m["last_error"].startswith("teams: ")
 PY
 check teams-no-secret sh -c "! grep -rq -e TEAMSSIGSECRET -e TEAMSLEGACYSECRET '$MB'"
 
-# Over 28 KB as a card: permanent, and nothing is posted.
-para 520 >big.txt	# 31 KB
-n0=$(ls "$SCRATCH/tflow" | grep -c json)
-id=$(outpost-drop -C tflow big.txt)
-dispatch tflow
-py teams-too-big "$(out failed tflow "$id")" "$n0" <<'PY'
+# A long message goes in several cards, one POST each, every request
+# body within Teams' 28 KB; the subject heads the first; the text
+# arrives whole and in order (the audit's 30 KB CJK message).
+start_recorder tsplit '[{"status": 202}]'
+start_recorder tmid '[{"status": 202}, {"status": 503, "body": "busy"}, {"status": 202}]'
+cat >>"$OUTPOST_CONFIG" <<X
+  tsplit: {provider: teams, url: "http://127.0.0.1:$tsplit_port$flow?$q"}
+  tmid: {provider: teams, url: "http://127.0.0.1:$tmid_port$flow?$q"}
+X
+cjk() {	# cjk N: N paragraphs of about 500 bytes of CJK, numbered
+	python3 -c '
+import sys
+for i in range(int(sys.argv[1])):
+    print("第%04d段：" % i + "磁盘已满服务器告警请立即处理数据库主从同步延迟" * 6 + "\n")' "$1"
+}
+cjk 62 >cjk30.md	# 30 KB
+id=$(outpost-drop -C tsplit -s '夜间报告' cjk30.md)
+dispatch tsplit
+py teams-split-cards "$(out sent tsplit "$id")" "$flow?$q" <<'PY'
+rs = jreq("tsplit")
+assert len(rs) >= 2, len(rs)
+assert all(r["path"] == sys.argv[2] for r in rs)
+assert all(len(r["body"]) <= 28 * 1024 for r in rs), [len(r["body"]) for r in rs]
+bodies = [r["json"]["attachments"][0]["content"]["body"] for r in rs]
+assert bodies[0][0] == {"type": "TextBlock", "text": "夜间报告", "weight": "Bolder",
+    "size": "Medium", "wrap": True}, bodies[0][0]
+assert all(b[0]["text"] != "夜间报告" for b in bodies[1:])
+texts = [e["text"] for b in bodies for e in b][1:]
+want = ["第%04d段：" % i + "磁盘已满服务器告警请立即处理数据库主从同步延迟" * 6 for i in range(62)]
+assert texts == want, texts[:3]
 m = fm(sys.argv[1])
-assert m["error_class"] == "permanent" and "28 KB" in m["last_error"], m
-assert len(reqs("tflow")) == int(sys.argv[2])
+assert m["status"] == "sent" and m["parts_sent"] == str(len(rs)), m
+PY
+
+# A failure at card 2 is named and leaves parts_sent 1; the retry posts
+# from card 2 on, the same bytes, and card 1 is not posted again.
+cjk 124 >cjk60.md	# 60 KB: three cards
+id=$(outpost-drop -C tmid cjk60.md)
+dispatch tmid
+py teams-split-midway "$(out failed tmid "$id")" <<'PY'
+m = fm(sys.argv[1])
+assert m["error_class"] == "temporary", m
+assert m["last_error"] == "teams: card 2 of 3: HTTP 503 busy", m
+assert m["parts_sent"] == "1", m
+assert len(reqs("tmid")) == 2
+PY
+outpost-queue retry "$id"
+dispatch tmid
+py teams-split-resume "$(out sent tmid "$id")" <<'PY'
+rs = reqs("tmid")
+assert len(rs) == 4, len(rs)
+assert rs[2]["body"] == rs[1]["body"] and rs[3]["body"] != rs[0]["body"]
+texts = [e["text"] for r in rs[:1] + rs[2:]
+         for e in json.loads(r["body"])["attachments"][0]["content"]["body"]]
+assert [t[:6] for t in texts] == ["第%04d段" % i for i in range(124)], texts[:3]
+m = fm(sys.argv[1])
+assert m["status"] == "sent" and m["parts_sent"] == "3", m
+PY
+
+# Code arrives as a client shows it: a Monospace TextRun (never read as
+# markdown, so no escapes), a line a line, indentation as no-break
+# spaces; a table is a ColumnSet a row.
+cat >tcode.md <<'X'
+Clean up:
+
+```
+find /var/log -name *.log \
+	-mtime +7
+  rm -f *_old
+```
+
+| Host | Load |
+|------|-----:|
+| db1  | 0.42 |
+X
+id=$(outpost-drop -C tsplit tcode.md)
+dispatch tsplit
+py teams-code-block "$(out sent tsplit "$id")" <<'PY'
+body = jreq("tsplit")[-1]["json"]["attachments"][0]["content"]["body"]
+assert body[1] == {"type": "RichTextBlock", "inlines": [{"type": "TextRun",
+    "text": "find /var/log -name *.log \\\n" + "\u00a0" * 8 + "-mtime +7\n"
+            + "\u00a0\u00a0rm -f *_old", "fontType": "Monospace"}]}, body[1]
+assert [c["items"][0]["text"] for c in body[2]["columns"]] == ["Host", "Load"], body[2]
+assert body[2]["columns"][1]["items"][0]["horizontalAlignment"] == "Right", body[2]
+assert body[3]["type"] == "ColumnSet" and body[3]["separator"] is True, body[3]
+PY
+
+# A webhook cannot carry files: each attachment is named, with its size,
+# at the end of the (last) card.
+head -c 1536 /dev/zero >chart.png
+printf '%%PDF-1.4 tiny\n' >report.pdf
+id=$(printf 'See the files.\n\n| Host | Load |\n|---|---:|\n| db1 | 0.42 |\n' |
+    outpost-drop -C tsplit -s 'Files' -a report.pdf -a chart.png)
+dispatch tsplit
+py teams-attachments-named "$(out sent tsplit "$id")" <<'PY'
+body = jreq("tsplit")[-1]["json"]["attachments"][0]["content"]["body"]
+assert body[0]["text"] == "Files" and body[1]["text"] == "See the files.", body
+assert [e["type"] for e in body[2:4]] == ["ColumnSet", "ColumnSet"], body
+body = body[:2] + body[4:]
+assert body[2] == {"type": "TextBlock", "text": "Not attached (a Teams webhook cannot carry files):",
+    "wrap": True, "isSubtle": True, "separator": True}, body[2]
+assert body[3:] == [
+    {"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": "report.pdf (14 bytes)"}]},
+    {"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": "chart.png (1.5 KB)"}]}], body[3:]
+assert fm(sys.argv[1])["status"] == "sent"
 PY
 
 # Format raw: posted as it is.

@@ -418,3 +418,39 @@ for s in SECabc123 ddtok0123456789 hook0123456789 larksecret larkappsecret \
 done
 check listing-has-failures grep -q 'ddperm' "$SCRATCH/list.out"
 check stderr-names-failures grep -q 'ddperm/.*errcode 310000' "$SCRATCH/run1.err"
+
+# 8. Lark webhook sizes: Lark counts a request body in bytes, 20 KB at
+# most (code 9499 beyond).  5 900 emoji (23 600 bytes), a 30 KB CJK body,
+# and the CJK body under a 9 KB title: every request body within 20 480
+# bytes, every character arriving once and in order, parts_sent counting.
+start_recorder lkbig '[{"body": "{\"code\":0,\"msg\":\"success\",\"data\":{}}"}]'
+cat >>"$OUTPOST_CONFIG" <<X
+  lkbig: {provider: lark, url: "http://127.0.0.1:$lkbig_port/$hook", secret: larksecret}
+X
+python3 -c 'print("🔥💾📦🚀" * 1475)' >emoji.md
+python3 -c '
+for i in range(62):
+    print("第%04d段：" % i + "磁盘已满服务器告警请立即处理数据库主从同步延迟" * 6 + "\n")' >cjk.md
+long_title=$(python3 -c 'print("标题" * 1500)')
+id_lke=$(drop -C lkbig -s 'Emoji' emoji.md)
+id_lkc=$(drop -C lkbig -s 'CJK' cjk.md)
+id_lkt=$(drop -C lkbig -s "$long_title" cjk.md)
+outpost-dispatch --once --channel lkbig 2>>"$SCRATCH/run3.err"
+check lk-bytes python3 - "$SCRATCH/lkbig" "$S/lkbig" "$id_lke" "$id_lkc" "$id_lkt" <<'PY'
+import os; exec(open(os.environ["PRE"]).read())
+rs = reqs(sys.argv[1])
+assert all(len(r["body"]) <= 20480 for r in rs), [len(r["body"]) for r in rs]
+cjk = "".join("第%04d段：" % i + "磁盘已满服务器告警请立即处理数据库主从同步延迟" * 6
+              for i in range(62))
+want = {"Emoji": "🔥💾📦🚀" * 1475, "CJK": cjk, "标题" * 1500: cjk}
+got = {}
+for r in rs:
+    post = r["j"]["content"]["post"]["zh_cn"]
+    got[post["title"]] = got.get(post["title"], "") + text_of(post["content"])
+    got[post["title"] + "#"] = got.get(post["title"] + "#", 0) + 1
+for t, w in want.items():
+    assert got[t] == w, (t[:8], len(got[t]), len(w))
+    assert got[t + "#"] >= 2, (t[:8], got[t + "#"])
+for mid, t in zip(sys.argv[3:], want):
+    assert fm("%s/%s.md" % (sys.argv[2], mid), "parts_sent") == str(got[t + "#"]), mid
+PY

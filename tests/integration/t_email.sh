@@ -80,6 +80,7 @@ channels:
          password: "$PW", from: bot@example.com}
   local: {provider: email, url: "smtp://127.0.0.1:$mta_port", tls: none,
           from: bot@example.com, to: root@localhost}
+  box: {provider: maildir, path: "$SCRATCH/Maildir"}
 X
 chmod 600 "$OUTPOST_CONFIG"
 outpost-queue init
@@ -113,6 +114,14 @@ closed=$(echo 'x' | drop closed)
 stall=$(echo 'x' | drop stall)
 noca=$(echo 'x' | drop noca -t zs@example.com)
 local=$(echo 'cron says hi' | drop local -s 'to the local MTA')
+# Attachment names: CJK with quotes (text, valid UTF-8), Latin-1 letters.
+mkdir -p "$SCRATCH/names"
+printf 'disk 99%%, 磁盘已满\n' >"$SCRATCH/names/报告 \"终版\".txt"
+printf '%%PDF-1.4\n' >"$SCRATCH/names/Résumé.pdf"
+names=$(echo 'two files' | drop mail -s names -t zs@example.com \
+    -a "$SCRATCH/names/报告 \"终版\".txt" -a "$SCRATCH/names/Résumé.pdf")
+boxed=$(echo 'to the Maildir' | drop box -s 'filed' \
+    -a "$SCRATCH/names/报告 \"终版\".txt" -a "$SCRATCH/names/Résumé.pdf")
 
 # 69: some of these fail for good (outpost-dispatch(8) EXIT STATUS).
 expect dispatch 69 outpost-dispatch --once -v
@@ -260,6 +269,55 @@ sys.path.insert(0, sys.argv[1]); from find import find
 m, env = find(sys.argv[1] + "/mta", sys.argv[2])
 assert m["subject"] == "to the local MTA" and env["tls"] is False, env
 assert env["rcpt_tos"] == ["root@localhost"], env
+PY
+
+# 15a. Attachment names as every reader finds them: name= (RFC 2047),
+#      filename*= (RFC 2231), then an ASCII filename=, a charset on text;
+#      over SMTP, every line ends in CRLF.
+check attachment-names python3 - "$SCRATCH" "$names" <<'PY'
+import sys, glob, email, email.policy
+sys.path.insert(0, sys.argv[1]); from find import find
+m, env = find(sys.argv[1] + "/main", sys.argv[2])
+atts = list(m.iter_attachments())
+got = [(a.get_content_type(), a.get_filename(), a.get_param("name"),
+        a.get_content_charset()) for a in atts]
+assert got == [("text/plain", '报告 "终版".txt', '报告 "终版".txt', "utf-8"),
+               ("application/pdf", "Résumé.pdf", "Résumé.pdf", None)], got
+assert atts[0].get_content() == "disk 99%, 磁盘已满\n", atts[0].get_content()
+# What a reader without RFC 2231 sees (Python's compat32 takes filename=).
+old = [email.message_from_bytes(a.as_bytes(), policy=email.policy.compat32)
+       for a in atts]
+assert [o.get_filename() for o in old] == ['__ "__".txt', "Resume.pdf"], \
+    [o.get_filename() for o in old]
+raw = [open(p, "rb").read() for p in glob.glob(sys.argv[1] + "/main/*.eml")
+       if sys.argv[2].encode() in open(p, "rb").read()][0]
+assert b'\r\n name="=?UTF-8?B?' in raw and b"\r\n filename*=utf-8''" in raw, raw
+assert raw.count(b"\n") == raw.count(b"\r\n"), "a bare LF over SMTP"
+PY
+
+# 15b. The Maildir file: LF only, Return-Path and Delivered-To first, as
+#      qmail-local writes them; the same names read back.
+check maildir-sent grep -q "box/$boxed.md: sent" "$SCRATCH/dispatch.log"
+check maildir-file python3 - "$SCRATCH" "$(id -un)@$(hostname)" <<'PY'
+import sys, glob, email, email.policy
+files = glob.glob(sys.argv[1] + "/Maildir/new/*")
+assert len(files) == 1, files
+raw = open(files[0], "rb").read()
+assert b"\r" not in raw, "a CR in the Maildir file"
+lines = raw.split(b"\n")
+assert lines[0] == b"Return-Path: <outpost@%s>" % sys.argv[2].split("@")[1].encode(), lines[0]
+assert lines[1] == b"Delivered-To: " + sys.argv[2].encode(), lines[1]
+assert lines[2].startswith(b"From: outpost <outpost@"), lines[2]
+assert max(len(l) for l in lines) <= 76, max(lines, key=len)
+m = email.message_from_bytes(raw, policy=email.policy.default)
+assert m["subject"] == "filed" and m["return-path"] == lines[0][13:].decode()
+atts = list(m.iter_attachments())
+got = [(a.get_filename(), a.get_param("name"), a.get_content_charset())
+       for a in atts]
+assert got == [('报告 "终版".txt', '报告 "终版".txt', "utf-8"),
+               ("Résumé.pdf", "Résumé.pdf", None)], got
+assert atts[0].get_content() == "disk 99%, 磁盘已满\n"
+assert atts[1].get_content() == b"%PDF-1.4\n"
 PY
 
 # 15. tls: none to any other host is refused when the config is read.

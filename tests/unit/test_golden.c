@@ -431,6 +431,132 @@ Test(golden, no_raw_html_is_live)
 	message_free(m);
 }
 
+/* Teams: code is a TextRun, never read as markdown: no escapes, a line
+ * a line, tabs to stops of 8, indentation and runs of spaces but their
+ * last as no-break spaces. */
+Test(golden, teams_code_is_plain_lines)
+{
+	static const char body[] = "```\n\tx  *y*\n  z_1\n```\n";
+	struct message *m = parse(body, sizeof body - 1);
+	struct rendered r;
+	json_t *v, *run;
+
+	render(m, DIALECT_TEAMS, 0, &r);
+	cr_assert_not_null(v = json_loads(r.parts[0], 0, NULL), "%s",
+	    r.parts[0]);
+	cr_expect_str_eq(json_string_value(json_object_get(json_array_get(v, 0),
+	    "type")), "RichTextBlock");
+	run = json_array_get(json_object_get(json_array_get(v, 0), "inlines"),
+	    0);
+	cr_expect_str_eq(json_string_value(json_object_get(run, "fontType")),
+	    "Monospace");
+	cr_expect_str_eq(json_string_value(json_object_get(run, "text")),
+	    "\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0x\u00a0 *y*\n"
+	    "\u00a0\u00a0z_1");
+	json_decref(v);
+	rendered_free(&r);
+	message_free(m);
+}
+
+/* Teams and Lark count bytes: tables (ColumnSets, code blocks cut under
+ * their header) and code fit every limit from 256 up, as JSON arrays. */
+Test(golden, json_parts_within_the_limit_in_bytes)
+{
+	static const size_t limits[] = { 256, 700, 2000, 18000 };
+	static const char *const names[] = { "tables.md", "table-long.md",
+	    "code.md", "strike-tasks.md", "emoji-bytes.md" };
+	static const enum dialect ds[] = { DIALECT_TEAMS, DIALECT_LARK };
+	struct rendered r;
+	struct message *m;
+	size_t i, j, k, d;
+	json_t *v;
+
+	for (k = 0; k < sizeof names / sizeof names[0]; k++) {
+		m = load(names[k]);
+		for (d = 0; d < 2; d++)
+			for (i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+				render(m, ds[d], limits[i], &r);
+				for (j = 0; j < r.nparts; j++) {
+					cr_expect_leq(strlen(r.parts[j]),
+					    limits[i], "%s %s %zu: part %zu",
+					    names[k], dialect_name[ds[d]],
+					    limits[i], j + 1);
+					v = json_loads(r.parts[j], 0, NULL);
+					cr_expect(json_is_array(v), "%s %s: "
+					    "part %zu", names[k],
+					    dialect_name[ds[d]], j + 1);
+					json_decref(v);
+				}
+				rendered_free(&r);
+			}
+		message_free(m);
+	}
+}
+
+/* The code_block texts of a Lark rendering, in order, joined by \f. */
+static char *
+lark_code(const struct rendered *r)
+{
+	json_t *v, *para, *el;
+	size_t i, j, k, n = 0;
+	char *s = NULL;
+	FILE *f = open_memstream(&s, &n);
+
+	cr_assert_not_null(f);
+	for (i = 0; i < r->nparts; i++) {
+		cr_assert_not_null(v = json_loads(r->parts[i], 0, NULL));
+		json_array_foreach(v, j, para)
+			json_array_foreach(para, k, el)
+				if (strcmp(json_string_value(json_object_get(el,
+				    "tag")), "code_block") == 0)
+					fprintf(f, "%s\f", json_string_value(
+					    json_object_get(el, "text")));
+		json_decref(v);
+	}
+	cr_assert_eq(fclose(f), 0);
+	return s;
+}
+
+/* Lark: a table too long for a part is cut between its lines, each piece
+ * under the header and its rule again; no row is lost or doubled. */
+Test(golden, lark_table_pieces_repeat_the_header)
+{
+	struct message *m = load("table-long.md");
+	struct rendered r;
+	char *whole, *cut, *head, *p, *rows;
+	size_t hl, pieces = 0;
+	FILE *f;
+	size_t n = 0;
+
+	render(m, DIALECT_LARK, 0, &r);
+	whole = lark_code(&r);
+	rendered_free(&r);
+	/* The header and its rule: the first two lines. */
+	hl = strcspn(whole, "\n") + 1;
+	hl += strcspn(whole + hl, "\n") + 1;
+	cr_assert_not_null(head = strndup(whole, hl));
+	render(m, DIALECT_LARK, 1200, &r);
+	cr_expect_gt(r.nparts, 2);
+	cut = lark_code(&r);
+	rendered_free(&r);
+	cr_assert_not_null(f = open_memstream(&rows, &n));
+	fputs(head, f);
+	for (p = strtok(cut, "\f"); p != NULL; p = strtok(NULL, "\f")) {
+		cr_expect(strncmp(p, head, hl) == 0, "a piece without the "
+		    "header: %.80s", p);
+		fprintf(f, "%s%s", pieces++ > 0 ? "\n" : "", p + hl);
+	}
+	fputs("\f", f);
+	cr_assert_eq(fclose(f), 0);
+	cr_expect_gt(pieces, 2);
+	cr_expect_str_eq(rows, whole);
+	free(rows);
+	free(head);
+	free(cut);
+	free(whole);
+	message_free(m);
+}
+
 Test(golden, unsafe_links_are_text)
 {
 	static const char body[] = "[a](javascript:alert(1)) "

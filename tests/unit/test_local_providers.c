@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@ static struct config *cfg;
 static const char config_fmt[] =
 "channels:\n"
 "  box: {provider: maildir, path: \"%1$s/Maildir\"}\n"
+
 "  linked: {provider: maildir, path: \"%1$s/link\"}\n"
 "  badnew: {provider: maildir, path: \"%1$s/badnew\"}\n"
 "  cat:\n"
@@ -223,15 +225,20 @@ Test(local, maildir_delivers_one_file_into_new)
 	cr_assert_null(strchr(name, '/'));
 	snprintf(rel, sizeof rel, "Maildir/new/%s", name);
 	mail = slurp(rel, NULL);
-	snprintf(want, sizeof want, "From: outpost <outpost@%s>\r\n"
-	    "To: ops@example.com, dev@example.com\r\n"
-	    "Subject: Disk full on db1\r\n"
-	    "Date: Tue, 25 Nov 2025 10:15:00 +0000\r\n"
-	    "Message-ID: <20261125T101500.123456Z.4242_1.host1@%s>\r\n",
+	/* As qmail-local writes it: the envelope first, LF line ends. */
+	snprintf(want, sizeof want, "Return-Path: <outpost@%s>\n"
+	    "Delivered-To: %s@%s\n"
+	    "From: outpost <outpost@%s>\n"
+	    "To: ops@example.com, dev@example.com\n"
+	    "Subject: Disk full on db1\n"
+	    "Date: Tue, 25 Nov 2025 10:15:00 +0000\n"
+	    "Message-ID: <20261125T101500.123456Z.4242_1.host1@%s>\n",
+	    mailbox_host(), getpwuid(getuid())->pw_name, mailbox_host(),
 	    mailbox_host(), mailbox_host());
 	cr_assert(strncmp(mail, want, strlen(want)) == 0, "%s", mail);
-	cr_assert_not_null(strstr(mail, "\r\n\r\nPartition **/var** is at "
-	    "99%.\r\n"), "%s", mail);
+	cr_assert_not_null(strstr(mail, "\n\nPartition **/var** is at "
+	    "99%.\n"), "%s", mail);
+	cr_assert_null(strchr(mail, '\r'), "a CR in a Maildir file");
 	cr_assert_not_null(strstr(mail, "<strong>/var</strong>"));
 	path_of(rel, sizeof rel, "Maildir");
 	cr_assert_eq(stat(rel, &st), 0);
@@ -317,9 +324,13 @@ Test(local, maildir_with_attachment)
 	cr_assert_eq(entries("Maildir/new", name, sizeof name), 1);
 	snprintf(rel, sizeof rel, "Maildir/new/%s", name);
 	mail = slurp(rel, NULL);
-	/* base64 of "hello attachment\n" */
-	cr_assert_not_null(strstr(mail, "\r\n\r\naGVsbG8gYXR0YWNobWVudAo=\r\n"),
-	    "%s", mail);
+	/* base64 of "hello attachment\n", and the part's headers, in LF. */
+	cr_assert_not_null(strstr(mail, "\nContent-Type: text/plain; "
+	    "charset=utf-8;\n name=\"report.txt\"\n"
+	    "Content-Disposition: attachment;\n filename=\"report.txt\"\n"
+	    "Content-Transfer-Encoding: base64\n"
+	    "\naGVsbG8gYXR0YWNobWVudAo=\n"), "%s", mail);
+	cr_assert_null(strchr(mail, '\r'), "a CR in a Maildir file");
 	free(mail);
 }
 
@@ -441,15 +452,17 @@ Test(local, exec_searches_path_without_slash)
 Test(local, exec_environment)
 {
 	struct delivery d;
-	char *env;
+	char want[1024], *env;
 
 	setenv("OUTPOST_ID", "stale", 1);
 	cr_assert_eq(deliver("env", sample, &d), OUT_SENT, "%s", d.error);
 	env = slurp("env.out", NULL);
-	cr_assert_str_eq(env, "OUTPOST_CHANNEL=env\n"
+	snprintf(want, sizeof want, "OUTPOST_BLOBS=%s/mb/blobs\n"
+	    "OUTPOST_CHANNEL=env\n"
 	    "OUTPOST_ID=20261125T101500.123456Z.4242_1.host1\n"
 	    "OUTPOST_SUBJECT=Disk full on db1\n"
-	    "OUTPOST_TO=ops@example.com,dev@example.com\n");
+	    "OUTPOST_TO=ops@example.com,dev@example.com\n", dir);
+	cr_assert_str_eq(env, want);
 	free(env);
 }
 

@@ -37,10 +37,12 @@ static const char pyscript[] =
 "        d['sha256'] = hashlib.sha256(b).hexdigest()\n"
 "        d['len'] = len(b)\n"
 "        d['filename'] = p.get_filename()\n"
+"        d['name'] = p.get_param('name')\n"
 "        d['cte'] = p.get('Content-Transfer-Encoding')\n"
 "        d['charset'] = p.get_content_charset()\n"
 "        if p.get_content_maintype() == 'text':\n"
-"            d['text'] = b.decode('utf-8').replace('\\r\\n', '\\n')\n"
+"            t = b.decode('utf-8', 'replace')\n"
+"            d['text'] = t.replace('\\r\\n', '\\n')\n"
 "    out['parts'].append(d)\n"
 "print(json.dumps(out))\n";
 
@@ -320,7 +322,9 @@ Test(mime, alternative_parts_decode)
 	cr_assert_str_eq(pstr(part(j, 2), "type"), "text/html");
 	cr_assert_str_eq(pstr(part(j, 2), "cte"), "quoted-printable");
 	cr_assert_str_eq(pstr(part(j, 2), "text"),
-	    "<!doctype html><html><body>\n"
+	    "<!doctype html><html><head><meta charset=\"utf-8\"><style>"
+	    "table{border-collapse:collapse}th,td{border:1px solid #999;"
+	    "padding:2px 6px}</style></head><body>\n"
 	    "<p>Backup of <strong>db1</strong> finished.</p>\n"
 	    "<!-- raw HTML omitted -->\n</body></html>\n");
 	cr_assert_null(strstr(raw, "<script>x</script>\r\n</body>"));
@@ -598,7 +602,8 @@ Test(mime, attachments_stream_exactly)
 	raw = write_mime(&d, NULL, &len);
 	check_lines(raw, len);
 	cr_assert_not_null(strstr(raw, "Content-Disposition: attachment;\r\n"
-	    " filename*=utf-8''%E6%8A%A5%E5%91%8A.pdf\r\n"));
+	    " filename*=utf-8''%E6%8A%A5%E5%91%8A.pdf;\r\n"
+	    " filename=\"__.pdf\"\r\n"));
 	cr_assert_not_null(strstr(raw, " filename=\"odd \\\"name\\\".txt\""));
 	cr_assert_null(strstr(raw, "name=\\\"x"));
 	j = pyparse(raw, len);
@@ -716,5 +721,203 @@ Test(mime, large_attachment_memory_stays_flat)
 	/* Loaded whole it would take 64 MiB, its base64 86 MiB more. */
 	cr_assert_lt(maxrss_kib() - before, 8 * 1024, "grew %ld KiB",
 	    maxrss_kib() - before);
+	message_free(m);
+}
+
+/* A blob holding the n bytes at p; hex receives its name. */
+static void
+blob_of(const char *p, size_t n, char hex[BLOB_HEX])
+{
+	char path[512];
+	struct err e;
+
+	put_file("blob.in", p, n);
+	path_of_blob_in(path, sizeof path);
+	memset(&e, 0, sizeof e);
+	cr_assert_eq(blob_put_file(&mb, path, hex, &e), 0, "%s", e.msg);
+}
+
+/* The header block of the i-th part of multipart/mixed (0: the text). */
+static char *
+mixed_head(const char *raw, int i)
+{
+	const char *p = raw, *end;
+
+	for (; i >= 0; i--) {
+		cr_assert_not_null(p = strstr(p, ".mix\r\n"), "no part");
+		p += 6;
+	}
+	cr_assert_not_null(end = strstr(p, "\r\n\r\n"));
+	return strndup(p, (size_t)(end - p) + 2);
+}
+
+Test(mime, attachment_names_exactly)
+{
+	const char *longname = "二〇二六年第四季度全公司各部门运维值班记录"
+	    "与故障复盘汇总报告（最终版）.pdf";
+	const char *longascii = "nightly-backup-of-the-primary-database-"
+	    "cluster-in-the-eu-west-region-2026-11-25.tar.gz";
+	char pdf[BLOB_HEX], utf[BLOB_HEX], latin[BLOB_HEX], text[2048];
+	struct message *m;
+	struct delivery d;
+	char *raw, *h;
+	size_t len;
+	json_t *j;
+
+	blob_of("%PDF-1.4\n", 9, pdf);
+	blob_of("h\xc3\xa9llo \xe4\xb8\xad\n", 11, utf);
+	blob_of("caf\xe9\n", 5, latin);	/* Latin-1: not UTF-8 */
+	snprintf(text, sizeof text, "---\nid: names\nattachments:\n"
+	    "  - {name: report.pdf, blob: \"sha256:%1$s\","
+	    " type: application/pdf}\n"
+	    "  - {name: 报告.pdf, blob: \"sha256:%1$s\", type: application/pdf}\n"
+	    "  - {name: \"say \\\"hi\\\" \\\\ bye.txt\", blob: \"sha256:%2$s\","
+	    " type: text/plain}\n"
+	    "  - {name: Résumé.txt, blob: \"sha256:%3$s\","
+	    " type: text/plain}\n"
+	    "  - {name: \"%4$s\", blob: \"sha256:%1$s\","
+	    " type: application/pdf}\n"
+	    "  - {name: \"%5$s\", blob: \"sha256:%1$s\"}\n"
+	    "---\nx\n", pdf, utf, latin, longname, longascii);
+	m = parse(text);
+	delivery_init(&d, m, NULL);
+	raw = write_mime(&d, NULL, &len);
+	check_lines(raw, len);
+
+	cr_assert_str_eq(h = mixed_head(raw, 1),
+	    "Content-Type: application/pdf;\r\n"
+	    " name=\"report.pdf\"\r\n"
+	    "Content-Disposition: attachment;\r\n"
+	    " filename=\"report.pdf\"\r\n"
+	    "Content-Transfer-Encoding: base64\r\n");
+	free(h);
+	/* RFC 2047 in name= as Thunderbird writes it; RFC 2231, then ASCII. */
+	cr_assert_str_eq(h = mixed_head(raw, 2),
+	    "Content-Type: application/pdf;\r\n"
+	    " name=\"=?UTF-8?B?5oql5ZGKLnBkZg==?=\"\r\n"
+	    "Content-Disposition: attachment;\r\n"
+	    " filename*=utf-8''%E6%8A%A5%E5%91%8A.pdf;\r\n"
+	    " filename=\"__.pdf\"\r\n"
+	    "Content-Transfer-Encoding: base64\r\n");
+	free(h);
+	/* Valid UTF-8 text says so; quotes and backslashes escaped. */
+	cr_assert_str_eq(h = mixed_head(raw, 3),
+	    "Content-Type: text/plain; charset=utf-8;\r\n"
+	    " name=\"say \\\"hi\\\" \\\\ bye.txt\"\r\n"
+	    "Content-Disposition: attachment;\r\n"
+	    " filename=\"say \\\"hi\\\" \\\\ bye.txt\"\r\n"
+	    "Content-Transfer-Encoding: base64\r\n");
+	free(h);
+	/* Text that is not UTF-8 gets no charset; Latin-1 letters fall back. */
+	cr_assert_str_eq(h = mixed_head(raw, 4),
+	    "Content-Type: text/plain;\r\n"
+	    " name=\"=?UTF-8?B?UsOpc3Vtw6kudHh0?=\"\r\n"
+	    "Content-Disposition: attachment;\r\n"
+	    " filename*=utf-8''R%C3%A9sum%C3%A9.txt;\r\n"
+	    " filename=\"Resume.txt\"\r\n"
+	    "Content-Transfer-Encoding: base64\r\n");
+	free(h);
+	/* A long name: folded words and RFC 2231 continuations. */
+	h = mixed_head(raw, 5);
+	cr_assert_not_null(strstr(h, "\r\n =?UTF-8?B?"), "%s", h);
+	cr_assert_not_null(strstr(h, ";\r\n filename*5*="), "%s", h);
+	cr_assert_not_null(strstr(h, ";\r\n filename=\"_________________"
+	    "__________________.pdf\"\r\n"), "%s", h);
+	free(h);
+	/* A long ASCII name: the fallback cut to a line, extension kept. */
+	h = mixed_head(raw, 6);
+	cr_assert_not_null(strstr(h, "\r\n filename*0*=utf-8''nightly-backup"),
+	    "%s", h);
+	cr_assert_not_null(strstr(h, ";\r\n filename=\"nightly-backup-of-the-"
+	    "primary-database-cluster-in-the-eu-west.gz\"\r\n"), "%s", h);
+	free(h);
+
+	j = pyparse(raw, len);
+	cr_assert_str_eq(pstr(part(j, 4), "filename"), "report.pdf");
+	cr_assert_str_eq(pstr(part(j, 4), "name"), "report.pdf");
+	cr_assert_str_eq(pstr(part(j, 5), "filename"), "报告.pdf");
+	cr_assert_str_eq(pstr(part(j, 5), "name"), "报告.pdf");
+	cr_assert_str_eq(pstr(part(j, 6), "filename"), "say \"hi\" \\ bye.txt");
+	cr_assert_str_eq(pstr(part(j, 6), "name"), "say \"hi\" \\ bye.txt");
+	cr_assert_str_eq(pstr(part(j, 6), "charset"), "utf-8");
+	cr_assert_str_eq(pstr(part(j, 6), "text"),
+	    "h\xc3\xa9llo \xe4\xb8\xad\n");
+	cr_assert_str_eq(pstr(part(j, 7), "filename"), "Résumé.txt");
+	cr_assert_str_eq(pstr(part(j, 7), "name"), "Résumé.txt");
+	cr_assert_str_eq(pstr(part(j, 7), "sha256"), latin);
+	cr_assert_str_eq(pstr(part(j, 8), "filename"), longname);
+	cr_assert_str_eq(pstr(part(j, 8), "name"), longname);
+	cr_assert_str_eq(pstr(part(j, 9), "filename"), longascii);
+	cr_assert_str_eq(pstr(part(j, 9), "name"), longascii);
+	json_decref(j);
+	free(raw);
+	message_free(m);
+}
+
+/* mime_write_local into memory; the caller frees. */
+static char *
+write_local(struct delivery *d, const char *from, const char *rcpt,
+    size_t *len)
+{
+	char *buf = NULL;
+	struct err e;
+	FILE *f;
+
+	memset(&e, 0, sizeof e);
+	cr_assert_not_null(f = open_memstream(&buf, len));
+	cr_assert_eq(mime_write_local(f, d, from, rcpt, &e), 0, "%s", e.msg);
+	cr_assert_eq(fclose(f), 0);
+	return buf;
+}
+
+Test(mime, local_file_is_lf_with_envelope_first)
+{
+	char hex[BLOB_HEX], text[512], want[256], *raw, *p, *nl;
+	struct message *m;
+	struct delivery d;
+	size_t len;
+	json_t *j;
+
+	make_blob(100003, 1, hex);
+	snprintf(text, sizeof text, "---\nid: lf\nsubject: 夜间备份\n"
+	    "to: ops@example.com\nattachments:\n"
+	    "  - {name: 报告.bin, blob: \"sha256:%s\"}\n---\n"
+	    "line one\nline two, long enough to need a soft break in "
+	    "quoted-printable: 一二三四五六七八九十一二三四五六七八九十\n", hex);
+	m = parse(text);
+	delivery_init(&d, m, NULL);
+	raw = write_local(&d, "Ops <bot@example.com>", "alice@host1", &len);
+	cr_assert(strncmp(raw, "Return-Path: <bot@example.com>\n"
+	    "Delivered-To: alice@host1\nFrom: Ops <bot@example.com>\n", 85) ==
+	    0, "%.200s", raw);
+	/* No CR anywhere; every line within 76 columns, ended by LF. */
+	cr_assert_null(memchr(raw, '\r', len));
+	for (p = raw; p < raw + len; p = nl + 1) {
+		nl = memchr(p, '\n', len - (size_t)(p - raw));
+		cr_assert_not_null(nl);
+		cr_assert_leq(nl - p, 76, "%.*s", (int)(nl - p), p);
+	}
+	cr_assert_not_null(strstr(raw, "\n\nline one\nline two"));
+	cr_assert_not_null(strstr(raw, "=\n"), "no soft break");
+	j = pyparse(raw, len);
+	cr_assert_str_eq(header(j, "Return-Path"), "<bot@example.com>");
+	cr_assert_str_eq(header(j, "Delivered-To"), "alice@host1");
+	cr_assert_str_eq(header(j, "Subject"), "夜间备份");
+	cr_assert_str_eq(pstr(part(j, 4), "filename"), "报告.bin");
+	cr_assert_str_eq(pstr(part(j, 4), "sha256"), hex);
+	json_decref(j);
+	free(raw);
+
+	/* Without from, the default sender; with no address in it, <>. */
+	raw = write_local(&d, NULL, "bob\nX: y@h", &len);
+	snprintf(want, sizeof want, "Return-Path: <outpost@%s>\n"
+	    "Delivered-To: bob_X:_y@h\nFrom: outpost <outpost@%s>\n",
+	    mailbox_host(), mailbox_host());
+	cr_assert(strncmp(raw, want, strlen(want)) == 0, "%.200s", raw);
+	free(raw);
+	raw = write_local(&d, "Ops <>", "bob@h", &len);
+	cr_assert(strncmp(raw, "Return-Path: <>\nDelivered-To: bob@h\n", 36)
+	    == 0, "%.200s", raw);
+	free(raw);
 	message_free(m);
 }
