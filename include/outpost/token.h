@@ -14,10 +14,14 @@
 #ifndef OUTPOST_TOKEN_H
 #define OUTPOST_TOKEN_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "outpost/err.h"
 #include "outpost/mailbox.h"
+
+struct delivery;
+struct curl_waitfd;
 
 #define TOKEN_MAX 2048		/* the value and its NUL */
 #define TOKEN_EARLY 300		/* refresh 5 minutes before expiry... */
@@ -60,5 +64,28 @@ int token_stale(const struct token *, int64_t now);
 void token_cache_off(void);
 /* Masks tok's value in s with "***", in place. */
 void token_redact(const struct token *, char *s);
+
+/*
+ * Single flight.  The dispatcher runs a channel's deliveries side by side
+ * in one process; each finding the cache stale would fetch its own token.
+ * So one fetches and the others wait for it:
+ *
+ * token_turn() is asked by a delivery whose token *tok is stale, or was
+ * refused (refused is then the refused value, else NULL).  TOKEN_FRESH:
+ * *tok is now a fresh token another delivery stored in the cache.
+ * TOKEN_FETCH: the caller is to fetch one, and holds the name's flight
+ * until it calls token_flight_done(), whatever the fetch's end.
+ * TOKEN_WAIT: another delivery of this process is fetching one; the
+ * caller returns PROV_WAIT, with a delivery_wait whose fds() is
+ * token_wait_fds(), and asks again in its step().
+ */
+enum { TOKEN_FRESH, TOKEN_FETCH, TOKEN_WAIT };
+int token_turn(struct mailbox *, const char *name, struct token *tok,
+    const char *refused, int64_t now);
+void token_flight_done(const char *name);
+/* No descriptors; a look again in TOKEN_WAIT_US. */
+#define TOKEN_WAIT_US 10000
+size_t token_wait_fds(struct delivery *, struct curl_waitfd *,
+    int64_t *wake_us);
 
 #endif

@@ -598,6 +598,9 @@ job_step(struct job *j, int r)
 	if (r == PROV_WAIT && j->d.outcome == OUT_NONE && j->d.wait != NULL)
 		return;
 	if (r == PROV_RUN && j->d.outcome == OUT_NONE) {
+		/* A provider that reset the handle (curl_easy_reset) before
+		 * a wait has cleared this too. */
+		curl_easy_setopt(j->d.easy, CURLOPT_PRIVATE, j);
 		if (curl_multi_add_handle(multi, j->d.easy) == CURLM_OK)
 			return;
 		delivery_fail(&j->d, OUT_TEMP, "curl_multi_add_handle "

@@ -76,7 +76,10 @@ static const struct key url_keys[] = {		/* teams, discord */
 };
 static const struct key dingtalk_keys[] = {
 	{ "url", V_SECRET, WEB }, { "secret", V_SECRET, NULL },
-	{ "at_all", V_BOOL, NULL }, { NULL, 0, NULL }
+	{ "at_all", V_BOOL, NULL }, { "app_key", V_STR, NULL },
+	{ "app_secret", V_SECRET, NULL }, { "robot_code", V_STR, NULL },
+	{ "oapi_url", V_STR, WEB }, { "to", V_STRLIST, NULL },
+	{ NULL, 0, NULL }
 };
 static const struct key lark_keys[] = {
 	{ "url", V_SECRET, WEB }, { "secret", V_SECRET, NULL },
@@ -142,7 +145,7 @@ static const struct provider {
 	{ "email", email_keys, 1, "url,from" },
 	{ "slack", slack_keys, 1, "url|token" },
 	{ "teams", url_keys, 1, "url" },
-	{ "dingtalk", dingtalk_keys, 1, "url" },
+	{ "dingtalk", dingtalk_keys, 1, "url|app_key" },
 	{ "lark", lark_keys, 1, "url|app_id" },
 	{ "wecom", wecom_keys, 1, "url|corp_id" },
 	{ "telegram", telegram_keys, 1, "token" },

@@ -1,5 +1,7 @@
 /*
- * prov_dingtalk.c - a DingTalk custom group robot (PROVIDERS.md §1).
+ * prov_dingtalk.c - a DingTalk custom group robot (PROVIDERS.md §1); a
+ * channel with app_key instead of url is an app robot, in
+ * prov_dingtalk_app.c.
  *
  * POST url, with "&timestamp=<ms>&sign=<sig>" added when the channel has a
  * secret, of a markdown message: a title (the subject, else the first
@@ -12,6 +14,10 @@
  * A long body goes in parts of DINGTALK_LIMIT bytes, one request
  * each; parts_sent in the front matter keeps count, so a retry after a
  * failure halfway does not post the first parts again.
+ *
+ * The robot cannot send files: a line at the end of the text names each
+ * attachment left out, and each is logged at warning, since the delivery
+ * itself succeeds.
  *
  * DingTalk answers 200 with an errcode: 0 is sent; 130101 (over 20 a
  * minute) holds the channel off a minute, 90030 (quota) an hour; -1
@@ -27,7 +33,9 @@
 
 #include "outpost/clock.h"
 #include "outpost/dialect.h"
+#include "outpost/dingtalk.h"
 #include "outpost/http.h"
+#include "outpost/log.h"
 #include "outpost/preview.h"
 #include "outpost/render.h"
 #include "outpost/sign.h"
@@ -91,9 +99,8 @@ parts_done(const struct message *m, size_t total)
 	return (size_t)n < total ? (size_t)n : total;
 }
 
-/* The first TITLE_CHARS characters of the first line of s. */
-static char *
-first_chars(const char *s)
+char *
+dingtalk_title(const char *s)
 {
 	size_t i = 0, chars = 0;
 
@@ -204,16 +211,70 @@ post(struct delivery *d)
 	return PROV_RUN;
 }
 
+/*
+ * The attachments the robot cannot send: logged (a preview warns), and
+ * named in a line added to text (*text replaced) unless text is NULL.
+ * -1 on no memory.
+ */
+static int
+left_out(const struct delivery *d, char **text)
+{
+	struct attachment a[MESSAGE_ATT_MAX];
+	size_t n = message_attachments(d->m, a, MESSAGE_ATT_MAX), i;
+	FILE *f;
+	char *t = NULL;
+	size_t len;
+	const char *c;
+
+	if (n > MESSAGE_ATT_MAX)
+		n = MESSAGE_ATT_MAX;
+	for (i = 0; i < n; i++)
+		if (d->preview != NULL)
+			preview_warn(d, "dingtalk: attachment %s is not sent: "
+			    "a custom robot cannot send files (app_key can)",
+			    a[i].name);
+		else
+			log_warn("%s: %s: attachment %s not sent: a DingTalk "
+			    "custom robot cannot send files", d->ch->name,
+			    d->id, a[i].name);
+	if (n == 0 || text == NULL)
+		return 0;
+	if ((f = open_memstream(&t, &len)) == NULL)
+		return -1;
+	fprintf(f, "%s\n\nNot sent (a DingTalk robot cannot carry files): ",
+	    *text);
+	/* The names as text: entities, as the dialect writes <, > and &. */
+	for (i = 0; i < n; i++) {
+		fputs(i > 0 ? ", " : "", f);
+		for (c = a[i].name; *c != '\0'; c++)
+			if (*c == '<' || *c == '>' || *c == '&')
+				fputs(*c == '<' ? "&lt;" : *c == '>' ? "&gt;" :
+				    "&amp;", f);
+			else
+				fputc(*c, f);
+	}
+	if (fclose(f) != 0) {
+		free(t);
+		return -1;
+	}
+	free(*text);
+	*text = t;
+	return 0;
+}
+
 static int
 start(struct delivery *d)
 {
 	struct dingtalk *p;
 	struct err e;
 
+	if (channel_str(d->ch, "url") == NULL)
+		return dingtalk_app_start(d);
 	if ((p = calloc(1, sizeof *p)) == NULL)
 		return delivery_fail(d, OUT_TEMP, "dingtalk: out of memory");
 	d->priv = p;
 	if (message_format(d->m) == FMT_RAW) {
+		left_out(d, NULL);
 		p->total = 1;
 		return post(d);
 	}
@@ -221,8 +282,11 @@ start(struct delivery *d)
 	    &e) == -1)
 		return delivery_fail(d, e.class == ERR_TEMP ? OUT_TEMP :
 		    OUT_PERM, "dingtalk: %s", e.msg);
+	/* The line goes with the last part: the end of the text. */
+	if (left_out(d, &p->r.parts[p->r.nparts - 1]) == -1)
+		return delivery_fail(d, OUT_TEMP, "dingtalk: out of memory");
 	if (p->r.title == NULL &&
-	    (p->title = first_chars(p->r.parts[0])) == NULL)
+	    (p->title = dingtalk_title(p->r.parts[0])) == NULL)
 		return delivery_fail(d, OUT_TEMP, "dingtalk: out of memory");
 	p->total = p->r.nparts;
 	if (p->total > 1)
@@ -273,6 +337,8 @@ finish(struct delivery *d, CURLcode code, long status)
 {
 	struct dingtalk *p = d->priv;
 
+	if (channel_str(d->ch, "url") == NULL)
+		return dingtalk_app_finish(d, code, status);
 	if (check(d, code, status) == 0)
 		return PROV_DONE;
 	p->next++;
@@ -290,6 +356,10 @@ cleanup(struct delivery *d)
 {
 	struct dingtalk *p = d->priv;
 
+	if (channel_str(d->ch, "url") == NULL) {
+		dingtalk_app_cleanup(d);
+		return;
+	}
 	if (p == NULL)
 		return;
 	rendered_free(&p->r);

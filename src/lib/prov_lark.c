@@ -17,6 +17,8 @@
  * the message id as uuid, suffixed with the send's index when there are
  * several, so Lark drops what an earlier attempt already delivered.  A
  * 401 or a token-expired code fetches a new token and retries, once.
+ * Deliveries of one channel running side by side fetch one token between
+ * them: the others wait for it (token_turn, token.h).
  *
  * Classification: the body's code decides, whatever the HTTP status:
  * 0 is sent; 11232, 230020, 99991400 and HTTP 429 hold the channel off
@@ -64,6 +66,7 @@ struct lark {
 	size_t next;		/* webhook: the next part */
 	struct token tok;
 	int refreshed;		/* the one refresh after a 401 is spent */
+	int flying;		/* this delivery fetches the channel's token */
 	const char *to[RCPT_MAX];
 	size_t nto;
 	struct attachment att[ATT_MAX + 1];
@@ -424,6 +427,48 @@ post_message(struct delivery *d)
 	return PROV_RUN;
 }
 
+static int next(struct delivery *);
+
+/* After a wait for another delivery's token: the next request. */
+static int
+waited(struct delivery *d)
+{
+	d->wait = NULL;
+	return next(d);
+}
+
+static const struct delivery_wait token_waiting = { token_wait_fds, waited };
+
+/* A stale token: one another delivery stored, a fetch, or a wait. */
+static int
+need_token(struct delivery *d)
+{
+	struct lark *p = d->priv;
+
+	/* After a refresh, p->tok holds the refused value. */
+	switch (token_turn(d->mb, d->ch->name, &p->tok, p->refreshed ?
+	    p->tok.value : NULL, clock_now())) {
+	case TOKEN_FRESH:
+		return next(d);
+	case TOKEN_FETCH:
+		p->flying = 1;
+		return ask_token(d);
+	}
+	d->wait = &token_waiting;
+	return PROV_WAIT;
+}
+
+/* This delivery's fetch is over, whatever came of it. */
+static void
+landed(struct delivery *d)
+{
+	struct lark *p = d->priv;
+
+	if (p->flying)
+		token_flight_done(d->ch->name);
+	p->flying = 0;
+}
+
 /* The next request of the OpenAPI way, or the end. */
 static int
 next(struct delivery *d)
@@ -431,7 +476,7 @@ next(struct delivery *d)
 	struct lark *p = d->priv;
 
 	if (token_stale(&p->tok, clock_now()))
-		return ask_token(d);
+		return need_token(d);
 	if (p->uploaded < p->natt)
 		return upload(d);
 	if (p->sent < p->nto * (p->nbody + p->natt))
@@ -656,7 +701,7 @@ refresh(struct delivery *d, const char *what)
 		return delivery_fail(d, OUT_TEMP, "lark: %s: the token was "
 		    "refused%s", what, p->refreshed ? " after a refresh" : "");
 	p->refreshed = 1;
-	p->tok.value[0] = '\0';
+	p->tok.expires_at = p->tok.obtained_at;	/* stale, value kept */
 	again(d);
 	return next(d);
 }
@@ -718,8 +763,10 @@ finish_api(struct delivery *d, CURLcode code, long status)
 	json_t *o;
 	int r;
 
-	if (d->step == S_TOKEN)
+	if (d->step == S_TOKEN) {
+		landed(d);	/* before any waiter looks again */
 		snprintf(what, sizeof what, "tenant token");
+	}
 	else if (d->step == S_UPLOAD)
 		snprintf(what, sizeof what, "attachment %.100s",
 		    p->att[p->uploaded].name);
@@ -783,6 +830,7 @@ cleanup(struct delivery *d)
 		return;
 	if (p->fd != -1)
 		close(p->fd);
+	landed(d);
 	rendered_free(&p->r);
 	json_decref(p->raw);
 	explicit_bzero(&p->tok, sizeof p->tok);

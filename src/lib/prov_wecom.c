@@ -32,7 +32,8 @@
  * (over the rate) hold the channel off a minute; -1 (busy) is temporary;
  * 40014 and 42001 (token invalid or expired) fetch a new token and retry,
  * once; anything else is permanent.  An upload's answer is read the same
- * way.  The robot's key and the corp token are masked in every error.
+ * way.  The deliveries of a channel running side by side fetch one token
+ * between them (token_turn, token.h).  The robot's key and the corp token are masked in every error.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +77,7 @@ struct wecom {
 	long long agentid;
 	struct token tok;
 	int refreshed;		/* the one refresh after a 401 is spent */
+	int flying;		/* this delivery fetches the channel's token */
 	char receipt[256];
 };
 
@@ -444,6 +446,52 @@ ask_token(struct delivery *d)
 	return PROV_RUN;
 }
 
+static int next(struct delivery *);
+
+/* After a wait for another delivery's token: the next request. */
+static int
+waited(struct delivery *d)
+{
+	d->wait = NULL;
+	return next(d);
+}
+
+static const struct delivery_wait token_waiting = { token_wait_fds, waited };
+
+/*
+ * A stale token: one another delivery of the channel stored, a fetch, or
+ * a wait for the one being fetched (token.h: one gettoken between the
+ * deliveries a dispatcher runs side by side).
+ */
+static int
+need_token(struct delivery *d)
+{
+	struct wecom *p = d->priv;
+
+	/* After a refresh, p->tok holds the refused value. */
+	switch (token_turn(d->mb, d->ch->name, &p->tok, p->refreshed ?
+	    p->tok.value : NULL, clock_now())) {
+	case TOKEN_FRESH:
+		return next(d);
+	case TOKEN_FETCH:
+		p->flying = 1;
+		return ask_token(d);
+	}
+	d->wait = &token_waiting;
+	return PROV_WAIT;
+}
+
+/* This delivery's fetch is over, whatever came of it. */
+static void
+landed(struct delivery *d)
+{
+	struct wecom *p = d->priv;
+
+	if (p->flying)
+		token_flight_done(d->ch->name);
+	p->flying = 0;
+}
+
 /* The next request, or the end. */
 static int
 next(struct delivery *d)
@@ -453,7 +501,7 @@ next(struct delivery *d)
 	if (p->next == p->npart + p->natt)
 		return delivery_sent(d, p->receipt);
 	if (p->touser != NULL && token_stale(&p->tok, clock_now()))
-		return ask_token(d);
+		return need_token(d);
 	if (current(p) != NULL && p->media[0] == '\0')
 		return upload(d);
 	return post(d);
@@ -709,12 +757,14 @@ step(struct delivery *d, CURLcode code, long status)
 	json_t *o;
 	int r;
 
+	if (d->step == S_TOKEN)
+		landed(d);	/* before any waiter looks again */
 	if ((r = check(d, code, status, &o)) == C_AUTH) {
 		if (p->refreshed)
 			return delivery_fail(d, OUT_TEMP, "wecom: the token "
 			    "was refused after a refresh");
 		p->refreshed = 1;
-		p->tok.value[0] = '\0';
+		p->tok.expires_at = p->tok.obtained_at;	/* stale, kept */
 	} else if (r == C_DONE)
 		return PROV_DONE;
 	else if (d->step == S_TOKEN || d->step == S_UPLOAD) {
@@ -750,6 +800,7 @@ cleanup(struct delivery *d)
 
 	if (p == NULL)
 		return;
+	landed(d);
 	rendered_free(&p->r);
 	for (i = 0; i < p->npart; i++)
 		free(p->part[i]);

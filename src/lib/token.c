@@ -186,3 +186,69 @@ token_redact(const struct token *tok, char *s)
 		memmove(p + 3, p + n, strlen(p + n) + 1);
 	}
 }
+
+/* --- single flight (see token.h) ------------------------------------- */
+
+#define FLIGHT_MAX 64		/* names fetched at once; MAXJOBS is less */
+
+static char *flight[FLIGHT_MAX];	/* names with a fetch under way */
+
+static int
+flying(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < FLIGHT_MAX; i++)
+		if (flight[i] != NULL && strcmp(flight[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+int
+token_turn(struct mailbox *mb, const char *name, struct token *tok,
+    const char *refused, int64_t now)
+{
+	struct token t;
+	struct err e;
+	size_t i;
+
+	if (flying(name))
+		return TOKEN_WAIT;
+	/* A fetch that ended meanwhile left its token in the cache. */
+	if (token_load(mb, name, &t, &e) == 0 && !token_stale(&t, now) &&
+	    (refused == NULL || strcmp(t.value, refused) != 0)) {
+		*tok = t;
+		explicit_bzero(&t, sizeof t);
+		return TOKEN_FRESH;
+	}
+	explicit_bzero(&t, sizeof t);
+	/* No room, or no memory: this one fetches unrecorded (two tokens,
+	 * both valid, as between two processes). */
+	for (i = 0; i < FLIGHT_MAX && flight[i] != NULL; i++)
+		;
+	if (i < FLIGHT_MAX)
+		flight[i] = strdup(name);
+	return TOKEN_FETCH;
+}
+
+void
+token_flight_done(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < FLIGHT_MAX; i++)
+		if (flight[i] != NULL && strcmp(flight[i], name) == 0) {
+			free(flight[i]);
+			flight[i] = NULL;
+			return;
+		}
+}
+
+size_t
+token_wait_fds(struct delivery *d, struct curl_waitfd *w, int64_t *wake_us)
+{
+	(void)d;
+	(void)w;
+	*wake_us = clock_mono_us() + TOKEN_WAIT_US;
+	return 0;
+}
