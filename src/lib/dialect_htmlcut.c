@@ -136,12 +136,49 @@ tag(struct w *w, const char *s, size_t n)
 	return w->degraded != 0;
 }
 
+/* An element with nothing in it (a table's empty cell): the length of
+ * its closing tag right after the opening one at s (ending at e), or 0. */
+static size_t
+empty(const char *s, const char *e)
+{
+	size_t k = strspn(s + 1, "abcdefghijklmnopqrstuvwxyz0123456789");
+
+	if (k == 0 || e[-1] == '/' || e[1] != '<' || e[2] != '/' ||
+	    strncmp(e + 3, s + 1, k) != 0 || e[3 + k] != '>')
+		return 0;
+	return k + 3;
+}
+
+/*
+ * An empty element as one atom, open and close tags together: a run of
+ * them is no text, and the writer cuts only where there is text before
+ * (a table of empty cells would outgrow a part).  Without its
+ * attributes where it does not fit so; gone where it does not fit at all.
+ */
+static void
+empty_atom(struct w *w, const char *s, size_t n, size_t k)
+{
+	char bare[48];
+	size_t name = k - 3;
+
+	if (fits(w, s, n + k)) {
+		atom(w, s, n + k);
+		return;
+	}
+	if (name + 1 > 16)
+		return;
+	snprintf(bare, sizeof bare, "<%.*s></%.*s>", (int)name, s + 1,
+	    (int)name, s + 1);
+	if (fits(w, bare, strlen(bare)))
+		atom(w, bare, strlen(bare));
+}
+
 int
 dialect_html(char *const *v, size_t n, size_t limit, struct rendered *r)
 {
-	const char *s, *e;
+	const char *s, *e = NULL;
 	struct w w;
-	size_t i;
+	size_t i, k;
 
 	dw_init(&w, &dw_verbatim, limit, r);
 	for (i = 0; i < n; i++) {
@@ -150,7 +187,11 @@ dialect_html(char *const *v, size_t n, size_t limit, struct rendered *r)
 		    v[i - 1][1] == 'h' && isdigit((unsigned char)v[i - 1][2])))
 			w.pend.kind = CUT_BLOCK;
 		for (s = v[i]; *s != '\0';) {
-			if (*s == '<' && (e = strchr(s, '>')) != NULL) {
+			if (*s == '<' && (e = strchr(s, '>')) != NULL &&
+			    (k = empty(s, e)) > 0) {
+				empty_atom(&w, s, (size_t)(e + 1 - s), k);
+				s = e + 1 + k;
+			} else if (*s == '<' && e != NULL) {
 				s = tag(&w, s, (size_t)(e + 1 - s)) &&
 				    e[1] == '\n' ? e + 2 : e + 1;
 			} else {
