@@ -34,6 +34,7 @@
 #define OUTPOST_DIALECT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "outpost/err.h"
 #include "outpost/message.h"
@@ -106,6 +107,9 @@ char *dialect_table(struct cmark_node *, size_t width, size_t *head);
 /* The display columns of n bytes of UTF-8: wide characters and emoji 2,
  * combining marks 0. */
 size_t dialect_width(const char *, size_t);
+/* One UTF-8 sequence at s (s < end): its length, and the code point in
+ * *cp (U+FFFD for a bad or overlong one, which is one byte long). */
+size_t dialect_utf8(const char *s, const char *end, uint32_t *cp);
 /* Appends a part, which it now owns (freed on failure too). */
 int dialect_add_part(struct rendered *, char *);
 /* A JSON value, compact, with < as \u003c: no part holds a tag, even in

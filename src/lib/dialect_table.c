@@ -29,35 +29,6 @@
 
 enum { TABLE_COL = 40, TABLE_MINCOL = 8 };
 
-/* One UTF-8 sequence: its length; the code point in *cp (U+FFFD for a
- * bad one, one byte long). */
-static size_t
-cp_next(const char *s, const char *end, uint32_t *cp)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n, i;
-	uint32_t c;
-
-	if (p[0] < 0x80) {
-		*cp = p[0];
-		return 1;
-	}
-	n = p[0] >= 0xF0 ? 4 : p[0] >= 0xE0 ? 3 : p[0] >= 0xC0 ? 2 : 0;
-	if (n == 0 || n > (size_t)(end - s) || p[0] > 0xF4)
-		goto bad;
-	c = p[0] & (0x7F >> n);
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xC0) != 0x80)
-			goto bad;
-		c = c << 6 | (p[i] & 0x3F);
-	}
-	*cp = c;
-	return n;
-bad:
-	*cp = 0xFFFD;
-	return 1;
-}
-
 static int
 in(uint32_t c, const uint32_t (*r)[2], size_t n)
 {
@@ -144,7 +115,7 @@ dialect_width(const char *s, size_t n)
 	size_t total = 0;
 
 	while (s < end) {
-		s += cp_next(s, end, &cp);
+		s += dialect_utf8(s, end, &cp);
 		w = cp_width(prev, cp, w);
 		total += w;
 		prev = cp;
@@ -329,7 +300,7 @@ wrap_line(const char *s, size_t width, size_t *n)
 	size_t used = 0, k;
 
 	while (p < end) {
-		k = cp_next(p, end, &cp);
+		k = dialect_utf8(p, end, &cp);
 		cw = cp_width(prev, cp, cw);
 		if (used + cw > width && cw > 0 && p > s) {
 			if (cp == ' ') {

@@ -572,10 +572,8 @@ cjk_stop(uint32_t cp)
 	    cp == 0xFF1A || cp == 0xFF1B || cp == 0xFF1F;
 }
 
-/* One UTF-8 sequence at s: its length, and the code point in *cp
- * (U+FFFD for a bad one, which is one byte long). */
-static size_t
-utf8(const char *s, const char *end, uint32_t *cp)
+size_t
+dialect_utf8(const char *s, const char *end, uint32_t *cp)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t n, i;
@@ -625,7 +623,7 @@ dw_text(struct w *w, const char *s, size_t n)
 			s++;
 			continue;
 		}
-		k = utf8(s, end, &cp);
+		k = dialect_utf8(s, end, &cp);
 		dw_flush(w);
 		code = w->top != NULL && (w->top->flags & (F_CODE | F_LINES));
 		if (!joins(w->prev, cp, w->ri)) {
