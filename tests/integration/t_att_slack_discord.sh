@@ -8,60 +8,12 @@ export OUTPOST_NOW=1732500000		# 2024-11-25T02:00:00Z
 now=$OUTPOST_NOW
 
 cat >"$SCRATCH/chk.py" <<'PY'
-import base64, glob, json, os, re, sys
-S = os.environ["SCRATCH"]
-
-def reqs(name, prefix=""):
-    out = []
-    for f in sorted(glob.glob(os.path.join(S, name, "[0-9]*.json"))):
-        r = json.load(open(f))
-        if not r["path"].startswith(prefix):
-            continue
-        r["h"] = {k.lower(): v for k, v in r["headers"]}
-        r["body"] = base64.b64decode(r["body_b64"])
-        out.append(r)
-    return out
-
-def form(r):
-    """A multipart/form-data body: [(name, filename, content-type, bytes)]."""
-    ct = r["h"]["content-type"]
-    assert ct.startswith("multipart/form-data; boundary="), ct
-    assert int(r["h"]["content-length"]) == len(r["body"])
-    b = ("--" + ct.split("boundary=", 1)[1]).encode()
-    chunks = r["body"].split(b)
-    assert chunks[0] == b"" and chunks[-1] == b"--\r\n", (chunks[0], chunks[-1])
-    out = []
-    for c in chunks[1:-1]:
-        assert c[:2] == b"\r\n" and c[-2:] == b"\r\n"
-        head, data = c[2:-2].split(b"\r\n\r\n", 1)
-        h = dict(l.split(": ", 1) for l in head.decode().split("\r\n"))
-        cd = h["Content-Disposition"]
-        name = re.search(r'; name="([^"]*)"', cd).group(1)
-        fn = re.search(r'; filename="([^"]*)"', cd)
-        out.append((name, fn.group(1) if fn else None, h.get("Content-Type"), data))
-    return out
-
-def fm(path):
-    d, lines = {}, open(path).read().split("\n")
-    for l in lines[1:]:
-        if l == "---":
-            break
-        if l[:1] in (" ", "-") or ": " not in l:
-            continue
-        k, v = l.split(": ", 1)
-        if v[:1] == "'":
-            v = v[1:-1].replace("''", "'")
-        elif v[:1] == '"':
-            v = json.loads(v)
-        elif v in ("null", "~"):
-            v = None
-        d[k] = v
-    return d
-
+import base64, json, os, re, sys
+from rec import *
 PDF = open(os.path.join(S, "report.pdf"), "rb").read()
 PNG = open(os.path.join(S, "chart.png"), "rb").read()
 PY
-export SCRATCH PYTHONPATH=$SCRATCH
+export SCRATCH PYTHONPATH=$SCRATCH:$here
 
 py() {	# py NAME [ARG...] <<'PY': a python check with chk's names at hand
 	_name=$1

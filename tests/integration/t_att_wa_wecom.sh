@@ -6,51 +6,10 @@
 # step's error rows, and files over a platform's limit.
 export OUTPOST_NOW=1732500000		# 2024-11-25T02:00:00Z
 now=$OUTPOST_NOW
-export SCRATCH PYTHONPATH=$SCRATCH
+export SCRATCH PYTHONPATH=$SCRATCH:$here
 cat >"$SCRATCH/chk.py" <<'PY'
-import base64, glob, json, os, re, sys
-S = os.environ["SCRATCH"]
-def reqs(name):
-    out = []
-    for f in sorted(glob.glob(os.path.join(S, name, "[0-9]*.json"))):
-        r = json.load(open(f))
-        r["h"] = {k.lower(): v for k, v in r["headers"]}
-        r["body"] = base64.b64decode(r["body_b64"])
-        r["j"] = json.loads(r["body"]) if r["body"][:1] == b"{" else None
-        out.append(r)
-    return out
-def form(r):
-    """The multipart parts in order: [(name, filename, type, bytes)]."""
-    ct = r["h"]["content-type"]
-    assert ct.startswith("multipart/form-data; boundary="), ct
-    assert int(r["h"]["content-length"]) == len(r["body"])
-    b = ("--" + ct.split("boundary=", 1)[1]).encode()
-    chunks = r["body"].split(b)
-    assert chunks[0] == b"" and chunks[-1] == b"--\r\n", (chunks[0], chunks[-1])
-    out = []
-    for c in chunks[1:-1]:
-        head, data = c[2:-2].split(b"\r\n\r\n", 1)
-        h = dict(l.split(": ", 1) for l in head.decode().split("\r\n"))
-        cd = h["Content-Disposition"]
-        fn = re.search(r'filename="([^"]*)"', cd)
-        out.append((re.search(r' name="([^"]*)"', cd).group(1),
-                    fn.group(1) if fn else None, h.get("Content-Type"), data))
-    return out
-def fm(path):
-    d, lines = {}, open(path).read().split("\n")
-    assert lines[0] == "---", lines[0]
-    for l in lines[1:]:
-        if l == "---":
-            break
-        if l[:1] in (" ", "-") or ": " not in l:
-            continue
-        k, v = l.split(": ", 1)
-        if v[:1] == "'":
-            v = v[1:-1].replace("''", "'")
-        elif v[:1] == '"':
-            v = json.loads(v)
-        d[k] = v
-    return d
+import base64, json, os, re, sys
+from rec import *
 PDF = open("report.pdf", "rb").read()
 PNG = open("chart.png", "rb").read()
 PY

@@ -10,49 +10,10 @@
 
 # chk.py: the recorded requests and the front matter, for the checks.
 cat >"$SCRATCH/chk.py" <<'PY'
-import base64, glob, json, os, sys
-S = os.environ["SCRATCH"]
-
-def reqs(name):
-    out = []
-    for f in sorted(glob.glob(os.path.join(S, name, "[0-9]*.json"))):
-        r = json.load(open(f))
-        r["h"] = {k.lower(): v for k, v in r["headers"]}
-        r["body"] = base64.b64decode(r["body_b64"])
-        out.append(r)
-    return out
-
-def jreq(name):
-    """The requests, their JSON bodies in r["json"]; each a POST of JSON."""
-    rs = reqs(name)
-    for r in rs:
-        assert r["method"] == "POST", r["method"]
-        r["json"] = json.loads(r["body"])
-    return rs
-
-def fm(path):
-    """The top-level scalars of a message's front matter."""
-    d, lines = {}, open(path).read().split("\n")
-    assert lines[0] == "---", lines[0]
-    for l in lines[1:]:
-        if l == "---":
-            break
-        if l[:1] in (" ", "-") or ": " not in l:
-            continue
-        k, v = l.split(": ", 1)
-        if v[:1] == "'":
-            v = v[1:-1].replace("''", "'")
-        elif v[:1] == '"':
-            v = json.loads(v)
-        elif v in ("null", "~"):
-            v = None
-        d[k] = v
-    return d
-
-def squash(s):
-    return "".join(s.split())
+import base64, json, os, re, sys
+from rec import *
 PY
-export SCRATCH PYTHONPATH=$SCRATCH
+export SCRATCH PYTHONPATH=$SCRATCH:$here
 
 # py NAME <<'PY' ... : a python check with chk's names at hand.
 py() {
