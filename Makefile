@@ -29,6 +29,8 @@ override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow \
 	$(call pkgconf,--cflags $(PKGS) $(MIMEPKG))
 LDLIBS += $(call pkgconf,--libs $(PKGS))
 MIMELIBS = $(call pkgconf,--libs $(MIMEPKG))
+# libmicrohttpd only into outpost-listen.
+MHDLIBS = $(call pkgconf,--libs libmicrohttpd) -lpthread
 
 # SANITIZE=1 builds everything again, apart, under ASan and UBSan.
 ifdef SANITIZE
@@ -44,6 +46,7 @@ endif
 
 PROGS := outpost outpost-drop outpost-queue outpost-dispatch outpost-archive \
 	outpost-watch outpost-poll outpost-render
+PROGS += outpost-listen
 LIBSRC := $(wildcard src/lib/*.c)
 LIBOBJ := $(LIBSRC:src/lib/%.c=$(B)/lib/%.o)
 LIB := $(B)/liboutpost.a
@@ -70,6 +73,10 @@ $(BIN)/%: $(B)/cmd/%.o $(LIB)
 $(BIN)/outpost-poll: $(B)/cmd/outpost-poll.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(MIMELIBS)
+
+$(BIN)/outpost-listen: $(B)/cmd/outpost-listen.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(MHDLIBS)
 
 $(B)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(@D)

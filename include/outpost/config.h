@@ -21,6 +21,7 @@
 #define CONFIG_DEFAULT "/etc/outpost/outpost.yaml"
 #define MAILBOX_DEFAULT "/var/spool/outpost"
 #define CLAIM_LEASE_DEFAULT 300
+#define MAX_BODY_DEFAULT (1024 * 1024)
 
 struct policy {
 	int64_t max_attempts;
@@ -60,6 +61,10 @@ struct config {
 	size_t nsources;
 	struct ynode *root;
 	int shared;		/* the file is readable by group or others */
+	char *listen;		/* listen: ADDR:PORT for outpost-listen, or NULL */
+	int64_t max_body;	/* max_body: bytes outpost-listen takes */
+	struct ynode *drop_tokens; /* drop_tokens: NAME -> {token, channels} */
+	int drop_resolved;	/* their secrets: as a channel's resolved */
 };
 
 /*
@@ -76,6 +81,8 @@ int config_read(const char *path, struct config **, struct err *);
  */
 int config_resolve(struct config *, const char *name, struct err *);
 int config_resolve_all(struct config *, struct err *);
+/* Resolves every drop_tokens: token (outpost-listen), as above. */
+int config_resolve_drop(struct config *, struct err *);
 /* config_read() and config_resolve_all(): everything, now. */
 int config_load(const char *path, struct config **, struct err *);
 /* An empty config (no channels), for when no file exists. */

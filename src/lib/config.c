@@ -25,6 +25,7 @@
 
 #define CONFIG_MAX (1024 * 1024)
 #define SECRET_MAX (64 * 1024)
+#define MESSAGE_MAX_BODY (32 * 1024 * 1024)
 
 enum vtype {
 	V_STR,		/* a string */
@@ -816,11 +817,90 @@ load_sources(struct loader *l, struct config *c, struct ynode *n)
 	return 0;
 }
 
+/* max_body: a byte count, or with k or M (1024s): 1M, 512k. */
+static int
+check_size(struct loader *l, struct ynode *n, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	if (n->type != YNODE_SCALAR || ynode_is_null(n))
+		return fail(l, n, "max_body: expected a size such as 1M");
+	errno = 0;
+	v = strtoll(n->str, &end, 10);
+	if (*end == 'k' || *end == 'K')
+		v *= 1024, end++;
+	else if (*end == 'M')
+		v *= 1024 * 1024, end++;
+	if (end == n->str || *end != '\0' || errno != 0 || v < 1 ||
+	    v > MESSAGE_MAX_BODY)
+		return fail(l, n, "max_body: expected a size from 1 to 32M, "
+		    "such as 1M, not \"%s\"", n->str);
+	*out = v;
+	return 0;
+}
+
+/*
+ * drop_tokens: NAME: {token: SECRET, channels: [a, b]}, each channel one
+ * of channels:.  The tokens are secrets, resolved by config_resolve_drop().
+ */
+static int
+check_drop(struct loader *l, struct config *c, struct ynode *k,
+    struct ynode *v)
+{
+	static const struct key tok = { "token", V_SECRET, NULL };
+	struct ynode *t, *ch;
+	size_t i;
+
+	if (!name_valid(k->str))
+		return fail(l, k, "drop_tokens: invalid name \"%s\"", k->str);
+	if (v->type != YNODE_MAP)
+		return fail(l, v, "drop_tokens: %s: expected {token: SECRET, "
+		    "channels: [...]}", k->str);
+	for (i = 0; i < v->n; i++)
+		if (strcmp(v->kids[2 * i]->str, "token") != 0 &&
+		    strcmp(v->kids[2 * i]->str, "channels") != 0)
+			return fail(l, v->kids[2 * i], "drop_tokens: %s: "
+			    "unknown key \"%s\"", k->str, v->kids[2 * i]->str);
+	if ((t = ynode_map_get(v, "token")) == NULL ||
+	    (ch = ynode_map_get(v, "channels")) == NULL)
+		return fail(l, v, "drop_tokens: %s: needs token and channels",
+		    k->str);
+	if (check_value(l, t, &tok, NULL) == -1)
+		return -1;
+	if (ch->type != YNODE_SEQ)
+		return fail(l, ch, "channels: expected a list of channels");
+	for (i = 0; i < ch->n; i++) {
+		if (scalar_str(l, ch->kids[i], "channels") == -1)
+			return -1;
+		if (config_channel(c, ch->kids[i]->str) == NULL)
+			return fail(l, ch->kids[i], "channels: no channel "
+			    "named \"%s\"", ch->kids[i]->str);
+	}
+	return 0;
+}
+
+static int
+check_drops(struct loader *l, struct config *c, struct ynode *n)
+{
+	size_t i;
+
+	if (ynode_is_null(n))
+		return 0;
+	if (n->type != YNODE_MAP)
+		return fail(l, n, "drop_tokens: expected a mapping");
+	for (i = 0; i < n->n; i++)
+		if (check_drop(l, c, n->kids[2 * i], n->kids[2 * i + 1]) == -1)
+			return -1;
+	c->drop_tokens = n;
+	return 0;
+}
+
 static int
 load_tree(struct loader *l, struct config *c)
 {
 	struct ynode *r = c->root, *k, *v, *chans = NULL, *srcs = NULL;
-	struct ynode *notify = NULL;
+	struct ynode *notify = NULL, *drops = NULL;
 	size_t i;
 
 	if (r->type != YNODE_MAP)
@@ -852,7 +932,16 @@ load_tree(struct loader *l, struct config *c)
 			if (scalar_str(l, v, "notify") == -1)
 				return -1;
 			notify = v;
-		} else if (strcmp(k->str, "channels") == 0)
+		} else if (strcmp(k->str, "listen") == 0) {
+			if (scalar_str(l, v, "listen") == -1)
+				return -1;
+			c->listen = v->str;
+		} else if (strcmp(k->str, "max_body") == 0) {
+			if (check_size(l, v, &c->max_body) == -1)
+				return -1;
+		} else if (strcmp(k->str, "drop_tokens") == 0)
+			drops = v;
+		else if (strcmp(k->str, "channels") == 0)
 			chans = v;
 		else if (strcmp(k->str, "sources") == 0)
 			srcs = v;
@@ -865,6 +954,8 @@ load_tree(struct loader *l, struct config *c)
 		return -1;
 	if (srcs != NULL && !ynode_is_null(srcs) &&
 	    load_sources(l, c, srcs) == -1)
+		return -1;
+	if (drops != NULL && check_drops(l, c, drops) == -1)
 		return -1;
 	if (notify != NULL) {
 		if (config_channel(c, notify->str) == NULL)
@@ -888,6 +979,7 @@ config_empty(void)
 	if (c != NULL) {
 		c->defaults = policy_builtin;
 		c->claim_lease = CLAIM_LEASE_DEFAULT;
+		c->max_body = MAX_BODY_DEFAULT;
 	}
 	return c;
 }
@@ -1062,6 +1154,29 @@ config_resolve_all(struct config *c, struct err *e)
 	for (i = 0; i < c->nsources; i++)
 		if (config_resolve(c, c->sources[i].name, e) == -1)
 			return -1;
+	return 0;
+}
+
+int
+config_resolve_drop(struct config *c, struct err *e)
+{
+	static const struct key tok = { "token", V_SECRET, NULL };
+	struct loader l = { c->path, c->shared, e };
+	struct ynode *d = c->drop_tokens;
+	size_t i;
+
+	if (c->drop_resolved == 1 || d == NULL)
+		return 0;
+	if (c->drop_resolved == -1)
+		return err_set(e, ERR_CONFIG, "%s: drop tokens that could not "
+		    "be read before", c->path);
+	for (i = 0; i < d->n; i++)
+		if (resolve_secret(&l, ynode_map_get(d->kids[2 * i + 1],
+		    "token"), &tok) == -1) {
+			c->drop_resolved = -1;
+			return -1;
+		}
+	c->drop_resolved = 1;
 	return 0;
 }
 

@@ -141,8 +141,10 @@ mailbox_uniq(char name[NAME_LEN])
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof when, "%Y%m%dT%H%M%S", &tm);
 	/* The counter is padded so names of one microsecond sort too. */
+	/* Atomic: outpost-listen names messages from many threads. */
 	snprintf(name, NAME_LEN, "%s.%06ldZ.%ld_%010lu_%04x.%s.md", when,
-	    (long)(us % 1000000), (long)getpid(), ++seq, rnd & 0xffff,
+	    (long)(us % 1000000), (long)getpid(),
+	    __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED), rnd & 0xffff,
 	    mailbox_host());
 }
 

@@ -1,0 +1,25 @@
+/*
+ * listen_routes.c - what outpost-listen serves: a path prefix, the
+ * methods it takes, and its handler, each handler in a file of its own.
+ * A new kind of request is one line here and one file.
+ */
+#include <stddef.h>
+
+#include "outpost/listen.h"
+
+/*
+ * The platforms' callbacks (/in/<source>) are not served yet: answered
+ * 404, as a source that does not exist would be.
+ */
+static void
+listen_in(const struct listen_req *q, struct listen_resp *r)
+{
+	(void)q;
+	listen_answer(r, 404, "no such source");
+}
+
+const struct listen_route listen_routes[] = {
+	{ "/drop/", " POST ", listen_drop },
+	{ "/in/", " POST GET ", listen_in },
+	{ NULL, NULL, NULL }
+};
