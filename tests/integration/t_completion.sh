@@ -43,7 +43,7 @@ has() {
 }
 
 for p in outpost outpost-drop outpost-queue outpost-dispatch outpost-archive \
-    outpost-watch outpost-poll; do
+    outpost-watch outpost-poll outpost-listen; do
 	check "registered-$p" bash -c ". '$here/../../contrib/bash-completion/outpost';
 	    complete -p $p >/dev/null"
 done
@@ -59,6 +59,7 @@ is queue-list-channel "alerts ops ops-mail" outpost-queue list --channel ''
 is poll-sources "inbox" outpost-poll --source ''
 is states "deadletter deferred" outpost-queue list --state de
 is formats "markdown raw text" outpost-drop --format ''
+has listen-listen --listen outpost-listen --li
 has drop-charset --charset outpost-drop --ch
 has drop-strict --strict outpost-drop --st
 has drop-replace --replace outpost-drop --re
