@@ -198,3 +198,27 @@ chmod 644 "$OUTPOST_CONFIG"
 sed -i 's/"${CI_TOKEN}"/literal/' "$OUTPOST_CONFIG"
 expect literal-token-shared 78 outpost-listen --listen "127.0.0.1:$p"
 err_says literal-token-shared-msg "literal secret"
+
+# 9. Under the system call filter and address families of
+# outpost-listen.service (seccomp.py builds them as systemd would): the
+# passed socket serves though the unit allows AF_UNIX sockets only.
+chmod 600 "$OUTPOST_CONFIG"
+if command -v setpriv >/dev/null 2>&1 && python3 -c 'import ctypes;
+ctypes.CDLL("libseccomp.so.2")' 2>/dev/null; then
+	rm -f "$SCRATCH/port"
+	python3 "$L" activate "$SCRATCH/port" /usr/bin/setpriv --no-new-privs \
+	    /usr/bin/python3 "$here/seccomp.py" \
+	    "$here/../../contrib/systemd/outpost-listen.service" -- \
+	    "$B/outpost-listen" -v 2>>"$SCRATCH/seccomp.log" &
+	lpid=$!
+	wait_for "$SCRATCH/port" && port=$(cat "$SCRATCH/port")
+	_i=0
+	until curl -s -o /dev/null "http://127.0.0.1:$port/up"; do
+		_i=$((_i + 1)); [ $_i -lt 500 ] || break; sleep 0.02
+	done
+	post unit-filter-drop 201 literal text/plain txt	# the token of step 8
+	stop_listen
+	check unit-filter-no-eperm sh -c "! grep -qi 'not permitted\|bad system call' '$SCRATCH/seccomp.log'"
+else
+	echo "skip unit-filter: no setpriv or libseccomp"
+fi
