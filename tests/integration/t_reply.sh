@@ -1,0 +1,104 @@
+# t_reply.sh - outpost-drop --reply-to: a reply takes the routing keys of
+# the inbound message it answers, and the providers answer in that chat
+# and thread: Telegram reply_parameters and message_thread_id, Slack
+# thread_ts, e-mail In-Reply-To, References and "Re:" (DESIGN §10).
+# The inbound files are written here as the sources write them.
+export SCRATCH PYTHONPATH=$SCRATCH:$here
+start_recorder tg '[{"body": "{\"ok\":true,\"result\":{\"message_id\":99}}"}]'
+start_recorder sl '[{"body": "{\"ok\":true,\"channel\":\"C7\",\"ts\":\"1700000002.000300\"}"}]'
+cat >"$OUTPOST_CONFIG" <<X
+channels:
+  tgout: {provider: telegram, token: "123:TG", base_url: "http://127.0.0.1:$tg_port"}
+  slout: {provider: slack, token: xoxb-1, base_url: "http://127.0.0.1:$sl_port/api"}
+  mailout: {provider: maildir, path: $SCRATCH/Maildir, from: ops@example.com}
+sources:
+  mail: {provider: imap, url: "imaps://127.0.0.1/INBOX", username: u,
+    password: p, reply_channel: mailout}
+X
+chmod 600 "$OUTPOST_CONFIG"
+outpost-queue init
+mkdir -p "$MB/inbound/tg" "$MB/inbound/sl" "$MB/inbound/mail"
+cat >"$MB/inbound/tg/in-tg-1.md" <<'X'
+---
+id: in-tg-1
+source: tg
+format: text
+from: Alice Liddell
+sender: '4242'
+chat: '-1001234567890'
+thread: '17'
+message_id: '5501'
+date: 2026-12-07T10:00:00Z
+---
+is db1 back?
+X
+cat >"$MB/inbound/sl/in-sl-1.md" <<'X'
+---
+id: in-sl-1
+source: sl
+format: text
+sender: U123
+chat: C7
+thread: '1700000000.000100'
+message_id: '1700000001.000200'
+---
+and the replica?
+X
+cat >"$MB/inbound/mail/in-mail-1.md" <<'X'
+---
+id: in-mail-1
+source: mail
+format: text
+from: Bob <bob@example.com>
+subject: disk on db1
+message_id: CAF123@mail.example.com
+---
+Is it full again?
+X
+
+cd "$SCRATCH" || exit 1
+echo 'db1 is back.' | outpost-drop --reply-to in-tg-1 -C tgout >/dev/null
+echo 'the replica too.' | outpost-drop --reply-to in-sl-1 -C slout >/dev/null
+echo 'Cleaned up, 40% free.' | outpost-drop --reply-to in-mail-1 >"$SCRATCH/mailid"
+expect dispatch 0 outpost-dispatch --once
+check reply-mail-channel [ -f "$MB/sent/mailout/$(cat "$SCRATCH/mailid").md" ]
+
+py() {
+	_name=$1
+	shift
+	if { echo 'from rec import *; import sys, glob, email, email.policy'; cat; } |
+	    python3 - "$@" >"$SCRATCH/py.out" 2>&1
+	then ok "$_name"; else fail "$_name" "$(tail -3 "$SCRATCH/py.out" | tr '\n' ' ')"; fi
+}
+py reply-telegram <<'PY'
+rs = [r for r in jreq("tg") if r["json"].get("text") == "db1 is back."]
+assert len(rs) == 1, [r["json"] for r in jreq("tg")]
+j = rs[0]["json"]
+assert j["chat_id"] == "-1001234567890", j
+assert j["message_thread_id"] == 17, j
+assert j["reply_parameters"] == {"message_id": 5501,
+                                 "allow_sending_without_reply": True}, j
+PY
+py reply-slack <<'PY'
+(r,) = jreq("sl")
+j = r["json"]
+assert j["channel"] == "C7" and j["thread_ts"] == "1700000000.000100", j
+assert j["text"] == "the replica too.", j
+PY
+py reply-mail <<'PY'
+(f,) = glob.glob(S + "/Maildir/new/*")
+m = email.message_from_binary_file(open(f, "rb"), policy=email.policy.default)
+assert m["To"] == "Bob <bob@example.com>", m["To"]
+assert m["Subject"] == "Re: disk on db1", m["Subject"]
+assert m["In-Reply-To"] == "<CAF123@mail.example.com>", m["In-Reply-To"]
+assert m["References"] == "<CAF123@mail.example.com>", m["References"]
+PY
+
+# What cannot be answered is refused, and nothing is queued.
+before=$(find "$MB/outbound" -name '*.md' | wc -l)
+expect reply-unknown 64 outpost-drop --reply-to no-such-id -C tgout /dev/null
+err_says reply-unknown-says "no inbound message has that id"
+expect reply-no-channel 64 outpost-drop --reply-to in-tg-1 /dev/null
+err_says reply-no-channel-says "source tg names no reply_channel: give -C"
+check reply-refused-nothing-queued \
+    [ "$(find "$MB/outbound" -name '*.md' | wc -l)" = "$before" ]
