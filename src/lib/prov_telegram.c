@@ -75,41 +75,41 @@ msg_number(const struct message *m, const char *key)
 	return *end == '\0' && n > 0 ? n : 0;
 }
 
+/* The thread fields of a reply (reply_to and thread, as outpost-drop
+ * --reply-to sets them) in a text step's JSON. */
+struct reply_ids {
+	long long mid, tid;
+};
+
+static void
+reply_fields(json_t *o, const struct chat_step *s, void *arg)
+{
+	const struct reply_ids *r = arg;
+
+	if (r->tid > 0)
+		json_object_set_new(o, "message_thread_id", json_integer(
+		    (json_int_t)r->tid));
+	if (r->mid > 0 && s->part == 1)
+		json_object_set_new(o, "reply_parameters", json_pack(
+		    "{s:I, s:b}", "message_id", (json_int_t)r->mid,
+		    "allow_sending_without_reply", 1));
+}
+
 /*
- * A reply (reply_to and thread, as outpost-drop --reply-to sets them):
- * every text part from step first on goes in the forum topic
+ * A reply: every text part from step first on goes in the forum topic
  * (message_thread_id), the first part quoting the message it answers
- * (reply_parameters, sent even if that message is gone).
+ * (reply_parameters, sent even if that message is gone).  Documents get
+ * the topic as a form field in document().
  */
 static int
 threading(struct delivery *d, struct chat_plan *c, size_t first)
 {
-	long long mid = msg_number(d->m, "reply_to");
-	long long tid = msg_number(d->m, "thread");
-	json_t *o;
-	size_t i;
-	char *s;
+	struct reply_ids r = { msg_number(d->m, "reply_to"),
+	    msg_number(d->m, "thread") };
 
-	for (i = first; (mid > 0 || tid > 0) && i < c->n; i++) {
-		if (c->s[i].att != NULL)
-			continue;	/* document(): a form field */
-		if ((o = json_loads(c->s[i].body, 0, NULL)) == NULL)
-			return delivery_fail(d, OUT_TEMP, "telegram: out of "
-			    "memory"), -1;
-		if (tid > 0)
-			json_object_set_new(o, "message_thread_id",
-			    json_integer(tid));
-		if (mid > 0 && c->s[i].part == 1)
-			json_object_set_new(o, "reply_parameters", json_pack(
-			    "{s:I, s:b}", "message_id", (json_int_t)mid,
-			    "allow_sending_without_reply", 1));
-		if ((s = chat_dump(o)) == NULL)
-			return delivery_fail(d, OUT_TEMP, "telegram: out of "
-			    "memory"), -1;
-		free(c->s[i].body);
-		c->s[i].body = s;
-	}
-	return 0;
+	if (r.mid == 0 && r.tid == 0)
+		return 0;
+	return chat_plan_patch(d, c, first, reply_fields, &r);
 }
 
 /* Per chat, every part in order, then every attachment. */

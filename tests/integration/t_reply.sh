@@ -1,15 +1,19 @@
 # t_reply.sh - outpost-drop --reply-to: a reply takes the routing keys of
 # the inbound message it answers, and the providers answer in that chat
 # and thread: Telegram reply_parameters and message_thread_id, Slack
-# thread_ts, e-mail In-Reply-To, References and "Re:" (DESIGN §10).
+# thread_ts, WhatsApp context.message_id, e-mail In-Reply-To, References
+# and "Re:" (DESIGN §10).
 # The inbound files are written here as the sources write them.
 export SCRATCH PYTHONPATH=$SCRATCH:$here
 start_recorder tg '[{"body": "{\"ok\":true,\"result\":{\"message_id\":99}}"}]'
+start_recorder wa '[{"body": "{\"messaging_product\":\"whatsapp\",\"messages\":[{\"id\":\"wamid.OUT1\"}]}"}]'
 start_recorder sl '[{"body": "{\"ok\":true,\"channel\":\"C7\",\"ts\":\"1700000002.000300\"}"}]'
 cat >"$OUTPOST_CONFIG" <<X
 channels:
   tgout: {provider: telegram, token: "123:TG", base_url: "http://127.0.0.1:$tg_port"}
   slout: {provider: slack, token: xoxb-1, base_url: "http://127.0.0.1:$sl_port/api"}
+  waout: {provider: whatsapp, token: WATOKEN, phone_number_id: "1234",
+    base_url: "http://127.0.0.1:$wa_port/v21.0"}
   mailout: {provider: maildir, path: $SCRATCH/Maildir, from: ops@example.com}
 sources:
   mail: {provider: imap, url: "imaps://127.0.0.1/INBOX", username: u,
@@ -17,7 +21,19 @@ sources:
 X
 chmod 600 "$OUTPOST_CONFIG"
 outpost-queue init
-mkdir -p "$MB/inbound/tg" "$MB/inbound/sl" "$MB/inbound/mail"
+mkdir -p "$MB/inbound/tg" "$MB/inbound/sl" "$MB/inbound/mail" "$MB/inbound/wa"
+cat >"$MB/inbound/wa/in-wa-1.md" <<'X'
+---
+id: in-wa-1
+source: wa
+format: text
+from: Carol
+sender: '447700900123'
+chat: '+447700900123'
+message_id: wamid.HBgLNDQ3NzAwOTAwMTIzFQIAEhgg
+---
+status?
+X
 cat >"$MB/inbound/tg/in-tg-1.md" <<'X'
 ---
 id: in-tg-1
@@ -59,6 +75,7 @@ X
 cd "$SCRATCH" || exit 1
 echo 'db1 is back.' | outpost-drop --reply-to in-tg-1 -C tgout >/dev/null
 echo 'the replica too.' | outpost-drop --reply-to in-sl-1 -C slout >/dev/null
+echo 'all green.' | outpost-drop --reply-to in-wa-1 -C waout >/dev/null
 echo 'Cleaned up, 40% free.' | outpost-drop --reply-to in-mail-1 >"$SCRATCH/mailid"
 expect dispatch 0 outpost-dispatch --once
 check reply-mail-channel [ -f "$MB/sent/mailout/$(cat "$SCRATCH/mailid").md" ]
@@ -84,6 +101,12 @@ py reply-slack <<'PY'
 j = r["json"]
 assert j["channel"] == "C7" and j["thread_ts"] == "1700000000.000100", j
 assert j["text"] == "the replica too.", j
+PY
+py reply-whatsapp <<'PY'
+(r,) = jreq("wa")
+j = r["json"]
+assert j["to"] == "+447700900123" and j["text"]["body"] == "all green.", j
+assert j["context"] == {"message_id": "wamid.HBgLNDQ3NzAwOTAwMTIzFQIAEhgg"}, j
 PY
 py reply-mail <<'PY'
 (f,) = glob.glob(S + "/Maildir/new/*")
