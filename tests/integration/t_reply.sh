@@ -1,12 +1,14 @@
 # t_reply.sh - outpost-drop --reply-to: a reply takes the routing keys of
 # the inbound message it answers, and the providers answer in that chat
 # and thread: Telegram reply_parameters and message_thread_id, Slack
-# thread_ts, WhatsApp context.message_id, e-mail In-Reply-To, References
+# thread_ts, WhatsApp context.message_id, Lark's reply API, e-mail In-Reply-To, References
 # and "Re:" (DESIGN §10).
 # The inbound files are written here as the sources write them.
 export SCRATCH PYTHONPATH=$SCRATCH:$here
 start_recorder tg '[{"body": "{\"ok\":true,\"result\":{\"message_id\":99}}"}]'
 start_recorder wa '[{"body": "{\"messaging_product\":\"whatsapp\",\"messages\":[{\"id\":\"wamid.OUT1\"}]}"}]'
+start_recorder lk '[{"path": "/open-apis/auth/", "body": "{\"code\":0,\"tenant_access_token\":\"t-1\",\"expire\":7200}"},
+  {"path": "/open-apis/im/", "body": "{\"code\":0,\"data\":{\"message_id\":\"om_out\"}}"}]'
 start_recorder sl '[{"body": "{\"ok\":true,\"channel\":\"C7\",\"ts\":\"1700000002.000300\"}"}]'
 cat >"$OUTPOST_CONFIG" <<X
 channels:
@@ -14,6 +16,8 @@ channels:
   slout: {provider: slack, token: xoxb-1, base_url: "http://127.0.0.1:$sl_port/api"}
   waout: {provider: whatsapp, token: WATOKEN, phone_number_id: "1234",
     base_url: "http://127.0.0.1:$wa_port/v21.0"}
+  lkout: {provider: lark, app_id: cli_1, app_secret: larksecret,
+    base_url: "http://127.0.0.1:$lk_port"}
   mailout: {provider: maildir, path: $SCRATCH/Maildir, from: ops@example.com}
 sources:
   mail: {provider: imap, url: "imaps://127.0.0.1/INBOX", username: u,
@@ -21,6 +25,19 @@ sources:
 X
 chmod 600 "$OUTPOST_CONFIG"
 outpost-queue init
+mkdir -p "$MB/inbound/lk"
+cat >"$MB/inbound/lk/in-lk-1.md" <<'X'
+---
+id: in-lk-1
+source: lk
+format: text
+sender: ou_7d8a6e6df7621556ce0d21922b676706ccs
+chat: oc_5ad11d72b830411d72b836c20
+thread: omt_1a2b3c
+message_id: om_dc13264520392913993dd051dba21dcf
+---
+deploy?
+X
 mkdir -p "$MB/inbound/tg" "$MB/inbound/sl" "$MB/inbound/mail" "$MB/inbound/wa"
 cat >"$MB/inbound/wa/in-wa-1.md" <<'X'
 ---
@@ -76,6 +93,7 @@ cd "$SCRATCH" || exit 1
 echo 'db1 is back.' | outpost-drop --reply-to in-tg-1 -C tgout >/dev/null
 echo 'the replica too.' | outpost-drop --reply-to in-sl-1 -C slout >/dev/null
 echo 'all green.' | outpost-drop --reply-to in-wa-1 -C waout >/dev/null
+echo 'deployed.' | outpost-drop --reply-to in-lk-1 -C lkout >/dev/null
 echo 'Cleaned up, 40% free.' | outpost-drop --reply-to in-mail-1 >"$SCRATCH/mailid"
 expect dispatch 0 outpost-dispatch --once
 check reply-mail-channel [ -f "$MB/sent/mailout/$(cat "$SCRATCH/mailid").md" ]
@@ -107,6 +125,13 @@ py reply-whatsapp <<'PY'
 j = r["json"]
 assert j["to"] == "+447700900123" and j["text"]["body"] == "all green.", j
 assert j["context"] == {"message_id": "wamid.HBgLNDQ3NzAwOTAwMTIzFQIAEhgg"}, j
+PY
+py reply-lark <<'PY'
+(r,) = jreq("lk")[1:]
+assert r["path"] == "/open-apis/im/v1/messages/om_dc13264520392913993dd051dba21dcf/reply", r["path"]
+j = r["json"]
+assert "receive_id" not in j and j["reply_in_thread"] is True, j
+assert j["msg_type"] == "post" and "deployed." in j["content"], j
 PY
 py reply-mail <<'PY'
 (f,) = glob.glob(S + "/Maildir/new/*")
