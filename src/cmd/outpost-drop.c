@@ -36,6 +36,7 @@ static struct cli cli;
 static const char *channel, *subject, *format, *notbefore, *expires, *idflag;
 static const char *charset, *replyto;
 static struct reply reply;	/* the inbound message answered */
+static int replying, opened;	/* reply holds it; the mailbox is open */
 static char *subjfix;		/* the subject made valid UTF-8 */
 static int strictflag;
 static const char *tos[MAXLIST], *atts[MAXLIST];
@@ -458,17 +459,56 @@ fix_subject(struct err *e)
 	return 0;
 }
 
+static int
+open_mailbox(struct err *e)
+{
+	if (!opened &&
+	    mailbox_open(&cli.mb, config_mailbox(cli.cfg, cli.mflag), e) == -1)
+		return -1;
+	opened = 1;
+	return 0;
+}
+
 /* --reply-to: the inbound message, and the channel when none is named. */
 static int
 answer(struct err *e)
 {
-	if (mailbox_open(&cli.mb, config_mailbox(cli.cfg, cli.mflag), e) == -1 ||
+	if (open_mailbox(e) == -1 ||
 	    reply_find(&cli.mb, replyto, &reply, e) == -1)
 		return -1;
+	replying = 1;
 	if (channel == NULL && (channel = reply_channel(cli.cfg, &reply)) ==
 	    NULL)
 		return err_set(e, ERR_USAGE, "--reply-to %s: source %s names "
 		    "no reply_channel: give -C", replyto, reply.source);
+	return 0;
+}
+
+/*
+ * A dropped file's reply_to that names an inbound message (its id, not a
+ * platform's) is answered as --reply-to answers it: reply_to becomes the
+ * platform's id, and the routing keys the file lacks are copied.
+ */
+static int
+file_reply(struct message *m, struct err *e)
+{
+	const char *rt = message_str(m, "reply_to"), *pid;
+	struct err miss;
+
+	if (replying || rt == NULL || !message_id_valid(rt))
+		return 0;
+	if (open_mailbox(e) == -1)
+		return -1;
+	if (reply_find(&cli.mb, rt, &reply, &miss) == -1) {
+		if (miss.class == ERR_USAGE)	/* a platform's id: as is */
+			return 0;
+		*e = miss;
+		return -1;
+	}
+	replying = 1;
+	pid = message_str(reply.in, "message_id");
+	if (pid != NULL && message_set_str(m, "reply_to", pid) == -1)
+		return err_set(e, ERR_TEMP, "out of memory");
 	return 0;
 }
 
@@ -680,13 +720,13 @@ main(int argc, char **argv)
 	if (idflag == NULL && message_str(m, "id") != NULL)
 		snprintf(stem, sizeof stem, "%s", message_str(m, "id"));
 	if (compose(m, idflag ? idflag : stem, nb, ex, &e) == -1 ||
-	    (replyto != NULL && reply_apply(&reply, m, &e) == -1) ||
+	    file_reply(m, &e) == -1 ||
+	    (replying && reply_apply(&reply, m, &e) == -1) ||
 	    check_raw(m, cut, &e) == -1 || check_expiry(m, &e) == -1 ||
 	    render(m, &out, &olen, &e) == -1)
 		cli_die(NULL, &e);
 	free(out);
-	if (replyto == NULL &&	/* else open already */
-	    mailbox_open(&cli.mb, config_mailbox(cli.cfg, cli.mflag), &e) == -1)
+	if (open_mailbox(&e) == -1)
 		cli_die(NULL, &e);
 	if (explicit)
 		replacing = id_taken(message_str(m, "id"), &old);

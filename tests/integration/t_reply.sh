@@ -94,6 +94,12 @@ echo 'db1 is back.' | outpost-drop --reply-to in-tg-1 -C tgout >/dev/null
 echo 'the replica too.' | outpost-drop --reply-to in-sl-1 -C slout >/dev/null
 echo 'all green.' | outpost-drop --reply-to in-wa-1 -C waout >/dev/null
 echo 'deployed.' | outpost-drop --reply-to in-lk-1 -C lkout >/dev/null
+# A file's reply_to naming an inbound message answers it the same way;
+# one naming a platform's message is kept as it is.
+printf -- '---\nreply_to: in-tg-1\n---\nfrom a file.\n' |
+    outpost-drop -C tgout >/dev/null
+printf -- '---\nreply_to: "77"\nto: ["-100"]\n---\nplatform id.\n' |
+    outpost-drop -C tgout >/dev/null
 echo 'Cleaned up, 40% free.' | outpost-drop --reply-to in-mail-1 >"$SCRATCH/mailid"
 expect dispatch 0 outpost-dispatch --once
 check reply-mail-channel [ -f "$MB/sent/mailout/$(cat "$SCRATCH/mailid").md" ]
@@ -113,6 +119,15 @@ assert j["chat_id"] == "-1001234567890", j
 assert j["message_thread_id"] == 17, j
 assert j["reply_parameters"] == {"message_id": 5501,
                                  "allow_sending_without_reply": True}, j
+PY
+py reply-file <<'PY'
+rs = {r["json"]["text"]: r["json"] for r in jreq("tg")}
+j = rs["from a file."]
+assert j["chat_id"] == "-1001234567890" and j["message_thread_id"] == 17, j
+assert j["reply_parameters"]["message_id"] == 5501, j
+j = rs["platform id."]
+assert j["chat_id"] == "-100" and j["reply_parameters"]["message_id"] == 77, j
+assert "message_thread_id" not in j, j
 PY
 py reply-slack <<'PY'
 (r,) = jreq("sl")
