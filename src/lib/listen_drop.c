@@ -24,6 +24,7 @@
 #include "outpost/listen.h"
 #include "outpost/log.h"
 #include "outpost/message.h"
+#include "outpost/reply.h"
 
 /* Equal strings, in a time that depends on their lengths only. */
 static int
@@ -201,6 +202,37 @@ read_message(const struct listen_req *q, struct message **m, int *code,
 	return 0;
 }
 
+/*
+ * A reply_to naming an inbound message is answered as outpost-drop
+ * answers it: reply_to becomes the platform's id, and the routing keys
+ * the message lacks come from the inbound one.  Another reply_to is a
+ * platform's id already, kept as it is.
+ */
+static int
+file_reply(const struct listen_req *q, struct message *m, struct err *e)
+{
+	const char *rt = message_str(m, "reply_to"), *pid;
+	struct reply rp;
+	struct err miss;
+	int r = 0;
+
+	if (rt == NULL || !message_id_valid(rt))
+		return 0;
+	if (reply_find(q->ctx->mb, rt, &rp, &miss) == -1) {
+		if (miss.class == ERR_USAGE)
+			return 0;
+		*e = miss;
+		return -1;
+	}
+	pid = message_str(rp.in, "message_id");
+	if (pid != NULL && message_set_str(m, "reply_to", pid) == -1)
+		r = err_set(e, ERR_TEMP, "out of memory");
+	else
+		r = reply_apply(&rp, m, e);
+	reply_free(&rp);
+	return r;
+}
+
 /* Emits m and parses it again: dispatch must read what is queued. */
 static int
 render(const struct message *m, char **out, size_t *len, struct err *e)
@@ -274,6 +306,10 @@ accept_message(const struct listen_req *q, const char *channel,
 		return;
 	}
 	id = message_str(m, "id");
+	if (file_reply(q, m, &e) == -1) {
+		listen_answer(r, 503, "try again later");
+		return;
+	}
 	if (render(m, &out, &len, &e) == -1) {
 		listen_answer(r, e.class == ERR_TEMP ? 503 : 400, "%s", e.msg);
 		return;

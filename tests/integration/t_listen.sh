@@ -79,6 +79,17 @@ post drop-own-id-again 409 "$CI_TOKEN" application/json idjs
 # The token read from file: drops into its own channel.
 post drop-file-token 201 b4ckup-t0ken text/plain txt /drop/other
 
+# A reply_to naming an inbound message answers it, as outpost-drop does:
+# the chat, the platform's message id and the thread are copied.
+mkdir -p "$MB/inbound/tg"
+printf -- "---\nid: in-tg-1\nsource: tg\nformat: text\nsender: '4242'\nchat: '-1001234567890'\nthread: '17'\nmessage_id: '5501'\n---\nis db1 back?\n" >"$MB/inbound/tg/in-tg-1.md"
+printf '%s' '{"reply_to": "in-tg-1", "body": "db1 is back.\n"}' >replyjs
+post drop-reply 201 "$CI_TOKEN" application/json replyjs
+fr=$MB/outbound/ops/$(idof).md
+check drop-reply-to grep -qx "reply_to: '5501'" "$fr"
+check drop-reply-chat grep -q -- "-1001234567890" "$fr"
+check drop-reply-thread grep -qx "thread: '17'" "$fr"
+
 # 2. They are delivered: the dispatcher takes them to the recorder.
 expect dispatch 0 outpost-dispatch --once
 # Each request's webhook-id, then its JSON body, one line each.
