@@ -126,6 +126,8 @@ printf 'caf\351\n' >latin1
 post bad-utf8 400 "$CI_TOKEN" text/plain latin1
 printf -- '---\nattachments: [{name: a, blob: "sha256:%064d"}]\n---\nx\n' 0 >att
 post attachments 400 "$CI_TOKEN" text/markdown att
+printf '{"id": "../../etc/passwd", "body": "x"}' >badid
+post bad-id 400 "$CI_TOKEN" application/json badid
 post bad-type 415 "$CI_TOKEN" application/x-www-form-urlencoded md
 head -c 5000 /dev/zero | tr '\0' a >big
 post too-large 413 "$CI_TOKEN" text/plain big

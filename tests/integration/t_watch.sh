@@ -323,13 +323,13 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 	units=$here/../../contrib/systemd
 	mkdir -p units
 	set --
-	for p in watch dispatch archive; do
+	for p in watch dispatch archive listen; do
 		bin=$B/outpost-$p
 		[ -x "$bin" ] || bin=$W/outpost-$p
 		set -- "$@" -e "s#/usr/local/bin/outpost-$p #$bin #" \
 		    -e "s#/usr/local/bin/outpost-$p\$#$bin#"
 	done
-	for u in "$units"/*.service "$units"/*.timer; do
+	for u in "$units"/*.service "$units"/*.timer "$units"/*.socket; do
 		# Templates (outpost-poll@) are verified by t_poll.sh.
 		case $u in *@*) continue ;; esac
 		sed "$@" "$u" >"units/${u##*/}"
