@@ -206,6 +206,17 @@ done
 port=$p
 post listen-flag 201 "$CI_TOKEN" text/plain txt
 stop_listen
+# The config's listen: serves the same, without the option.
+{ echo "listen: 127.0.0.1:$p"; cat "$OUTPOST_CONFIG"; } >"$SCRATCH/listen.yaml"
+chmod 600 "$SCRATCH/listen.yaml"
+outpost-listen -c "$SCRATCH/listen.yaml" 2>>"$SCRATCH/listen.log" &
+lpid=$!
+_i=0
+until curl -s -o /dev/null "http://127.0.0.1:$p/up"; do
+	_i=$((_i + 1)); [ $_i -lt 500 ] || break; sleep 0.02
+done
+post listen-key 201 "$CI_TOKEN" text/plain txt
+stop_listen
 # A literal token in a config others can read is refused, as any secret.
 chmod 644 "$OUTPOST_CONFIG"
 sed -i 's/"${CI_TOKEN}"/literal/' "$OUTPOST_CONFIG"
