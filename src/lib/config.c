@@ -128,6 +128,13 @@ static const struct key alimail_keys[] = {
 	{ "timeout", V_DURATION, NULL }, { "ca_file", V_STR, NULL },
 	{ "base_url", V_STR, WEB }, { NULL, 0, NULL }
 };
+static const struct key tg_source_keys[] = {
+	{ "provider", V_STR, NULL }, { "token", V_SECRET, NULL },
+	{ "mode", V_ENUM, "|webhook|poll|" }, { "secret_token", V_SECRET, NULL },
+	{ "reply_channel", V_STR, NULL }, { "interval", V_DURATION, NULL },
+	{ "timeout", V_DURATION, NULL }, { "ca_file", V_STR, NULL },
+	{ "base_url", V_STR, WEB }, { NULL, 0, NULL }
+};
 static const struct key base_url_key[] = {
 	{ "base_url", V_STR, WEB }, { NULL, 0, NULL }
 };
@@ -158,6 +165,7 @@ static const struct provider {
 }, sources[] = {
 	{ "imap", imap_keys, 1, "url,username" },
 	{ "alimail", alimail_keys, 1, "client_id,client_secret,account" },
+	{ "telegram", tg_source_keys, 1, "token" },
 	{ NULL, NULL, 0, NULL }
 };
 
