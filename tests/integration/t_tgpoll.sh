@@ -69,6 +69,8 @@ start_recorder tg "$(python3 "$SCRATCH/mk.py" main)"
 start_recorder tgc "$(python3 "$SCRATCH/mk.py" crash)"
 start_recorder tgbad "$(python3 "$SCRATCH/mk.py" bad)"
 start_recorder tgff "$(python3 "$SCRATCH/mk.py" filefail)"
+# A port nothing listens on: bound, closed, free.
+down=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 {
 	echo "mailbox: $MB"
 	echo "sources:"
@@ -77,6 +79,8 @@ start_recorder tgff "$(python3 "$SCRATCH/mk.py" filefail)"
 		echo "  $s: {provider: telegram, mode: poll, token: \"\${TG_TOKEN}\"," \
 		    "base_url: \"http://127.0.0.1:$port\"}"
 	done
+	echo "  tgdown: {provider: telegram, mode: poll, token: \"\${TG_TOKEN}\"," \
+	    "base_url: \"http://127.0.0.1:$down\", timeout: 5s}"
 	echo "  hook: {provider: telegram, token: \"\${TG_TOKEN}\"," \
 	    "secret_token: \"\${TG_SECRET}\", reply_channel: tgout}"
 } >"$OUTPOST_CONFIG"
@@ -187,6 +191,8 @@ expect "a file the server fails to give is temporary" 75 P --source tgff
 check "nothing written without the file" [ "$(count "$IN/tgff")" -eq 0 ]
 check "no cursor past it" [ ! -e "$MB/state/cursors/tgff" ]
 check "it says which update" grep -q "tgff: update 300: getFile: HTTP 500" "$LOG"
+expect "a server that is down is temporary" 75 P --source tgdown
+check "and says so without the URL" grep -q "tgdown: getUpdates: Failed to connect" "$LOG"
 expect "a webhook-mode source is skipped" 0 P --source hook
 check "and says so" grep -q "hook: a telegram source in webhook mode is served by outpost-listen" "$LOG"
 check "webhook mode asked no server" [ ! -d "$IN/hook" ]
