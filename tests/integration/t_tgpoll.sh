@@ -205,3 +205,24 @@ n=$(ls "$MB/state/seen/tg" | wc -l)
 check "markers kept while young (no marker for a non-message)" [ "$n" -eq 4 ]
 expect "a poll 9 days later" 0 PE OUTPOST_NOW=$(( $(date +%s) + 9 * 86400 )) --source tg
 check "old markers are pruned" [ "$(ls "$MB/state/seen/tg" | wc -l)" -eq 0 ]
+
+# --- a reply to a polled message: the same chat, the topic, quoting it ----
+start_recorder tgreply '[{"body": "{\"ok\":true,\"result\":{\"message_id\":900}}"}]'
+cat >"$SCRATCH/reply.yaml" <<Y
+channels:
+  back: {provider: telegram, token: "1:REPLYTOKEN", base_url: "http://127.0.0.1:$tgreply_port"}
+Y
+chmod 600 "$SCRATCH/reply.yaml"
+in51=$(basename "$(grep -l "^message_id: '51'" "$IN"/tg/*.md)" .md)
+echo 'seen, thanks' | outpost-drop -c "$SCRATCH/reply.yaml" -C back \
+    --reply-to "$in51" >/dev/null
+expect "the reply is delivered" 0 outpost-dispatch -c "$SCRATCH/reply.yaml" --once
+py "the reply answers message 51 in topic 7 of its chat" <<'PY'
+import base64, json
+(f,) = glob.glob(S + "/tgreply/[0-9]*.json")
+j = json.loads(base64.b64decode(json.load(open(f))["body_b64"]))
+assert j["chat_id"] == "-1001234567890" and j["text"] == "seen, thanks", j
+assert j["message_thread_id"] == 7, j
+assert j["reply_parameters"] == {"message_id": 51,
+                                 "allow_sending_without_reply": True}, j
+PY
