@@ -149,6 +149,13 @@ same_as refused-nothing "$before"
 expect ignored-options 0 outpost-sendmail -oi -odi -oem -B8BITMIME -v -bm root <cron.mail
 check ignored-queued [ -n "$(queued ops)" ]
 
+# Installed as sendmail (a symbolic link, outpost-sendmail(8)): the
+# program that runs /usr/sbin/sendmail queues just the same.
+ln -s "$B/outpost-sendmail" "$SCRATCH/sendmail"
+rm -f "$MB"/outbound/ops/*.md
+expect link-exit 0 "$SCRATCH/sendmail" -oi root <cron.mail
+check link-queued [ -n "$(queued ops)" ]
+
 # A rule naming no channel is a config error, at load.
 cp "$OUTPOST_CONFIG" good.yaml
 printf '    - {to: x, channel: nope}\n' >>"$OUTPOST_CONFIG"
