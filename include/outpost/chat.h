@@ -79,6 +79,14 @@ int chat_plan_parts(struct delivery *, struct chat_plan *,
     const struct chat_parts *, const char *to,
     char *(*json)(const char *to, const char *text));
 /*
+ * Rewrites the JSON of each text step from step first on: patch() adds
+ * to the object (a reply's thread fields).  0, or -1 after delivery_fail.
+ */
+struct json_t;
+int chat_plan_patch(struct delivery *, struct chat_plan *, size_t first,
+    void (*patch)(struct json_t *, const struct chat_step *, void *),
+    void *arg);
+/*
  * Format raw: the body, a JSON object, as it is when it has key, else
  * once a recipient with key set to it; none is the error when there is
  * no recipient.

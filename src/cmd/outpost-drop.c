@@ -25,6 +25,7 @@
 #include "outpost/idfind.h"
 #include "outpost/log.h"
 #include "outpost/message.h"
+#include "outpost/reply.h"
 #include "outpost/utf8fix.h"
 
 #define MAXLIST 256
@@ -33,7 +34,9 @@
 
 static struct cli cli;
 static const char *channel, *subject, *format, *notbefore, *expires, *idflag;
-static const char *charset;
+static const char *charset, *replyto;
+static struct reply reply;	/* the inbound message answered */
+static int replying, opened;	/* reply holds it; the mailbox is open */
 static char *subjfix;		/* the subject made valid UTF-8 */
 static int strictflag;
 static const char *tos[MAXLIST], *atts[MAXLIST];
@@ -42,7 +45,8 @@ static int ntos, natts, replace;
 static void usage(int) __attribute__((noreturn));
 
 static const char options[] =
-    "  -C channel         queue in outbound/CHANNEL/ (required)\n"
+    "  -C channel         queue in outbound/CHANNEL/ (required but with\n"
+    "                     --reply-to: the source's reply_channel)\n"
     "  -t to              a recipient; repeat for more\n"
     "  -s subject         the subject\n"
     "  -a file            attach file (copied into blobs/); repeat for more\n"
@@ -52,6 +56,7 @@ static const char options[] =
     "  --id id            the message id (default: made from the file name);\n"
     "                     refused (73) when a message has it already\n"
     "  --replace          with --id: replace that message if still queued\n"
+    "  --reply-to id      answer inbound message id in its chat and thread\n"
     "  --charset name     read a body or subject that is not UTF-8 as name\n"
     "  --strict           refuse invalid UTF-8 and an oversize body (65)\n"
     "  -M dir             the mailbox (default: from the config)\n"
@@ -71,7 +76,7 @@ usage(int code)
 	    "       [-a file]... [--format markdown|text|raw] "
 	    "[--not-before time] [--expires time]\n"
 	    "       [--charset name] [--strict] [--id id [--replace]] "
-	    "[file | -]\n");
+	    "[--reply-to id] [file | -]\n");
 	if (code == 0)
 		fprintf(f, "\n%s", options);
 	exit(code);
@@ -124,6 +129,7 @@ parse_args(int argc, char **argv)
 		{ "expires", required_argument, NULL, 'E' },
 		{ "id", required_argument, NULL, 'I' },
 		{ "replace", no_argument, NULL, 'R' },
+		{ "reply-to", required_argument, NULL, 'P' },
 		{ "charset", required_argument, NULL, 'H' },
 		{ "strict", no_argument, NULL, 'S' },
 		{ "version", no_argument, NULL, 'V' },
@@ -149,6 +155,7 @@ parse_args(int argc, char **argv)
 			idflag = optarg;
 			break;
 		case 'R': replace = 1; break;
+		case 'P': replyto = optarg; break;
 		case 'H': charset = optarg; break;
 		case 'S': strictflag = 1; break;
 		case 'h': usage(0);
@@ -167,7 +174,7 @@ parse_args(int argc, char **argv)
 				usage(64);	/* getopt said why */
 		}
 	}
-	if (channel == NULL)
+	if (channel == NULL && replyto == NULL)
 		cliopt_fail(usage, "-C channel is required");
 	if (argc - optind > 1)
 		cliopt_fail(usage, "one body file at most, not %d",
@@ -181,7 +188,7 @@ check_args(int64_t *nb, int64_t *ex, struct err *e)
 	struct stat st;
 	int i;
 
-	if (!name_valid(channel))
+	if (channel != NULL && !name_valid(channel))	/* else --reply-to's */
 		return err_set(e, ERR_USAGE, "invalid channel name '%s' (want "
 		    "[a-z0-9][a-z0-9_-]{0,63})", channel);
 	if (idflag != NULL && !message_id_valid(idflag))
@@ -453,6 +460,59 @@ fix_subject(struct err *e)
 }
 
 static int
+open_mailbox(struct err *e)
+{
+	if (!opened &&
+	    mailbox_open(&cli.mb, config_mailbox(cli.cfg, cli.mflag), e) == -1)
+		return -1;
+	opened = 1;
+	return 0;
+}
+
+/* --reply-to: the inbound message, and the channel when none is named. */
+static int
+answer(struct err *e)
+{
+	if (open_mailbox(e) == -1 ||
+	    reply_find(&cli.mb, replyto, &reply, e) == -1)
+		return -1;
+	replying = 1;
+	if (channel == NULL && (channel = reply_channel(cli.cfg, &reply)) ==
+	    NULL)
+		return err_set(e, ERR_USAGE, "--reply-to %s: source %s names "
+		    "no reply_channel: give -C", replyto, reply.source);
+	return 0;
+}
+
+/*
+ * A dropped file's reply_to that names an inbound message (its id, not a
+ * platform's) is answered as --reply-to answers it: reply_to becomes the
+ * platform's id, and the routing keys the file lacks are copied.
+ */
+static int
+file_reply(struct message *m, struct err *e)
+{
+	const char *rt = message_str(m, "reply_to"), *pid;
+	struct err miss;
+
+	if (replying || rt == NULL || !message_id_valid(rt))
+		return 0;
+	if (open_mailbox(e) == -1)
+		return -1;
+	if (reply_find(&cli.mb, rt, &reply, &miss) == -1) {
+		if (miss.class == ERR_USAGE)	/* a platform's id: as is */
+			return 0;
+		*e = miss;
+		return -1;
+	}
+	replying = 1;
+	pid = message_str(reply.in, "message_id");
+	if (pid != NULL && message_set_str(m, "reply_to", pid) == -1)
+		return err_set(e, ERR_TEMP, "out of memory");
+	return 0;
+}
+
+static int
 compose(struct message *m, const char *id, int64_t nb, int64_t ex,
     struct err *e)
 {
@@ -630,6 +690,8 @@ main(int argc, char **argv)
 		cli_die(NULL, &e);
 	if (cli_open(&cli, 0, &e) == -1)
 		cli_die(NULL, &e);
+	if (replyto != NULL && answer(&e) == -1)
+		cli_die(NULL, &e);
 	if (config_channel(cli.cfg, channel) == NULL) {
 		cliopt_unknown_channel(cli.cfg, cli.cflag, channel, &e);
 		cli_die(NULL, &e);
@@ -658,11 +720,13 @@ main(int argc, char **argv)
 	if (idflag == NULL && message_str(m, "id") != NULL)
 		snprintf(stem, sizeof stem, "%s", message_str(m, "id"));
 	if (compose(m, idflag ? idflag : stem, nb, ex, &e) == -1 ||
+	    file_reply(m, &e) == -1 ||
+	    (replying && reply_apply(&reply, m, &e) == -1) ||
 	    check_raw(m, cut, &e) == -1 || check_expiry(m, &e) == -1 ||
 	    render(m, &out, &olen, &e) == -1)
 		cli_die(NULL, &e);
 	free(out);
-	if (mailbox_open(&cli.mb, config_mailbox(cli.cfg, cli.mflag), &e) == -1)
+	if (open_mailbox(&e) == -1)
 		cli_die(NULL, &e);
 	if (explicit)
 		replacing = id_taken(message_str(m, "id"), &old);
@@ -683,6 +747,7 @@ main(int argc, char **argv)
 		log_info("%s/%s: queued", channel, name);
 	free(out);
 	message_free(m);
+	reply_free(&reply);
 	free(subjfix);
 	close(dir);
 	cli_close(&cli);

@@ -232,6 +232,31 @@ chat_plan_parts(struct delivery *d, struct chat_plan *p,
 }
 
 int
+chat_plan_patch(struct delivery *d, struct chat_plan *p, size_t first,
+    void (*patch)(struct json_t *, const struct chat_step *, void *),
+    void *arg)
+{
+	json_t *o;
+	size_t i;
+	char *s;
+
+	for (i = first; i < p->n; i++) {
+		if (p->s[i].att != NULL || p->s[i].body == NULL)
+			continue;
+		if ((o = json_loads(p->s[i].body, 0, NULL)) == NULL)
+			return delivery_fail(d, OUT_TEMP, "%s: out of memory",
+			    p->name), -1;
+		patch(o, &p->s[i], arg);
+		if ((s = chat_dump(o)) == NULL)
+			return delivery_fail(d, OUT_TEMP, "%s: out of memory",
+			    p->name), -1;
+		free(p->s[i].body);
+		p->s[i].body = s;
+	}
+	return 0;
+}
+
+int
 chat_plan_raw(struct delivery *d, struct chat_plan *p, const char *key,
     const char **to, size_t nto, const char *none)
 {

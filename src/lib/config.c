@@ -118,7 +118,8 @@ static const struct key imap_keys[] = {
 	{ "token_command", V_ARGV, NULL },
 	{ "after_fetch", V_ENUM, "|seen|delete|move:|" },
 	{ "interval", V_DURATION, NULL }, { "timeout", V_DURATION, NULL },
-	{ "ca_file", V_STR, NULL }, { NULL, 0, NULL }
+	{ "ca_file", V_STR, NULL }, { "reply_channel", V_STR, NULL },
+	{ NULL, 0, NULL }
 };
 static const struct key alimail_keys[] = {
 	{ "provider", V_STR, NULL }, { "client_id", V_STR, NULL },
@@ -126,7 +127,8 @@ static const struct key alimail_keys[] = {
 	{ "folder", V_STR, NULL }, { "size", V_COUNT, NULL },
 	{ "timezone", V_STR, NULL }, { "interval", V_DURATION, NULL },
 	{ "timeout", V_DURATION, NULL }, { "ca_file", V_STR, NULL },
-	{ "base_url", V_STR, WEB }, { NULL, 0, NULL }
+	{ "base_url", V_STR, WEB }, { "reply_channel", V_STR, NULL },
+	{ NULL, 0, NULL }
 };
 static const struct key base_url_key[] = {
 	{ "base_url", V_STR, WEB }, { NULL, 0, NULL }

@@ -396,23 +396,50 @@ item(const struct lark *p, size_t i, const char **type, char **content)
 	return *type != NULL && *content != NULL ? 0 : -1;
 }
 
+/*
+ * The Lark message a reply answers (reply_to an om_ id, as outpost-drop
+ * --reply-to sets it), when the reply goes to that one chat; else NULL.
+ * It is then sent by the reply API, in the thread when it has one.
+ */
+static const char *
+answered(const struct delivery *d, const struct lark *p)
+{
+	const char *r = message_str(d->m, "reply_to");
+
+	if (p->nto != 1 || r == NULL || strncmp(r, "om_", 3) != 0 ||
+	    r[strspn(r, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789_-")] != '\0' || strlen(r) > 128)
+		return NULL;
+	return r;
+}
+
 static int
 post_message(struct delivery *d)
 {
 	struct lark *p = d->priv;
 	size_t items = p->nbody + p->natt, k = p->sent;
 	const char *type, *rid, *idtype = rcpt_type(d, p->to[k / items], &rid);
-	char url[URL_MAX], arg[64], uuid[UUID_MAX + 1], *content, *body;
+	const char *om = answered(d, p);
+	char url[URL_MAX], arg[64], path[192], uuid[UUID_MAX + 1], *content;
+	char *body;
 	json_t *o;
 
 	snprintf(arg, sizeof arg, "?receive_id_type=%s", idtype);
-	if (api_url(d, url, "/open-apis/im/v1/messages", arg) == -1)
+	snprintf(path, sizeof path, "/open-apis/im/v1/messages/%s/reply",
+	    om ? om : "");
+	if (api_url(d, url, om ? path : "/open-apis/im/v1/messages",
+	    om ? "" : arg) == -1)
 		return PROV_DONE;
 	if (item(p, k % items, &type, &content) == -1)
 		return delivery_fail(d, OUT_TEMP, "lark: out of memory");
 	make_uuid(d->id, k, p->nto * items, uuid);
-	o = json_pack("{s:s, s:s, s:s, s:s}", "receive_id", rid, "msg_type",
-	    type, "content", content, "uuid", uuid);
+	if (om != NULL)
+		o = json_pack("{s:s, s:s, s:s, s:b}", "msg_type", type,
+		    "content", content, "uuid", uuid, "reply_in_thread",
+		    message_str(d->m, "thread") != NULL);
+	else
+		o = json_pack("{s:s, s:s, s:s, s:s}", "receive_id", rid,
+		    "msg_type", type, "content", content, "uuid", uuid);
 	body = json_dumps(o, JSON_FLAGS);
 	json_decref(o);
 	free(content);

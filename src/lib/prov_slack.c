@@ -11,7 +11,8 @@
  * and a retry posts every part again: Slack has no idempotency key, so
  * the parts before the failure are then duplicated.  A message whose
  * reply_to is a Slack ts ("1700000000.000100": the thread's parent) is
- * posted in that thread, files too.
+ * posted in that thread, files too; a thread key (a reply made with
+ * outpost-drop --reply-to to a message inside a thread) wins over it.
  *
  * Attachments, mode B: after a channel's parts, each file goes by Slack's
  * external upload.  files.getUploadURLExternal, form-encoded (Slack
@@ -87,18 +88,28 @@ mark(struct delivery *d, struct plan *p, enum kind k)
 	return 0;
 }
 
-/* reply_to when it is a Slack ts, digits '.' digits; else NULL. */
+/* s when it is a Slack ts, digits '.' digits; else NULL. */
 static const char *
-thread_of(const struct message *m)
+slack_ts(const char *s)
 {
-	const char *r = message_str(m, "reply_to");
+	const char *r = s;
 	size_t n;
 
 	if (r == NULL || (n = strspn(r, "0123456789")) == 0 || r[n] != '.')
 		return NULL;
 	r += n + 1;
 	n = strspn(r, "0123456789");
-	return n > 0 && r[n] == '\0' ? message_str(m, "reply_to") : NULL;
+	return n > 0 && r[n] == '\0' ? s : NULL;
+}
+
+/* The thread to post in: the thread of the message answered (its
+ * parent's ts), else the answered message's own ts. */
+static const char *
+thread_of(const struct message *m)
+{
+	const char *t = slack_ts(message_str(m, "thread"));
+
+	return t != NULL ? t : slack_ts(message_str(m, "reply_to"));
 }
 
 static char *

@@ -61,13 +61,64 @@ message_json(const char *chat, const char *part)
 	    "is_disabled", 1));
 }
 
+/* A message id from a key: digits only, else 0. */
+static long long
+msg_number(const struct message *m, const char *key)
+{
+	const char *v = message_str(m, key);
+	char *end;
+	long long n;
+
+	if (v == NULL || *v < '0' || *v > '9')
+		return 0;
+	n = strtoll(v, &end, 10);
+	return *end == '\0' && n > 0 ? n : 0;
+}
+
+/* The thread fields of a reply (reply_to and thread, as outpost-drop
+ * --reply-to sets them) in a text step's JSON. */
+struct reply_ids {
+	long long mid, tid;
+};
+
+static void
+reply_fields(json_t *o, const struct chat_step *s, void *arg)
+{
+	const struct reply_ids *r = arg;
+
+	if (r->tid > 0)
+		json_object_set_new(o, "message_thread_id", json_integer(
+		    (json_int_t)r->tid));
+	if (r->mid > 0 && s->part == 1)
+		json_object_set_new(o, "reply_parameters", json_pack(
+		    "{s:I, s:b}", "message_id", (json_int_t)r->mid,
+		    "allow_sending_without_reply", 1));
+}
+
+/*
+ * A reply: every text part from step first on goes in the forum topic
+ * (message_thread_id), the first part quoting the message it answers
+ * (reply_parameters, sent even if that message is gone).  Documents get
+ * the topic as a form field in document().
+ */
+static int
+threading(struct delivery *d, struct chat_plan *c, size_t first)
+{
+	struct reply_ids r = { msg_number(d->m, "reply_to"),
+	    msg_number(d->m, "thread") };
+
+	if (r.mid == 0 && r.tid == 0)
+		return 0;
+	return chat_plan_patch(d, c, first, reply_fields, &r);
+}
+
 /* Per chat, every part in order, then every attachment. */
 static int
 plan(struct delivery *d, struct plan *p)
 {
 	const char *to[CHAT_MAXTO];
 	struct chat_parts t = { NULL, 0 };
-	size_t nto, natt, i, k;
+	size_t nto, natt, i, k, first;
 	int raw = message_format(d->m) == FMT_RAW, r = 0;
 
 	nto = chat_recipients(d, to, CHAT_MAXTO);
@@ -89,8 +140,10 @@ plan(struct delivery *d, struct plan *p)
 		return delivery_fail(d, OUT_PERM, "telegram: the message is "
 		    "empty"), -1;
 	for (k = 0; k < nto && r == 0; k++) {
-		if (!raw)
-			r = chat_plan_parts(d, &p->c, &t, to[k], message_json);
+		first = p->c.n;
+		if (!raw && (r = chat_plan_parts(d, &p->c, &t, to[k],
+		    message_json)) == 0)
+			r = threading(d, &p->c, first);
 		for (i = 0; i < natt && r == 0; i++)
 			r = chat_plan_attach(d, &p->c, to[k], &p->att[i]);
 	}
@@ -102,13 +155,17 @@ plan(struct delivery *d, struct plan *p)
 static int
 document(struct delivery *d, const struct chat_step *s)
 {
+	char topic[24];
 	off_t size;
 	int fd;
 
 	if ((fd = attach_open(d, "telegram", s->att, 0, NULL, &size)) == -1)
 		return -1;
+	snprintf(topic, sizeof topic, "%lld", msg_number(d->m, "thread"));
 	if ((d->mime = curl_mime_init(d->easy)) == NULL ||
-	    attach_field(d->mime, "chat_id", s->to) == -1) {
+	    attach_field(d->mime, "chat_id", s->to) == -1 ||
+	    (strcmp(topic, "0") != 0 &&
+	    attach_field(d->mime, "message_thread_id", topic) == -1)) {
 		close(fd);
 		return delivery_fail(d, OUT_TEMP, "telegram: out of memory"),
 		    -1;

@@ -185,11 +185,30 @@ uploads(struct delivery *d, struct plan *p)
 	return 0;
 }
 
+/* A reply's first part quotes the message it answers. */
+static void
+quote(json_t *o, const struct chat_step *s, void *arg)
+{
+	if (s->part == 1)
+		json_object_set_new(o, "context", json_pack("{s:s}",
+		    "message_id", (const char *)arg));
+}
+
+/* reply_to when it is a WhatsApp message id (wamid.), as outpost-drop
+ * --reply-to sets it from an inbound message; else NULL. */
+static const char *
+answered(const struct message *m)
+{
+	const char *r = message_str(m, "reply_to");
+
+	return r != NULL && strncmp(r, "wamid.", 6) == 0 ? r : NULL;
+}
+
 static int
 plan(struct delivery *d, struct plan *p)
 {
 	const char *to[CHAT_MAXTO];
-	size_t nto = chat_recipients(d, to, CHAT_MAXTO), i, k;
+	size_t nto = chat_recipients(d, to, CHAT_MAXTO), i, k, first;
 	struct chat_parts t = { NULL, 0 };
 	int raw = message_format(d->m) == FMT_RAW, r = 0;
 
@@ -212,8 +231,11 @@ plan(struct delivery *d, struct plan *p)
 		return delivery_fail(d, OUT_PERM, "whatsapp: the message is "
 		    "empty"), -1;
 	for (k = 0; k < nto && r == 0; k++) {
-		if (!raw)
-			r = chat_plan_parts(d, &p->c, &t, to[k], text_json);
+		first = p->c.n;
+		if (!raw && (r = chat_plan_parts(d, &p->c, &t, to[k],
+		    text_json)) == 0 && answered(d->m) != NULL)
+			r = chat_plan_patch(d, &p->c, first, quote,
+			    (void *)answered(d->m));
 		for (i = 0; i < p->natt && r == 0; i++)
 			r = chat_plan_attach(d, &p->c, to[k], &p->att[i]);
 	}
