@@ -177,3 +177,49 @@ if mount -t tmpfs -o size=1m,mode=0700 tmpfs "$FS" 2>/dev/null; then
 else
 	echo "skip sendmail-diskfull: cannot mount a tmpfs"
 fi
+
+# ---- users: as outpost-drop, run as whoever calls it -----------------------
+# Root's cron and a member of the mailbox's group drop; the service user
+# that owns the mailbox delivers both; anyone else is refused (77).
+if [ "$(id -u)" != 0 ] || ! command -v useradd >/dev/null ||
+    ! command -v setpriv >/dev/null; then
+	echo "skip sendmail-users: needs root, useradd and setpriv"
+	exit 0
+fi
+G=outpost-t-grp SVC=outpost-t-svc USR=outpost-t-usr OTH=outpost-t-oth
+# The users of t_users.sh, made the same way when it has not run yet.
+getent group $G >/dev/null || groupadd --system $G || exit 1
+for u in $SVC $USR $OTH; do
+	id -u $u >/dev/null 2>&1 || useradd --system --no-create-home \
+	    --home-dir / --shell /usr/sbin/nologin $u || exit 1
+done
+usermod -aG $G $SVC && usermod -aG $G $USR || exit 1
+as() {
+	_u=$1
+	shift
+	(umask 077 && setpriv --reuid="$_u" --regid="$(id -g "$_u")" \
+	    --init-groups "$@")
+}
+chmod 0711 "$SCRATCH"
+mkdir "$SCRATCH/ubin" && cp "$B/outpost-sendmail" "$B/outpost-queue" \
+    "$B/outpost-dispatch" "$SCRATCH/ubin/" || exit 1
+U=$SCRATCH/umb
+mkdir "$U" "$SCRATCH/UMaildir" && chown $SVC "$U" "$SCRATCH/UMaildir"
+cat >"$SCRATCH/users.yaml" <<X
+mailbox: $U
+channels:
+  md: {provider: maildir, path: $SCRATCH/UMaildir}
+sendmail: {default: md}
+X
+chmod 644 "$SCRATCH/users.yaml" att.mail cron.mail
+export OUTPOST_CONFIG=$SCRATCH/users.yaml
+unset OUTPOST_MAILBOX
+as $SVC "$SCRATCH/ubin/outpost-queue" init --group $G
+expect users-root 0 "$SCRATCH/ubin/outpost-sendmail" -i root <cron.mail
+expect users-member 0 as $USR "$SCRATCH/ubin/outpost-sendmail" -t -i <att.mail
+expect users-other 77 as $OTH "$SCRATCH/ubin/outpost-sendmail" -i root <cron.mail
+check users-queued [ "$(count "$U/outbound/md")" -eq 2 ]
+check users-no-root-files [ -z "$(find "$U" \( -user root -o -user $OTH \) -print)" ]
+expect users-dispatch 0 as $SVC "$SCRATCH/ubin/outpost-dispatch" --once --channel md
+check users-delivered [ "$(ls "$SCRATCH/UMaildir/new" | wc -l)" -eq 2 ]
+check users-attachment grep -q "report.pdf" "$SCRATCH"/UMaildir/new/*
