@@ -26,8 +26,10 @@ const char *sendmail_channel(const struct config *cfg, const char *addr);
 
 /*
  * Copies the mail from in to out, a new file.  With dotstop (sendmail
- * without -i), a line holding one dot ends the mail, as in SMTP.
+ * without -i), a line holding one dot ends the mail, as in SMTP.  A mail
+ * over SENDMAIL_MAX bytes is refused (ERR_DATA).
  */
+#define SENDMAIL_MAX (64 << 20)
 int sendmail_spool(int in, int out, int dotstop, struct err *);
 
 /*

@@ -73,11 +73,17 @@ sendmail_channel(const struct config *cfg, const char *addr)
 	return ynode_is_str(def) ? def->str : NULL;
 }
 
+/* Writes n bytes of the mail, of which *left more may come: a runaway
+ * job's mail is refused rather than filling the disk. */
 static int
-write_all(int fd, const char *p, size_t n, struct err *e)
+write_all(int fd, const char *p, size_t n, size_t *left, struct err *e)
 {
 	ssize_t w;
 
+	if (n > *left)
+		return err_set(e, ERR_DATA, "the mail is over %d MiB: refused",
+		    SENDMAIL_MAX >> 20);
+	*left -= n;
 	while (n > 0) {
 		if ((w = write(fd, p, n)) == -1 && errno == EINTR)
 			continue;
@@ -94,7 +100,7 @@ static int
 spool_lines(FILE *in, int out, struct err *e)
 {
 	char *line = NULL;
-	size_t cap = 0;
+	size_t cap = 0, left = SENDMAIL_MAX;
 	ssize_t n;
 	int r = 0;
 
@@ -102,7 +108,7 @@ spool_lines(FILE *in, int out, struct err *e)
 		if (strcmp(line, ".\n") == 0 || strcmp(line, ".\r\n") == 0 ||
 		    strcmp(line, ".") == 0)
 			break;
-		if ((r = write_all(out, line, (size_t)n, e)) == -1)
+		if ((r = write_all(out, line, (size_t)n, &left, e)) == -1)
 			break;
 	}
 	if (r == 0 && ferror(in))
@@ -115,6 +121,7 @@ int
 sendmail_spool(int in, int out, int dotstop, struct err *e)
 {
 	char buf[CHUNK];
+	size_t left = SENDMAIL_MAX;
 	FILE *f;
 	ssize_t n;
 	int r;
@@ -131,7 +138,7 @@ sendmail_spool(int in, int out, int dotstop, struct err *e)
 			continue;
 		if (n == -1)
 			return err_sys(e, "read the mail");
-		if (write_all(out, buf, (size_t)n, e) == -1)
+		if (write_all(out, buf, (size_t)n, &left, e) == -1)
 			return -1;
 	}
 	return 0;

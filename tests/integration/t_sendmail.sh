@@ -145,6 +145,15 @@ expect unknown-option 64 outpost-sendmail -Z root <cron.mail
 expect bp-refused 64 outpost-sendmail -bp <cron.mail
 expect no-recipient 64 outpost-sendmail -i <cron.mail
 same_as refused-nothing "$before"
+# A runaway job's mail over 64 MiB: 65, nothing queued, no disk kept.
+{ cat cron.mail; head -c 67108864 /dev/zero | tr '\0' 'x'; } >big.mail
+expect too-big 65 outpost-sendmail -i root <big.mail
+err_says too-big-says 'the mail is over 64 MiB: refused'
+{ printf 'Subject: big\n\n'; head -c 67108864 /dev/zero | tr '\0' '\n'; } |
+    outpost-sendmail root 2>"$SCRATCH/err"
+check too-big-lines [ $? -eq 65 ]
+same_as too-big-nothing "$before"
+rm -f big.mail
 # What nullmailer ignores is ignored.
 expect ignored-options 0 outpost-sendmail -oi -odi -oem -B8BITMIME -v -bm root <cron.mail
 check ignored-queued [ -n "$(queued ops)" ]
