@@ -45,7 +45,7 @@ BIN := bin
 endif
 
 PROGS := outpost outpost-drop outpost-queue outpost-dispatch outpost-archive \
-	outpost-watch outpost-poll outpost-render
+	outpost-watch outpost-poll outpost-render outpost-sendmail
 PROGS += outpost-listen
 LIBSRC := $(wildcard src/lib/*.c)
 LIBOBJ := $(LIBSRC:src/lib/%.c=$(B)/lib/%.o)
@@ -77,6 +77,10 @@ $(BIN)/outpost-poll: $(B)/cmd/outpost-poll.o $(LIB)
 $(BIN)/outpost-listen: $(B)/cmd/outpost-listen.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(MHDLIBS)
+
+$(BIN)/outpost-sendmail: $(B)/cmd/outpost-sendmail.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(MIMELIBS)
 
 $(B)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(@D)
