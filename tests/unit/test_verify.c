@@ -387,48 +387,62 @@ Test(verify, wecom_decrypt_published)
 	    "4561255354251345929, \"AgentID\": 218}");
 }
 
+/* why: a word of the message, as several checks share one class and
+ * each must be seen to catch its own case. */
 static void
-wecom_refused(enum err_class cls, const char *key, const char *corp,
-    const char *encrypt)
+wecom_refused(enum err_class cls, const char *why, const char *key,
+    const char *corp, const char *encrypt)
 {
 	struct err e = { 0 };
 	size_t len = 99;
 
 	cr_assert_null(verify_wecom_decrypt(key, corp, encrypt, &len, &e));
 	cr_assert_eq(e.class, cls, "class %d: %s", e.class, e.msg);
+	cr_assert_not_null(strstr(e.msg, why), "%s", e.msg);
 	cr_assert_eq(len, 99);
 }
 
 Test(verify, wecom_decrypt_refusals)
 {
-	wecom_refused(ERR_NOPERM, WC_KEY, "ww1436e0e65a779aef", WC_V1);
-	wecom_refused(ERR_NOPERM, WC_KEY, "ww1436e0e65a779ae", WC_V1);
-	wecom_refused(ERR_NOPERM, WC_KEY, "ww1436e0e65a779aeee", WC_V1);
-	wecom_refused(ERR_NOPERM, WC_KEY, "wx5823bf96d3bd56c7", WC_V3);
+	wecom_refused(ERR_NOPERM, "receiver", WC_KEY, "ww1436e0e65a779aef",
+	    WC_V1);
+	wecom_refused(ERR_NOPERM, "receiver", WC_KEY, "ww1436e0e65a779ae",
+	    WC_V1);
+	wecom_refused(ERR_NOPERM, "receiver", WC_KEY, "ww1436e0e65a779aeee",
+	    WC_V1);
+	wecom_refused(ERR_NOPERM, "receiver", WC_KEY, "wx5823bf96d3bd56c7",
+	    WC_V3);
 	/* another EncodingAESKey: the padding comes out wrong */
-	wecom_refused(ERR_NOPERM, "7qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt",
-	    WC_CORP, WC_V1);
+	wecom_refused(ERR_NOPERM, "padding",
+	    "7qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt", WC_CORP, WC_V1);
 	/* python3 -c 'import base64;b=bytearray(base64.b64decode("<WC_V1>"));b[47]^=0x07^0x40;print(base64.b64encode(b).decode())'
 	 * - the pad byte 07 becomes 0x40, over 32 */
-	wecom_refused(ERR_NOPERM, WC_KEY, WC_CORP, "fsi1xnbH4yQh0+PJxcOdhhK6TDX"
-	    "kjMyhEPA7xB2TGz6b+g7xyAbEkRxN/3cNXW8tdqjnoVzEtpbhnFyq6SVHyA==");
+	wecom_refused(ERR_NOPERM, "padding", WC_KEY, WC_CORP, "fsi1xnbH4yQh0+"
+	    "PJxcOdhhK6TDXkjMyhEPA7xB2TGz6b+g7xyAbEkRxN/3cNXW8tdqjnoVzEtpbhnF"
+	    "yq6SVHyA==");
 	/* the same with b[47]^=0x07^0x08: pad 08, but seven 07s before it */
-	wecom_refused(ERR_NOPERM, WC_KEY, WC_CORP, "fsi1xnbH4yQh0+PJxcOdhhK6TDX"
-	    "kjMyhEPA7xB2TGz6b+g7xyAbEkRxN/3cNXW9ldqjnoVzEtpbhnFyq6SVHyA==");
+	wecom_refused(ERR_NOPERM, "padding", WC_KEY, WC_CORP, "fsi1xnbH4yQh0+"
+	    "PJxcOdhhK6TDXkjMyhEPA7xB2TGz6b+g7xyAbEkRxN/3cNXW9ldqjnoVzEtpbhnF"
+	    "yq6SVHyA==");
 	/* msg_len 0xffff over a one-byte message, encrypted by Python:
 	 * key=base64.b64decode(WC_KEY+"="); p=b"0123456789abcdef"+(0xffff).to_bytes(4,"big")+b"x"+b"ww1436e0e65a779aee"; pad to 32; AES-CBC(key, iv=key[:16]) */
-	wecom_refused(ERR_NOPERM, WC_KEY, WC_CORP, "scEag1243Fmy/fYz4Ux8D0usWQ5h"
-	    "4qohqgMLe7JpKKbbdH1CRhSlkUPuCelGDfQvjQTWexqYqPovmOJ5OGEEZQ==");
-	wecom_refused(ERR_DATA, WC_KEY, WC_CORP, "fsi1xnbH4yQh0+PJxcOdhhK6TDX"
-	    "kjMyhEPA7xB2TGz6b+g7xyAbEkRxN/3cNXW9qdqjnoVzEtpbhnFyq6SVHyA=");
-	wecom_refused(ERR_DATA, WC_KEY, WC_CORP, "fsi1xnbH4yQh0+PJxcOdhhK6TDX"
-	    "kjMyhEPA7xB2TGz6b g7xyAbEkRxN/3cNXW9qdqjnoVzEtpbhnFyq6SVHyA==");
-	wecom_refused(ERR_DATA, WC_KEY, WC_CORP, "fsi1xnbH4yQh0+PJxcOdhhK6TDX"
-	    "kjMyhEPA7xB2TGz6b+g7xyAbEkRxN/3cNXW9qdqjnoVzEtpbhnFyq6SVHw==");
-	wecom_refused(ERR_DATA, WC_KEY, WC_CORP, "");
-	wecom_refused(ERR_CONFIG, WC_KEY "t", WC_CORP, WC_V1);
-	wecom_refused(ERR_CONFIG, "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhU!",
-	    WC_CORP, WC_V1);
+	wecom_refused(ERR_NOPERM, "msg_len", WC_KEY, WC_CORP, "scEag1243Fmy/f"
+	    "Yz4Ux8D0usWQ5h4qohqgMLe7JpKKbbdH1CRhSlkUPuCelGDfQvjQTWexqYqPovmO"
+	    "J5OGEEZQ==");
+	/* truncated: the first 45 bytes, then one '=' short */
+	wecom_refused(ERR_DATA, "bytes", WC_KEY, WC_CORP, "fsi1xnbH4yQh0+PJxc"
+	    "OdhhK6TDXkjMyhEPA7xB2TGz6b+g7xyAbEkRxN/3cN");
+	wecom_refused(ERR_DATA, "base64", WC_KEY, WC_CORP, "fsi1xnbH4yQh0+PJxc"
+	    "OdhhK6TDXkjMyhEPA7xB2TGz6b+g7xyAbEkRxN/3cNXW9qdqjnoVzEtpbhnFyq6S"
+	    "VHyA=");
+	/* a '+' turned into a blank, as a missed URL-decoding leaves it */
+	wecom_refused(ERR_DATA, "base64", WC_KEY, WC_CORP, "fsi1xnbH4yQh0+PJxc"
+	    "OdhhK6TDXkjMyhEPA7xB2TGz6b g7xyAbEkRxN/3cNXW9qdqjnoVzEtpbhnFyq6S"
+	    "VHyA==");
+	wecom_refused(ERR_DATA, "base64", WC_KEY, WC_CORP, "");
+	wecom_refused(ERR_CONFIG, "characters", WC_KEY "t", WC_CORP, WC_V1);
+	wecom_refused(ERR_CONFIG, "base64",
+	    "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhU!", WC_CORP, WC_V1);
 }
 
 /* ---- WhatsApp: no published vector ---- */
@@ -544,6 +558,7 @@ Test(verify, base64_strict)
 	cr_assert_eq(verify_base64("aGk=", out, sizeof out, &e), 2);
 	cr_assert_eq(memcmp(out, "hi", 2), 0);
 	REFUSED(ERR_DATA, verify_base64("a=Gk", out, sizeof out, E));
+	REFUSED(ERR_DATA, verify_base64("aG=k", out, sizeof out, E));
 	REFUSED(ERR_DATA, verify_base64(" aGk", out, sizeof out, E));
 	REFUSED(ERR_DATA, verify_base64("aGk", out, sizeof out, E));
 	REFUSED(ERR_DATA, verify_base64("a===", out, sizeof out, E));
