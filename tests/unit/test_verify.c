@@ -110,6 +110,8 @@ Test(verify, slack_refusals)
 	    SLACK_NOW, E));
 	REFUSED(ERR_DATA, slack(SLACK_SECRET, "1531420618.5", SLACK_SIG,
 	    SLACK_BODY, SLACK_NOW, E));
+	REFUSED(ERR_DATA, slack(SLACK_SECRET, "99999999999999999999", SLACK_SIG,
+	    SLACK_BODY, SLACK_NOW, E));		/* would overflow int64_t */
 	REFUSED(ERR_DATA, slack(SLACK_SECRET, "-1531420618", SLACK_SIG,
 	    SLACK_BODY, SLACK_NOW, E));
 }
@@ -424,6 +426,11 @@ Test(verify, wecom_decrypt_refusals)
 	wecom_refused(ERR_NOPERM, "padding", WC_KEY, WC_CORP, "fsi1xnbH4yQh0+"
 	    "PJxcOdhhK6TDXkjMyhEPA7xB2TGz6b+g7xyAbEkRxN/3cNXW9ldqjnoVzEtpbhnF"
 	    "yq6SVHyA==");
+	/* 48 bytes of 0x30: PKCS#7 for a 48-byte block, not for WeCom's 32:
+	 * key as below; p=b"0123456789abcdef"+bytes([0x30])*48 */
+	wecom_refused(ERR_NOPERM, "padding", WC_KEY, WC_CORP, "scEag1243Fmy/f"
+	    "Yz4Ux8D31vOmUJ//qlNT+sqKjKoZnule5FJJGUkykeYubpBSO1VdXAAIDuqoVEmt"
+	    "SBs4arKQ==");
 	/* msg_len 0xffff over a one-byte message, encrypted by Python:
 	 * key=base64.b64decode(WC_KEY+"="); p=b"0123456789abcdef"+(0xffff).to_bytes(4,"big")+b"x"+b"ww1436e0e65a779aee"; pad to 32; AES-CBC(key, iv=key[:16]) */
 	wecom_refused(ERR_NOPERM, "msg_len", WC_KEY, WC_CORP, "scEag1243Fmy/f"
