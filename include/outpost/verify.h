@@ -4,27 +4,29 @@
  * bot (INBOUND.md), and the decryption of the platforms that encrypt.
  *
  * What each platform sends, and which function checks it:
- *   Telegram   header X-Telegram-Bot-Api-Secret-Token, equal to the
- *              secret_token given to setWebhook		verify_telegram
- *   Slack      X-Slack-Request-Timestamp (s) and X-Slack-Signature
- *              "v0=" hex HMAC-SHA256(signing_secret, "v0:ts:body")	verify_slack
- *   Lark       X-Lark-Request-Timestamp, -Nonce, X-Lark-Signature =
- *              hex SHA-256(ts nonce encrypt_key body), no HMAC	verify_lark
- *              body {"encrypt":"<base64>"} when an Encrypt Key is
- *              set (AES-256-CBC)				verify_lark_decrypt
- *              "token" inside the event (header.token in v2, or
- *              the url_verification body)			verify_lark_token
- *   DingTalk   headers timestamp (ms) and sign = base64
- *              HMAC-SHA256(appSecret, ts "\n" appSecret); the body is
- *              not signed						verify_dingtalk
- *   WeCom      query msg_signature = hex SHA-1 of the sorted token,
- *              timestamp, nonce and Encrypt (or echostr)	verify_wecom
- *              Encrypt/echostr: AES-256-CBC of random(16) len(4) msg
- *              receiveid, padded to 32				verify_wecom_decrypt
- *   WhatsApp   X-Hub-Signature-256 "sha256=" hex HMAC-SHA256(app_secret,
- *              raw body)					verify_whatsapp
- *   webhook    Standard Webhooks: webhook-id, webhook-timestamp (s),
- *              webhook-signature "v1,<base64>" list		verify_webhook
+ *   verify_telegram       Telegram: header X-Telegram-Bot-Api-Secret-Token,
+ *                         the secret_token given to setWebhook
+ *   verify_slack          Slack: X-Slack-Request-Timestamp (s) and
+ *                         X-Slack-Signature "v0=" hex
+ *                         HMAC-SHA256(signing_secret, "v0:ts:body")
+ *   verify_lark           Lark: X-Lark-Request-Timestamp, -Nonce and
+ *                         X-Lark-Signature = hex SHA-256(ts nonce
+ *                         encrypt_key body) - a plain hash, no HMAC
+ *   verify_lark_decrypt   Lark: the body {"encrypt":"<base64>"} when an
+ *                         Encrypt Key is set (AES-256-CBC)
+ *   verify_lark_token     Lark: the event's "token" (header.token in v2,
+ *                         or the url_verification body's)
+ *   verify_dingtalk       DingTalk: headers timestamp (ms) and sign = base64
+ *                         HMAC-SHA256(appSecret, ts "\n" appSecret); the
+ *                         body is not signed
+ *   verify_wecom          WeCom: query msg_signature = hex SHA-1 of the
+ *                         sorted token, timestamp, nonce and Encrypt/echostr
+ *   verify_wecom_decrypt  WeCom: Encrypt/echostr, AES-256-CBC of random(16)
+ *                         msg_len(4) msg receiveid, padded to 32
+ *   verify_whatsapp       WhatsApp: X-Hub-Signature-256 "sha256=" hex
+ *                         HMAC-SHA256(app_secret, raw body)
+ *   verify_webhook        Standard Webhooks: webhook-id, webhook-timestamp
+ *                         (s), webhook-signature "v1,<base64>" list
  *
  * All take the raw bytes as received (a parsed and re-serialised body
  * never verifies) and return 0 or -1 with e filled.  The classes say what

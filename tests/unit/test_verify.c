@@ -202,7 +202,8 @@ Test(verify, lark_decrypt_refusals)
 }
 
 /* python3 -c 'import hashlib;print(hashlib.sha256(b"1700000000abc123test key{\"encrypt\":\"P37w+VZImNgPEO1RBhJ6RtKl7n6zymIbEG1pReEzghk=\"}").hexdigest())' */
-#define LARK_SIG "69c61fa99760d59824d588297c0036194769fb54331682c9cbcd93e85b9a8aad"
+#define LARK_SIG \
+	"69c61fa99760d59824d588297c0036194769fb54331682c9cbcd93e85b9a8aad"
 #define LARK_BODY "{\"encrypt\":\"" LARK_A "\"}"
 
 static int
@@ -456,10 +457,12 @@ Test(verify, wecom_decrypt_refusals)
 
 /* python3 -c 'import hmac,hashlib;print(hmac.new(b"test_app_secret",b"{\"object\":\"whatsapp_business_account\",\"entry\":[]}",hashlib.sha256).hexdigest())' */
 #define WA_BODY "{\"object\":\"whatsapp_business_account\",\"entry\":[]}"
-#define WA_SIG "sha256=dec6a680679a968e7e0319355b23599cbfc54502c0784668e9618baa0c633756"
+#define WA_SIG "sha256=" \
+	"dec6a680679a968e7e0319355b23599cbfc54502c0784668e9618baa0c633756"
 /* python3 -c 'import hmac,hashlib;print(hmac.new(b"test_app_secret",b"{\"text\":\"\\u00e4\\u00f6\\u00e5\"}",hashlib.sha256).hexdigest())' */
 #define WA_ESC_BODY "{\"text\":\"\\u00e4\\u00f6\\u00e5\"}"
-#define WA_ESC_SIG "sha256=02331cadf5416e9e5dc4ecf73b5c9b7aa6577a90b90fbb6bad6e9a35d8a8f6a9"
+#define WA_ESC_SIG "sha256=" \
+	"02331cadf5416e9e5dc4ecf73b5c9b7aa6577a90b90fbb6bad6e9a35d8a8f6a9"
 
 static int
 wa(const char *secret, const char *header, const char *body, struct err *e)
