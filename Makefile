@@ -43,7 +43,7 @@ BIN := bin
 endif
 
 PROGS := outpost outpost-drop outpost-queue outpost-dispatch outpost-archive \
-	outpost-watch outpost-poll outpost-render
+	outpost-watch outpost-poll outpost-render outpost-sendmail
 LIBSRC := $(wildcard src/lib/*.c)
 LIBOBJ := $(LIBSRC:src/lib/%.c=$(B)/lib/%.o)
 LIB := $(B)/liboutpost.a
@@ -68,6 +68,10 @@ $(BIN)/%: $(B)/cmd/%.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BIN)/outpost-poll: $(B)/cmd/outpost-poll.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(MIMELIBS)
+
+$(BIN)/outpost-sendmail: $(B)/cmd/outpost-sendmail.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(MIMELIBS)
 

@@ -44,6 +44,7 @@ struct cursor {
 	uint32_t uidvalidity;	/* IMAP: the mailbox's UIDVALIDITY... */
 	uint32_t uid;		/* ...and the last UID handled under it */
 	int64_t scanned_at;	/* Alimail: the last walk of the whole folder */
+	int64_t offset;		/* Telegram: the next getUpdates offset */
 };
 
 /*

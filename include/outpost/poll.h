@@ -1,7 +1,7 @@
 /*
  * poll.h - fetching inbound mail from one source into inbound/<source>/
- * (DESIGN §7): IMAP through libcurl (poll_imap.c) and the Alimail REST
- * API (poll_alimail.c).  Both deliver through inbox.h, so each message
+ * (DESIGN §7): IMAP through libcurl (poll_imap.c), the Alimail REST
+ * API (poll_alimail.c) and Telegram's getUpdates (poll_telegram.c).  Both deliver through inbox.h, so each message
  * arrives exactly once whatever is killed when.
  *
  * A poll returns 0 when the source is done for now, else -1 with e
@@ -30,10 +30,12 @@ struct poll {
 	struct inbox ib;			/* open, recovered, locked */
 	volatile sig_atomic_t *stop;		/* set: finish the message, return */
 	unsigned delivered, skipped;		/* counts for the log */
+	int wait;				/* --loop: a long poll may wait */
 };
 
 int poll_imap(struct poll *, struct err *);
 int poll_alimail(struct poll *, struct err *);
+int poll_telegram(struct poll *, struct err *);
 
 /*
  * libcurl settings every source shares: TLS verification with the

@@ -52,6 +52,8 @@ int ynode_push(struct ynode *seq, struct ynode *item);
 /* Replaces the value of key (freeing the old one) or appends the pair. */
 int ynode_map_set(struct ynode *map, const char *key, struct ynode *value);
 
+/* Removes key and its value; 1 when it was there, else 0. */
+int ynode_map_del(struct ynode *map, const char *key);
 /* Lookups; borrowed pointers valid while the tree lives. */
 struct ynode *ynode_map_get(const struct ynode *, const char *key);
 int ynode_is_null(const struct ynode *);

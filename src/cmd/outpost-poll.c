@@ -3,7 +3,8 @@
  *
  * For each configured source (or the one named by --source): take its
  * lock, finish any delivery a crash cut short, then fetch what is new
- * (IMAP: UIDs after the cursor; Alimail: the folder's newest pages) and
+ * (IMAP: UIDs after the cursor; Alimail: the folder's newest pages;
+ * Telegram in mode poll: getUpdates after the stored offset) and
  * deliver each message exactly once (see inbox.h).  --once does that and
  * exits; --loop polls every source every `interval` and sleeps between,
  * until SIGTERM or SIGINT, which end it after the message at hand.
@@ -83,10 +84,19 @@ poll_source(const struct source *src)
 		log_errx(src->name, &e);
 		return err_exitcode(&e);
 	}
+	if (strcmp(src->provider, "telegram") == 0 &&
+	    (source_str(src, "mode") == NULL ||
+	    strcmp(source_str(src, "mode"), "poll") != 0)) {
+		log_notice("%s: a telegram source in webhook mode is served by "
+		    "outpost-listen, not polled (mode: poll polls it)",
+		    src->name);
+		return 0;
+	}
 	memset(&p, 0, sizeof p);
 	p.mb = &cli.mb;
 	p.src = src;
 	p.stop = &cli_stop;
+	p.wait = loop;
 	if (inbox_open(&p.ib, &cli.mb, src->name, &e) == -1) {
 		if (e.class == ERR_GONE) {
 			log_notice("%s", e.msg);
@@ -102,6 +112,8 @@ poll_source(const struct source *src)
 		log_errx(src->name, &e);
 	if (strcmp(src->provider, "imap") == 0)
 		r = poll_imap(&p, &e);
+	else if (strcmp(src->provider, "telegram") == 0)
+		r = poll_telegram(&p, &e);
 	else
 		r = poll_alimail(&p, &e);
 	inbox_close(&p.ib);

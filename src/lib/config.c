@@ -130,6 +130,13 @@ static const struct key alimail_keys[] = {
 	{ "base_url", V_STR, WEB }, { "reply_channel", V_STR, NULL },
 	{ NULL, 0, NULL }
 };
+static const struct key tg_source_keys[] = {
+	{ "provider", V_STR, NULL }, { "token", V_SECRET, NULL },
+	{ "mode", V_ENUM, "|webhook|poll|" }, { "secret_token", V_SECRET, NULL },
+	{ "reply_channel", V_STR, NULL }, { "interval", V_DURATION, NULL },
+	{ "timeout", V_DURATION, NULL }, { "ca_file", V_STR, NULL },
+	{ "base_url", V_STR, WEB }, { NULL, 0, NULL }
+};
 static const struct key base_url_key[] = {
 	{ "base_url", V_STR, WEB }, { NULL, 0, NULL }
 };
@@ -160,6 +167,7 @@ static const struct provider {
 }, sources[] = {
 	{ "imap", imap_keys, 1, "url,username" },
 	{ "alimail", alimail_keys, 1, "client_id,client_secret,account" },
+	{ "telegram", tg_source_keys, 1, "token" },
 	{ NULL, NULL, 0, NULL }
 };
 
@@ -818,11 +826,76 @@ load_sources(struct loader *l, struct config *c, struct ynode *n)
 	return 0;
 }
 
+/* A sendmail: channel name: a string naming a channel. */
+static int
+sendmail_chan(struct loader *l, struct config *c, struct ynode *v,
+    const char *key)
+{
+	if (scalar_str(l, v, key) == -1)
+		return -1;
+	if (config_channel(c, v->str) == NULL)
+		return fail(l, v, "%s: no channel named \"%s\"", key, v->str);
+	return 0;
+}
+
+/* One rule of sendmail: {to: ADDRESS or LOCALPART, channel: NAME}. */
+static int
+check_sendmail_rule(struct loader *l, struct config *c, struct ynode *r)
+{
+	struct ynode *to = ynode_map_get(r, "to");
+	size_t i;
+
+	if (r->type != YNODE_MAP)
+		return fail(l, r, "sendmail: rules: expected {to, channel}");
+	for (i = 0; i < r->n; i++)
+		if (strcmp(r->kids[2 * i]->str, "to") != 0 &&
+		    strcmp(r->kids[2 * i]->str, "channel") != 0)
+			return fail(l, r->kids[2 * i], "sendmail: rules: "
+			    "unknown key \"%s\"", r->kids[2 * i]->str);
+	if (to == NULL || ynode_map_get(r, "channel") == NULL)
+		return fail(l, r, "sendmail: rules: a rule needs to and "
+		    "channel");
+	if (scalar_str(l, to, "to") == -1)
+		return -1;
+	if (to->str[0] == '\0' || to->str[0] == '@' ||
+	    strpbrk(to->str, " \t<>,") != NULL)
+		return fail(l, to, "to: expected an address or a local part");
+	return sendmail_chan(l, c, ynode_map_get(r, "channel"), "channel");
+}
+
+/* sendmail: {rules: [...], default: CHANNEL}, for outpost-sendmail(8). */
+static int
+check_sendmail(struct loader *l, struct config *c, struct ynode *n)
+{
+	struct ynode *k, *v;
+	size_t i, j;
+
+	if (n->type != YNODE_MAP)
+		return fail(l, n, "sendmail: expected a mapping");
+	for (i = 0; i < n->n; i++) {
+		k = n->kids[2 * i];
+		v = n->kids[2 * i + 1];
+		if (strcmp(k->str, "default") == 0) {
+			if (sendmail_chan(l, c, v, "default") == -1)
+				return -1;
+		} else if (strcmp(k->str, "rules") == 0) {
+			if (v->type != YNODE_SEQ)
+				return fail(l, v, "rules: expected a list");
+			for (j = 0; j < v->n; j++)
+				if (check_sendmail_rule(l, c, v->kids[j]) == -1)
+					return -1;
+		} else
+			return fail(l, k, "sendmail: unknown key \"%s\"",
+			    k->str);
+	}
+	return 0;
+}
+
 static int
 load_tree(struct loader *l, struct config *c)
 {
 	struct ynode *r = c->root, *k, *v, *chans = NULL, *srcs = NULL;
-	struct ynode *notify = NULL;
+	struct ynode *notify = NULL, *smail = NULL;
 	size_t i;
 
 	if (r->type != YNODE_MAP)
@@ -858,6 +931,8 @@ load_tree(struct loader *l, struct config *c)
 			chans = v;
 		else if (strcmp(k->str, "sources") == 0)
 			srcs = v;
+		else if (strcmp(k->str, "sendmail") == 0)
+			smail = v;
 		else
 			return fail(l, k, "unknown key \"%s\"", k->str);
 	}
@@ -874,6 +949,9 @@ load_tree(struct loader *l, struct config *c)
 			    "\"%s\"", notify->str);
 		c->notify = notify->str;
 	}
+	if (smail != NULL && !ynode_is_null(smail) &&
+	    check_sendmail(l, c, smail) == -1)
+		return -1;
 	/* They would share state/tokens/<name> and state/backoff/<name>. */
 	for (i = 0; i < c->nsources; i++)
 		if (config_channel(c, c->sources[i].name) != NULL)

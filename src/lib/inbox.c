@@ -317,6 +317,8 @@ inbox_cursor_load(struct inbox *ib, struct cursor *c, struct err *e)
 			c->uidvalidity = (uint32_t)n;
 		else if (strcmp(line, "uid") == 0 && n <= UINT32_MAX)
 			c->uid = (uint32_t)n;
+		else if (strcmp(line, "offset") == 0 && n <= INT64_MAX)
+			c->offset = (int64_t)n;
 		else if (strcmp(line, "scanned_at") == 0)
 			time_parse(val, &c->scanned_at, NULL);
 	}
@@ -337,6 +339,9 @@ inbox_cursor_store(struct inbox *ib, const struct cursor *c, struct err *e)
 	if (c->scanned_at > 0)
 		n += snprintf(buf + n, sizeof buf - (size_t)n,
 		    "scanned_at: %s\n", time_format(c->scanned_at, when));
+	if (c->offset > 0)
+		n += snprintf(buf + n, sizeof buf - (size_t)n,
+		    "offset: %lld\n", (long long)c->offset);
 	if ((dir = mailbox_subdir(ib->mb, "state/cursors", 1, e)) == -1)
 		return -1;
 	if (mailbox_write_tmp(ib->mb, buf, (size_t)n, tmp, e) == -1) {

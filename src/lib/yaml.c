@@ -474,6 +474,23 @@ ynode_map_set(struct ynode *map, const char *key, struct ynode *value)
 	return 0;
 }
 
+int
+ynode_map_del(struct ynode *map, const char *key)
+{
+	size_t i;
+
+	for (i = 0; map != NULL && map->type == YNODE_MAP && i < map->n; i++)
+		if (strcmp(map->kids[2 * i]->str, key) == 0) {
+			ynode_free(map->kids[2 * i]);
+			ynode_free(map->kids[2 * i + 1]);
+			memmove(map->kids + 2 * i, map->kids + 2 * i + 2,
+			    (map->n - i - 1) * 2 * sizeof *map->kids);
+			map->n--;
+			return 1;
+		}
+	return 0;
+}
+
 struct ynode *
 ynode_map_get(const struct ynode *map, const char *key)
 {

@@ -43,7 +43,7 @@ has() {
 }
 
 for p in outpost outpost-drop outpost-queue outpost-dispatch outpost-archive \
-    outpost-watch outpost-poll; do
+    outpost-watch outpost-poll outpost-sendmail; do
 	check "registered-$p" bash -c ". '$here/../../contrib/bash-completion/outpost';
 	    complete -p $p >/dev/null"
 done
@@ -57,6 +57,7 @@ is dispatch-channels "alerts ops ops-mail" outpost-dispatch --channel ''
 is umbrella-channels "alerts ops ops-mail" outpost dispatch --channel ''
 is queue-list-channel "alerts ops ops-mail" outpost-queue list --channel ''
 is poll-sources "inbox" outpost-poll --source ''
+is sendmail-options "-t" outpost-sendmail -t
 is states "deadletter deferred" outpost-queue list --state de
 is formats "markdown raw text" outpost-drop --format ''
 has drop-charset --charset outpost-drop --ch

@@ -82,6 +82,9 @@ prepare() {
 		_q=$V/spool/outpost
 		echo 'Backup of **db1** done.' >"$_q/tmp/r" && mv "$_q/tmp/r" \
 		    "$_q/outbound/ops/20261125T101500.123456Z.4242_1_9f3a.host1.md" ;;
+	outpost-sendmail.8)	# a rule for the mail it sends
+		printf 'sendmail: {rules: [{to: root, channel: ops}]}\n' \
+		    >>"$OUTPOST_CONFIG" ;;
 	esac
 }
 
