@@ -33,6 +33,7 @@
 #include <jansson.h>
 
 #include "outpost/blob.h"
+#include "outpost/websink.h"
 #include "outpost/clock.h"
 #include "outpost/inbound.h"
 #include "outpost/log.h"
@@ -61,35 +62,8 @@ struct ali {
 	long size;
 	struct token tok;
 	int refreshed;		/* the one refresh a 401 gets */
-	char *resp;
-	size_t resplen, respcap;
-	struct blob_writer *bw;	/* a download in progress */
-	struct err *bwerr;
+	struct websink sink;		/* the answer, or a download */
 };
-
-static size_t
-on_resp(char *buf, size_t size, size_t n, void *arg)
-{
-	struct ali *a = arg;
-	size_t len = size * n, cap;
-	char *r;
-
-	if (a->bw != NULL)
-		return blob_write(a->bw, buf, len, a->bwerr) == 0 ? len : 0;
-	if (a->resplen + len + 1 > a->respcap) {
-		cap = a->respcap ? a->respcap : 8192;
-		while (cap < a->resplen + len + 1)
-			cap *= 2;
-		if (cap > RESP_MAX || (r = realloc(a->resp, cap)) == NULL)
-			return 0;	/* the transfer fails: a write error */
-		a->resp = r;
-		a->respcap = cap;
-	}
-	memcpy(a->resp + a->resplen, buf, len);
-	a->resplen += len;
-	a->resp[a->resplen] = '\0';
-	return len;
-}
 
 /* Formats a URL into url (URL_MAX bytes); -1 when it does not fit. */
 static int
@@ -132,7 +106,7 @@ esc(const char *s, int keep_at, char *out, size_t size)
 	return 0;
 }
 
-/* One attempt: GET url (or POST form), the answer in a->resp or a->bw. */
+/* One attempt: GET url (or POST form), the answer in a->sink.resp or a->sink.bw. */
 static CURLcode
 perform(struct ali *a, const char *url, const char *form, long *status)
 {
@@ -140,10 +114,8 @@ perform(struct ali *a, const char *url, const char *form, long *status)
 	char auth[TOKEN_MAX + 32];
 	CURLcode rc;
 
-	a->resplen = 0;
+	websink_reset(&a->sink);
 	a->errbuf[0] = '\0';
-	if (a->resp != NULL)
-		a->resp[0] = '\0';
 	curl_easy_setopt(a->c, CURLOPT_URL, url);
 	if (form != NULL) {
 		curl_easy_setopt(a->c, CURLOPT_POSTFIELDS, form);
@@ -191,7 +163,7 @@ api_error(const struct ali *a, char *out, size_t size)
 {
 	static const char *const keys[] = { "error_description", "message",
 	    "error", "error_code", "code", "requestId" };
-	json_t *root = json_loadb(a->resp ? a->resp : "", a->resplen, 0, NULL);
+	json_t *root = json_loadb(a->sink.resp ? a->sink.resp : "", a->sink.len, 0, NULL);
 	json_t *v;
 	size_t i;
 
@@ -229,7 +201,7 @@ static json_t *
 parse_json(struct ali *a, const char *what, struct err *e)
 {
 	json_error_t je;
-	json_t *root = json_loadb(a->resp ? a->resp : "", a->resplen, 0, &je);
+	json_t *root = json_loadb(a->sink.resp ? a->sink.resp : "", a->sink.len, 0, &je);
 
 	if (root == NULL || !json_is_object(root)) {
 		json_decref(root);
@@ -321,11 +293,11 @@ api_get(struct ali *a, const char *url, struct blob_writer *bw,
 		if (bw != NULL) {
 			if (blob_begin(a->p->mb, bw, e) == -1)
 				return -1;
-			a->bw = bw;
-			a->bwerr = e;
+			a->sink.bw = bw;
+			a->sink.bwerr = e;
 		}
 		rc = perform(a, url, NULL, &status);
-		a->bw = NULL;
+		a->sink.bw = NULL;
 		if (bw != NULL && (rc != CURLE_OK || status / 100 != 2))
 			blob_abort(bw);
 		if (rc == CURLE_WRITE_ERROR && bw != NULL)
@@ -961,8 +933,9 @@ setup(struct ali *a, struct err *e)
 		return err_set(e, ERR_CONFIG, "base_url too long");
 	if (poll_curl_setup(a->c, a->p, a->errbuf) == -1)
 		return err_set(e, ERR_CONFIG, "ca_file cannot be read");
-	curl_easy_setopt(a->c, CURLOPT_WRITEFUNCTION, on_resp);
-	curl_easy_setopt(a->c, CURLOPT_WRITEDATA, a);
+	curl_easy_setopt(a->c, CURLOPT_WRITEFUNCTION, websink_write);
+	a->sink.max = RESP_MAX;
+	curl_easy_setopt(a->c, CURLOPT_WRITEDATA, &a->sink);
 	curl_easy_setopt(a->c, CURLOPT_TIMEOUT, 0L);
 	curl_easy_setopt(a->c, CURLOPT_PROTOCOLS_STR, "http,https");
 	return 0;
@@ -983,7 +956,7 @@ poll_alimail(struct poll *p, struct err *e)
 		rv = ali_poll(a, e);
 	if (a->c != NULL)
 		curl_easy_cleanup(a->c);
-	free(a->resp);
+	websink_free(&a->sink);
 	explicit_bzero(&a->tok, sizeof a->tok);
 	free(a);
 	return rv;
