@@ -24,6 +24,7 @@
 #include <jansson.h>
 
 #include "outpost/clock.h"
+#include "outpost/http.h"
 #include "outpost/inbound_chat.h"
 #include "outpost/log.h"
 #include "outpost/poll.h"
@@ -137,31 +138,6 @@ api_result(struct tg *t, long status, const char *what, json_t **root,
 	return NULL;
 }
 
-/* Percent-encodes s into out (size bytes); -1 when it does not fit. */
-static int
-esc(const char *s, char *out, size_t size)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
-
-	for (; *s != '\0'; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (o + 4 >= size)
-			return -1;
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || strchr("-._~/", ch) != NULL)
-			out[o++] = (char)ch;
-		else {
-			out[o++] = '%';
-			out[o++] = hex[ch >> 4];
-			out[o++] = hex[ch & 15];
-		}
-	}
-	out[o] = '\0';
-	return 0;
-}
-
 /*
  * One file into blobs/: getFile gives its path, the file URL its bytes.
  * Returns 0, 1 when Telegram will not give it (over 20 MB, gone), -1.
@@ -178,7 +154,7 @@ fetch_file(struct tg *t, const char *file_id, struct chat_att *a,
 
 	memset(&bw, 0, sizeof bw);
 	bw.fd = -1;
-	if (esc(file_id, eid, sizeof eid) == -1)
+	if (url_escape(file_id, "/", eid, sizeof eid) == -1)
 		return 1;
 	snprintf(url, sizeof url, "%s/bot%s/getFile?file_id=%s", t->base,
 	    t->token, eid);
@@ -187,7 +163,7 @@ fetch_file(struct tg *t, const char *file_id, struct chat_att *a,
 	if ((res = api_result(t, status, "getFile", &root, e)) == NULL)
 		return e->class == ERR_PERM ? 1 : -1;
 	fp = json_object_get(res, "file_path");
-	if (!json_is_string(fp) || esc(json_string_value(fp), epath,
+	if (!json_is_string(fp) || url_escape(json_string_value(fp), "/", epath,
 	    sizeof epath) == -1) {
 		json_decref(root);
 		return 1;
