@@ -39,6 +39,11 @@ int http_classify(struct delivery *, CURLcode, long status,
  */
 int tls_setup(CURL *, const struct channel *);
 
+/* s percent-encoded into out (size bytes) for a URL path or query: all
+ * but the unreserved characters and those in keep ("/", "@").  -1 when it
+ * does not fit. */
+int url_escape(const char *s, const char *keep, char *out, size_t size);
+
 /* A base URL: the channel's base_url, else def; no trailing slash. */
 const char *http_base(const struct delivery *, const char *def);
 

@@ -51,6 +51,9 @@ struct ynode *ynode_map(int flow);
 int ynode_push(struct ynode *seq, struct ynode *item);
 /* Replaces the value of key (freeing the old one) or appends the pair. */
 int ynode_map_set(struct ynode *map, const char *key, struct ynode *value);
+/* A scalar s (plain: written unquoted) set as key; -1 on no memory. */
+int ynode_map_set_str(struct ynode *map, const char *key, const char *s,
+    int plain);
 
 /* Removes key and its value; 1 when it was there, else 0. */
 int ynode_map_del(struct ynode *map, const char *key);

@@ -325,3 +325,28 @@ base64_decode(const char *in, unsigned char *out, size_t outsize)
 		return -1;
 	return (long)n - (long)pad;
 }
+
+int
+url_escape(const char *s, const char *keep, char *out, size_t size)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (; *s != '\0'; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (o + 4 >= size)
+			return -1;
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || strchr("-._~", ch) != NULL ||
+		    (ch != '\0' && strchr(keep, ch) != NULL))
+			out[o++] = (char)ch;
+		else {
+			out[o++] = '%';
+			out[o++] = hex[ch >> 4];
+			out[o++] = hex[ch & 15];
+		}
+	}
+	out[o] = '\0';
+	return 0;
+}

@@ -38,18 +38,6 @@ inbound_chat_seen(struct inbox *ib, const char *event_id, struct err *e)
 	return inbox_seen(ib, key, e);
 }
 
-static int
-map_str(struct ynode *map, const char *key, const char *s, int plain)
-{
-	struct ynode *v = ynode_scalar(s, plain);
-
-	if (v == NULL || ynode_map_set(map, key, v) == -1) {
-		ynode_free(v);
-		return -1;
-	}
-	return 0;
-}
-
 /* The attachments list, as inbound mail has it. */
 static int
 set_attachments(struct message *m, const struct chat_msg *cm)
@@ -68,11 +56,11 @@ set_attachments(struct message *m, const struct chat_msg *cm)
 		snprintf(ref, sizeof ref, "sha256:%s", a->hex);
 		snprintf(num, sizeof num, "%llu", a->size);
 		if ((map = ynode_map(1)) == NULL ||
-		    map_str(map, "name", a->name ? a->name : "attachment",
-		    0) == -1 || map_str(map, "blob", ref, 1) == -1 ||
-		    map_str(map, "type", a->type ? a->type :
+		    ynode_map_set_str(map, "name", a->name ? a->name : "attachment",
+		    0) == -1 || ynode_map_set_str(map, "blob", ref, 1) == -1 ||
+		    ynode_map_set_str(map, "type", a->type ? a->type :
 		    "application/octet-stream", 0) == -1 ||
-		    map_str(map, "size", num, 1) == -1 ||
+		    ynode_map_set_str(map, "size", num, 1) == -1 ||
 		    ynode_push(seq, map) == -1) {
 			ynode_free(map);
 			ynode_free(seq);

@@ -34,10 +34,12 @@
 
 #include "outpost/blob.h"
 #include "outpost/clock.h"
+#include "outpost/http.h"
 #include "outpost/inbound.h"
 #include "outpost/log.h"
 #include "outpost/poll.h"
 #include "outpost/token.h"
+#include "outpost/websink.h"
 
 #define ALI_BASE	"https://alimail-cn.aliyuncs.com"
 #define ALI_TRIES	3
@@ -61,35 +63,8 @@ struct ali {
 	long size;
 	struct token tok;
 	int refreshed;		/* the one refresh a 401 gets */
-	char *resp;
-	size_t resplen, respcap;
-	struct blob_writer *bw;	/* a download in progress */
-	struct err *bwerr;
+	struct websink sink;		/* the answer, or a download */
 };
-
-static size_t
-on_resp(char *buf, size_t size, size_t n, void *arg)
-{
-	struct ali *a = arg;
-	size_t len = size * n, cap;
-	char *r;
-
-	if (a->bw != NULL)
-		return blob_write(a->bw, buf, len, a->bwerr) == 0 ? len : 0;
-	if (a->resplen + len + 1 > a->respcap) {
-		cap = a->respcap ? a->respcap : 8192;
-		while (cap < a->resplen + len + 1)
-			cap *= 2;
-		if (cap > RESP_MAX || (r = realloc(a->resp, cap)) == NULL)
-			return 0;	/* the transfer fails: a write error */
-		a->resp = r;
-		a->respcap = cap;
-	}
-	memcpy(a->resp + a->resplen, buf, len);
-	a->resplen += len;
-	a->resp[a->resplen] = '\0';
-	return len;
-}
 
 /* Formats a URL into url (URL_MAX bytes); -1 when it does not fit. */
 static int
@@ -106,33 +81,7 @@ urlf(char *url, struct err *e, const char *fmt, ...)
 	return 0;
 }
 
-/* Percent-encodes s into out for a URL path or query. */
-static int
-esc(const char *s, int keep_at, char *out, size_t size)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
-
-	for (; *s != '\0'; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (o + 4 >= size)
-			return -1;
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || strchr("-._~", ch) != NULL ||
-		    (keep_at && ch == '@'))
-			out[o++] = (char)ch;
-		else {
-			out[o++] = '%';
-			out[o++] = hex[ch >> 4];
-			out[o++] = hex[ch & 15];
-		}
-	}
-	out[o] = '\0';
-	return 0;
-}
-
-/* One attempt: GET url (or POST form), the answer in a->resp or a->bw. */
+/* One attempt: GET url (or POST form), the answer into a->sink. */
 static CURLcode
 perform(struct ali *a, const char *url, const char *form, long *status)
 {
@@ -140,10 +89,8 @@ perform(struct ali *a, const char *url, const char *form, long *status)
 	char auth[TOKEN_MAX + 32];
 	CURLcode rc;
 
-	a->resplen = 0;
+	websink_reset(&a->sink);
 	a->errbuf[0] = '\0';
-	if (a->resp != NULL)
-		a->resp[0] = '\0';
 	curl_easy_setopt(a->c, CURLOPT_URL, url);
 	if (form != NULL) {
 		curl_easy_setopt(a->c, CURLOPT_POSTFIELDS, form);
@@ -191,7 +138,8 @@ api_error(const struct ali *a, char *out, size_t size)
 {
 	static const char *const keys[] = { "error_description", "message",
 	    "error", "error_code", "code", "requestId" };
-	json_t *root = json_loadb(a->resp ? a->resp : "", a->resplen, 0, NULL);
+	json_t *root = json_loadb(a->sink.resp ? a->sink.resp : "",
+	    a->sink.len, 0, NULL);
 	json_t *v;
 	size_t i;
 
@@ -229,7 +177,8 @@ static json_t *
 parse_json(struct ali *a, const char *what, struct err *e)
 {
 	json_error_t je;
-	json_t *root = json_loadb(a->resp ? a->resp : "", a->resplen, 0, &je);
+	json_t *root = json_loadb(a->sink.resp ? a->sink.resp : "",
+	    a->sink.len, 0, &je);
 
 	if (root == NULL || !json_is_object(root)) {
 		json_decref(root);
@@ -252,8 +201,8 @@ token_fetch(struct ali *a, struct err *e)
 	long status = 0;
 	int n, r;
 
-	if (esc(id, 0, eid, sizeof eid) == -1 ||
-	    esc(secret, 0, esec, sizeof esec) == -1)
+	if (url_escape(id, "", eid, sizeof eid) == -1 ||
+	    url_escape(secret, "", esec, sizeof esec) == -1)
 		return err_set(e, ERR_CONFIG, "client_id or client_secret "
 		    "too long");
 	snprintf(url, sizeof url, "%s/oauth2/v2.0/token", a->base);
@@ -321,11 +270,11 @@ api_get(struct ali *a, const char *url, struct blob_writer *bw,
 		if (bw != NULL) {
 			if (blob_begin(a->p->mb, bw, e) == -1)
 				return -1;
-			a->bw = bw;
-			a->bwerr = e;
+			a->sink.bw = bw;
+			a->sink.bwerr = e;
 		}
 		rc = perform(a, url, NULL, &status);
-		a->bw = NULL;
+		a->sink.bw = NULL;
 		if (bw != NULL && (rc != CURLE_OK || status / 100 != 2))
 			blob_abort(bw);
 		if (rc == CURLE_WRITE_ERROR && bw != NULL)
@@ -584,18 +533,6 @@ set_date(struct ali *a, struct message *m, json_t *msg)
 	return message_set_time(m, "date", t);
 }
 
-static int
-map_str(struct ynode *map, const char *key, const char *s, int plain)
-{
-	struct ynode *v = ynode_scalar(s, plain);
-
-	if (v == NULL || ynode_map_set(map, key, v) == -1) {
-		ynode_free(v);
-		return -1;
-	}
-	return 0;
-}
-
 /* Downloads one attachment into blobs/ and adds its entry to seq. */
 static int
 attachment(struct ali *a, const char *eid, json_t *att, struct ynode *seq,
@@ -616,7 +553,7 @@ attachment(struct ali *a, const char *eid, json_t *att, struct ynode *seq,
 
 	memset(&bw, 0, sizeof bw);
 	bw.fd = -1;
-	if (id == NULL || esc(id, 0, aid, sizeof aid) == -1) {
+	if (id == NULL || url_escape(id, "", aid, sizeof aid) == -1) {
 		err_set(e, ERR_PERM, "an attachment without a usable id");
 		goto out;
 	}
@@ -634,13 +571,13 @@ attachment(struct ali *a, const char *eid, json_t *att, struct ynode *seq,
 	snprintf(ref, sizeof ref, "sha256:%s", hex);
 	snprintf(num, sizeof num, "%llu", bw.size);
 	if ((map = ynode_map(1)) == NULL ||
-	    map_str(map, "name", name ? name : "attachment", 0) == -1 ||
-	    map_str(map, "blob", ref, 1) == -1 ||
-	    map_str(map, "type", type ? type : "application/octet-stream",
-	    0) == -1 || map_str(map, "size", num, 1) == -1 ||
-	    (cid != NULL && map_str(map, "content_id", cid, 0) == -1) ||
+	    ynode_map_set_str(map, "name", name ? name : "attachment", 0) == -1 ||
+	    ynode_map_set_str(map, "blob", ref, 1) == -1 ||
+	    ynode_map_set_str(map, "type", type ? type : "application/octet-stream",
+	    0) == -1 || ynode_map_set_str(map, "size", num, 1) == -1 ||
+	    (cid != NULL && ynode_map_set_str(map, "content_id", cid, 0) == -1) ||
 	    (json_is_true(json_object_get(att, "isInline")) &&
-	    map_str(map, "inline", "true", 1) == -1) ||
+	    ynode_map_set_str(map, "inline", "true", 1) == -1) ||
 	    ynode_push(seq, map) == -1) {
 		ynode_free(map);
 		err_set(e, ERR_TEMP, "out of memory");
@@ -737,7 +674,7 @@ one(struct ali *a, const char *id, struct err *e)
 	struct message *m = NULL;
 	int r = -1;
 
-	if (esc(id, 0, eid, sizeof eid) == -1)
+	if (url_escape(id, "", eid, sizeof eid) == -1)
 		return err_set(e, ERR_PERM, "message id too long");
 	if (urlf(url, e, "%s/messages/%s?" SELECT, a->user, eid) == -1)
 		return -1;
@@ -809,7 +746,7 @@ page(struct ali *a, const char *cursor, struct ids *l, int *allseen,
 	size_t i;
 	int s;
 
-	if (esc(cursor, 0, ecur, sizeof ecur) == -1)
+	if (url_escape(cursor, "", ecur, sizeof ecur) == -1)
 		return err_set(e, ERR_TEMP, "the server's cursor is too long");
 	if (urlf(url, e, "%s/mailFolders/%s/messages?cursor=%s&size=%ld&"
 	    "orderby=DES", a->user, a->folder, ecur, a->size) == -1)
@@ -858,7 +795,7 @@ folder_id(struct ali *a, const char *name, struct err *e)
 	int rv = -1;
 
 	if (strspn(name, "0123456789") == strlen(name))
-		return esc(name, 0, a->folder, sizeof a->folder) == -1 ?
+		return url_escape(name, "", a->folder, sizeof a->folder) == -1 ?
 		    err_set(e, ERR_CONFIG, "folder too long") : 0;
 	if (urlf(url, e, "%s/mailFolders", a->user) == -1 ||
 	    api_json(a, url, "folders", &root, e) == -1)
@@ -870,7 +807,7 @@ folder_id(struct ali *a, const char *name, struct err *e)
 		dn = json_string_value(json_object_get(f, "displayName"));
 		id = jstr(f, "id", buf, sizeof buf);
 		if (dn != NULL && id != NULL && strcasecmp(dn, name) == 0) {
-			rv = esc(id, 0, a->folder, sizeof a->folder) == -1 ?
+			rv = url_escape(id, "", a->folder, sizeof a->folder) == -1 ?
 			    err_set(e, ERR_PERM, "folder id too long") : 0;
 			break;
 		}
@@ -954,15 +891,16 @@ setup(struct ali *a, struct err *e)
 	if (a->size < 1 || a->size > 100)
 		a->size = 100;
 	a->foldername = folder != NULL ? folder : "2";
-	if (acct == NULL || esc(acct, 1, eacct, sizeof eacct) == -1)
+	if (acct == NULL || url_escape(acct, "@", eacct, sizeof eacct) == -1)
 		return err_set(e, ERR_CONFIG, "account too long");
 	if (snprintf(a->user, sizeof a->user, "%s/v2/users/%s", a->base,
 	    eacct) >= (int)sizeof a->user)
 		return err_set(e, ERR_CONFIG, "base_url too long");
 	if (poll_curl_setup(a->c, a->p, a->errbuf) == -1)
 		return err_set(e, ERR_CONFIG, "ca_file cannot be read");
-	curl_easy_setopt(a->c, CURLOPT_WRITEFUNCTION, on_resp);
-	curl_easy_setopt(a->c, CURLOPT_WRITEDATA, a);
+	curl_easy_setopt(a->c, CURLOPT_WRITEFUNCTION, websink_write);
+	a->sink.max = RESP_MAX;
+	curl_easy_setopt(a->c, CURLOPT_WRITEDATA, &a->sink);
 	curl_easy_setopt(a->c, CURLOPT_TIMEOUT, 0L);
 	curl_easy_setopt(a->c, CURLOPT_PROTOCOLS_STR, "http,https");
 	return 0;
@@ -983,7 +921,7 @@ poll_alimail(struct poll *p, struct err *e)
 		rv = ali_poll(a, e);
 	if (a->c != NULL)
 		curl_easy_cleanup(a->c);
-	free(a->resp);
+	websink_free(&a->sink);
 	explicit_bzero(&a->tok, sizeof a->tok);
 	free(a);
 	return rv;

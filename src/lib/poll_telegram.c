@@ -24,9 +24,11 @@
 #include <jansson.h>
 
 #include "outpost/clock.h"
+#include "outpost/http.h"
 #include "outpost/inbound_chat.h"
 #include "outpost/log.h"
 #include "outpost/poll.h"
+#include "outpost/websink.h"
 
 #define TG_BASE		"https://api.telegram.org"
 #define TG_LIMIT	100		/* updates per getUpdates: the most */
@@ -40,36 +42,9 @@ struct tg {
 	char errbuf[CURL_ERROR_SIZE];
 	const char *token, *base;
 	long wait;			/* getUpdates timeout, seconds */
-	char *resp;
-	size_t resplen, respcap;
-	struct blob_writer *bw;		/* a download in progress */
-	struct err *bwerr;
+	struct websink sink;		/* the answer, or a download */
 	unsigned others;		/* updates that were not messages */
 };
-
-static size_t
-on_resp(char *buf, size_t size, size_t n, void *arg)
-{
-	struct tg *t = arg;
-	size_t len = size * n, cap;
-	char *r;
-
-	if (t->bw != NULL)
-		return blob_write(t->bw, buf, len, t->bwerr) == 0 ? len : 0;
-	if (t->resplen + len + 1 > t->respcap) {
-		cap = t->respcap ? t->respcap : 8192;
-		while (cap < t->resplen + len + 1)
-			cap *= 2;
-		if (cap > RESP_MAX || (r = realloc(t->resp, cap)) == NULL)
-			return 0;	/* the transfer fails: a write error */
-		t->resp = r;
-		t->respcap = cap;
-	}
-	memcpy(t->resp + t->resplen, buf, len);
-	t->resplen += len;
-	t->resp[t->resplen] = '\0';
-	return len;
-}
 
 /* Every copy of the token in s becomes "***": s may echo a URL. */
 static void
@@ -103,7 +78,7 @@ fail(const struct tg *t, struct err *e, int class, const char *fmt, ...)
 }
 
 /*
- * GET url; the answer in t->resp, or streamed into bw.  Returns the HTTP
+ * GET url; the answer in t->sink.resp, or streamed into bw.  Returns the HTTP
  * status, or -1 with e set (network trouble: ERR_TEMP).
  */
 static long
@@ -114,20 +89,18 @@ get(struct tg *t, const char *url, struct blob_writer *bw, const char *what,
 	CURLcode rc;
 	long status = 0;
 
-	t->resplen = 0;
+	websink_reset(&t->sink);
 	t->errbuf[0] = '\0';
-	if (t->resp != NULL)
-		t->resp[0] = '\0';
 	if (bw != NULL) {
 		if (blob_begin(t->p->mb, bw, e) == -1)
 			return -1;
-		t->bw = bw;
-		t->bwerr = &werr;
+		t->sink.bw = bw;
+		t->sink.bwerr = &werr;
 	}
 	curl_easy_setopt(t->c, CURLOPT_URL, url);
 	curl_easy_setopt(t->c, CURLOPT_HTTPGET, 1L);
 	rc = curl_easy_perform(t->c);
-	t->bw = NULL;
+	t->sink.bw = NULL;
 	curl_easy_getinfo(t->c, CURLINFO_RESPONSE_CODE, &status);
 	if (bw != NULL && (rc != CURLE_OK || status != 200))
 		blob_abort(bw);
@@ -151,7 +124,7 @@ api_result(struct tg *t, long status, const char *what, json_t **root,
 {
 	json_t *d;
 
-	*root = json_loadb(t->resp ? t->resp : "", t->resplen, 0, NULL);
+	*root = json_loadb(t->sink.resp ? t->sink.resp : "", t->sink.len, 0, NULL);
 	if (json_is_true(json_object_get(*root, "ok")) && status == 200)
 		return json_object_get(*root, "result");
 	d = json_object_get(*root, "description");
@@ -163,31 +136,6 @@ api_result(struct tg *t, long status, const char *what, json_t **root,
 	json_decref(*root);
 	*root = NULL;
 	return NULL;
-}
-
-/* Percent-encodes s into out (size bytes); -1 when it does not fit. */
-static int
-esc(const char *s, char *out, size_t size)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
-
-	for (; *s != '\0'; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (o + 4 >= size)
-			return -1;
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || strchr("-._~/", ch) != NULL)
-			out[o++] = (char)ch;
-		else {
-			out[o++] = '%';
-			out[o++] = hex[ch >> 4];
-			out[o++] = hex[ch & 15];
-		}
-	}
-	out[o] = '\0';
-	return 0;
 }
 
 /*
@@ -206,7 +154,7 @@ fetch_file(struct tg *t, const char *file_id, struct chat_att *a,
 
 	memset(&bw, 0, sizeof bw);
 	bw.fd = -1;
-	if (esc(file_id, eid, sizeof eid) == -1)
+	if (url_escape(file_id, "/", eid, sizeof eid) == -1)
 		return 1;
 	snprintf(url, sizeof url, "%s/bot%s/getFile?file_id=%s", t->base,
 	    t->token, eid);
@@ -215,7 +163,7 @@ fetch_file(struct tg *t, const char *file_id, struct chat_att *a,
 	if ((res = api_result(t, status, "getFile", &root, e)) == NULL)
 		return e->class == ERR_PERM ? 1 : -1;
 	fp = json_object_get(res, "file_path");
-	if (!json_is_string(fp) || esc(json_string_value(fp), epath,
+	if (!json_is_string(fp) || url_escape(json_string_value(fp), "/", epath,
 	    sizeof epath) == -1) {
 		json_decref(root);
 		return 1;
@@ -487,14 +435,15 @@ poll_telegram(struct poll *p, struct err *e)
 		curl_easy_cleanup(t.c);
 		return err_set(e, ERR_CONFIG, "TLS settings");
 	}
-	curl_easy_setopt(t.c, CURLOPT_WRITEFUNCTION, on_resp);
-	curl_easy_setopt(t.c, CURLOPT_WRITEDATA, &t);
+	curl_easy_setopt(t.c, CURLOPT_WRITEFUNCTION, websink_write);
+	t.sink.max = RESP_MAX;
+	curl_easy_setopt(t.c, CURLOPT_WRITEDATA, &t.sink);
 	curl_easy_setopt(t.c, CURLOPT_PROTOCOLS_STR, "http,https");
 	r = run(&t, e);
 	if (t.others > 0)
 		log_info("%s: %u updates that were not messages, "
 		    "acknowledged", p->src->name, t.others);
 	curl_easy_cleanup(t.c);
-	free(t.resp);
+	websink_free(&t.sink);
 	return r;
 }

@@ -560,3 +560,16 @@ ynode_bool(const struct ynode *n, int *v)
 		return -1;
 	return 0;
 }
+
+int
+ynode_map_set_str(struct ynode *map, const char *key, const char *s,
+    int plain)
+{
+	struct ynode *v = ynode_scalar(s, plain);
+
+	if (v == NULL || ynode_map_set(map, key, v) == -1) {
+		ynode_free(v);
+		return -1;
+	}
+	return 0;
+}
