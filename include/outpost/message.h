@@ -54,6 +54,9 @@ int message_emit(const struct message *, char **out, size_t *outlen,
 /* Typed getters.  Strings are borrowed; NULL when absent or null. */
 const char *message_str(const struct message *, const char *key);
 int64_t message_attempts(const struct message *);
+/* parts_sent, the requests an earlier attempt made (a provider sending a
+ * message as several resumes after them), at most total; 0 when absent. */
+size_t message_parts_sent(const struct message *, size_t total);
 /* A time key: 0 and *t untouched when absent or null. */
 int message_time(const struct message *, const char *key, int64_t *t);
 /*

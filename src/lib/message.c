@@ -445,6 +445,16 @@ message_emit(const struct message *m, char **out, size_t *outlen,
 	return 0;
 }
 
+size_t
+message_parts_sent(const struct message *m, size_t total)
+{
+	int64_t n;
+
+	if (ynode_int(ynode_map_get(m->fm, "parts_sent"), &n) == -1 || n < 0)
+		return 0;
+	return (size_t)n < total ? (size_t)n : total;
+}
+
 const char *
 message_str(const struct message *m, const char *key)
 {

@@ -89,17 +89,6 @@ dingtalk_sign_query(const char *secret, int64_t ts_ms, char out[SIGN_QUERY])
 	return 0;
 }
 
-/* Parts already posted by an earlier attempt. */
-static size_t
-parts_done(const struct message *m, size_t total)
-{
-	int64_t n;
-
-	if (ynode_int(ynode_map_get(m->fm, "parts_sent"), &n) == -1 || n < 0)
-		return 0;
-	return (size_t)n < total ? (size_t)n : total;
-}
-
 char *
 dingtalk_title(const char *s)
 {
@@ -285,7 +274,7 @@ start(struct delivery *d)
 	if (p->total > 1)
 		preview_warn(d, "dingtalk: the text is split into %zu parts "
 		    "of at most %d bytes", p->total, DINGTALK_LIMIT);
-	if ((p->next = parts_done(d->m, p->total)) == p->total)
+	if ((p->next = message_parts_sent(d->m, p->total)) == p->total)
 		return delivery_sent(d, NULL);
 	return post(d);
 }

@@ -374,17 +374,6 @@ body(struct delivery *d)
 	return 0;
 }
 
-/* Sends an earlier attempt made. */
-static size_t
-parts_done(const struct message *m, size_t total)
-{
-	int64_t n;
-
-	if (ynode_int(ynode_map_get(m->fm, "parts_sent"), &n) == -1 || n < 0)
-		return 0;
-	return (size_t)n < total ? (size_t)n : total;
-}
-
 int
 dingtalk_app_start(struct delivery *d)
 {
@@ -410,7 +399,7 @@ dingtalk_app_start(struct delivery *d)
 	if (attach_check(d, "dingtalk", p->att, p->natt) == -1)
 		return PROV_DONE;
 	p->total = p->ntg * (p->nbody + p->natt);
-	p->sent = parts_done(d->m, p->total);
+	p->sent = message_parts_sent(d->m, p->total);
 	/* Without the cache, a token is fetched for this message. */
 	if (token_load(d->mb, d->ch->name, &p->tu.tok, &e) == -1)
 		memset(&p->tu.tok, 0, sizeof p->tu.tok);
@@ -515,11 +504,9 @@ refresh(struct delivery *d, const char *what)
 {
 	struct app *p = d->priv;
 
-	if (p->tu.refreshed)
+	if (token_refused(&p->tu) == -1)
 		return delivery_fail(d, OUT_TEMP, "dingtalk: %s: the token was "
 		    "refused after a refresh", what);
-	p->tu.refreshed = 1;
-	p->tu.tok.expires_at = p->tu.tok.obtained_at;	/* stale, value kept */
 	again(d);
 	return next(d);
 }

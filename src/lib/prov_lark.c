@@ -614,7 +614,6 @@ static int
 start(struct delivery *d)
 {
 	struct lark *p;
-	int64_t n;
 
 	if ((p = calloc(1, sizeof *p)) == NULL)
 		return delivery_fail(d, OUT_TEMP, "lark: out of memory");
@@ -628,9 +627,7 @@ start(struct delivery *d)
 		return start_api(d);
 	if (hook_left_out(d, hook_room(d->m)) == -1)
 		return delivery_fail(d, OUT_TEMP, "lark: out of memory");
-	if (ynode_int(ynode_map_get(d->m->fm, "parts_sent"), &n) == 0 &&
-	    n > 0)
-		p->next = (size_t)n < p->nbody ? (size_t)n : p->nbody;
+	p->next = message_parts_sent(d->m, p->nbody);
 	if (p->next == p->nbody)
 		return delivery_sent(d, NULL);
 	return hook_post(d);
@@ -727,11 +724,9 @@ refresh(struct delivery *d, const char *what)
 {
 	struct lark *p = d->priv;
 
-	if (p->tu.refreshed || d->step == S_TOKEN)
+	if (d->step == S_TOKEN || token_refused(&p->tu) == -1)
 		return delivery_fail(d, OUT_TEMP, "lark: %s: the token was "
 		    "refused%s", what, p->tu.refreshed ? " after a refresh" : "");
-	p->tu.refreshed = 1;
-	p->tu.tok.expires_at = p->tu.tok.obtained_at;	/* stale, value kept */
 	again(d);
 	return next(d);
 }

@@ -341,17 +341,6 @@ build(struct delivery *d, struct teams *p)
 
 /* --- the requests ---------------------------------------------------- */
 
-/* Cards already posted by an earlier attempt. */
-static size_t
-parts_done(const struct message *m, size_t total)
-{
-	int64_t n;
-
-	if (ynode_int(ynode_map_get(m->fm, "parts_sent"), &n) == -1 || n < 0)
-		return 0;
-	return (size_t)n < total ? (size_t)n : total;
-}
-
 static int
 post(struct delivery *d)
 {
@@ -383,7 +372,7 @@ start(struct delivery *d)
 	} else if (build(d, p) == -1) {
 		return PROV_DONE;
 	}
-	if ((p->next = parts_done(d->m, p->n)) == p->n)
+	if ((p->next = message_parts_sent(d->m, p->n)) == p->n)
 		return delivery_sent(d, NULL);
 	return post(d);
 }

@@ -540,7 +540,6 @@ static int
 start(struct delivery *d)
 {
 	struct wecom *p;
-	int64_t n;
 	size_t total;
 	int app = channel_str(d->ch, "url") == NULL;
 
@@ -558,9 +557,7 @@ start(struct delivery *d)
 		p->npart = 0;
 	}
 	total = p->npart + p->natt;
-	if (ynode_int(ynode_map_get(d->m->fm, "parts_sent"), &n) == 0 &&
-	    n > 0)
-		p->next = (size_t)n < total ? (size_t)n : total;
+	p->next = message_parts_sent(d->m, total);
 	return next(d);
 }
 
@@ -715,11 +712,9 @@ step(struct delivery *d, CURLcode code, long status)
 	if (d->step == S_TOKEN)
 		token_landed(d, &p->tu);	/* before any waiter looks again */
 	if ((r = check(d, code, status, &o)) == C_AUTH) {
-		if (p->tu.refreshed)
+		if (token_refused(&p->tu) == -1)
 			return delivery_fail(d, OUT_TEMP, "wecom: the token "
 			    "was refused after a refresh");
-		p->tu.refreshed = 1;
-		p->tu.tok.expires_at = p->tu.tok.obtained_at;	/* stale, kept */
 	} else if (r == C_DONE)
 		return PROV_DONE;
 	else if (d->step == S_TOKEN || d->step == S_UPLOAD) {
