@@ -110,5 +110,8 @@ void token_use_init(struct token_use *, int (*next)(struct delivery *),
 int token_need(struct delivery *, struct token_use *);
 /* This delivery's fetch is over, whatever came of it. */
 void token_landed(struct delivery *, struct token_use *);
+/* The platform refused the token: -1 when the one refresh is spent, else
+ * 0 with the token made stale (its value kept as the refused one). */
+int token_refused(struct token_use *);
 
 #endif

@@ -296,3 +296,13 @@ token_landed(struct delivery *d, struct token_use *u)
 		token_flight_done(d->ch->name);
 	u->flying = 0;
 }
+
+int
+token_refused(struct token_use *u)
+{
+	if (u->refreshed)
+		return -1;
+	u->refreshed = 1;
+	u->tok.expires_at = u->tok.obtained_at;	/* stale, value kept */
+	return 0;
+}
