@@ -91,6 +91,9 @@ void config_free(struct config *);
 
 const struct channel *config_channel(const struct config *, const char *);
 const struct source *config_source(const struct config *, const char *);
+/* 1: outpost-poll fetches it (imap, alimail, telegram in mode poll);
+ * 0: outpost-listen is sent it (/in/<source>). */
+int source_polled(const struct source *);
 /* A channel's or source's string key, resolved; NULL when absent. */
 const char *channel_str(const struct channel *, const char *key);
 const char *source_str(const struct source *, const char *key);

@@ -47,15 +47,21 @@ struct chat_msg {
 	const char *thread;		/* thread or topic id; NULL: none */
 	const char *message_id;		/* the platform's message id */
 	int64_t date;			/* epoch seconds; 0: none */
+	const char *event;		/* not a message: the event's type
+					 * (written when events: lists it) */
 	const struct chat_att *att;
 	size_t natt;
+	const char *const *not_fetched;	/* "name: reason" of each file
+					 * that could not be fetched */
+	size_t nnot;
 };
 
 /* 1 when event_id was delivered already, 0 when not, -1 error. */
 int inbound_chat_seen(struct inbox *, const char *event_id, struct err *);
 /*
  * Writes m into inbound/<ib->source>/ with the keys source, from,
- * sender, chat, thread, message_id, date, format: text and attachments.
+ * sender, chat, thread, message_id, date, event, format: text,
+ * attachments and not_fetched.
  * Returns 1 written (its file name in name), 0 a duplicate, -1 error.
  */
 int inbound_chat_write(struct inbox *, const struct chat_msg *,

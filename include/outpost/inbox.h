@@ -22,7 +22,8 @@
  * the listing resumes and may lag behind the seen set without harm.
  *
  * One poller works on a source at a time: inbox_open() holds an flock on
- * state/seen/<source>/.lock for as long as the inbox is open.
+ * state/seen/<source>/.lock for as long as the inbox is open.  Listeners
+ * hold it shared (inbox_open_shared()).
  */
 #ifndef OUTPOST_INBOX_H
 #define OUTPOST_INBOX_H
@@ -52,6 +53,15 @@ struct cursor {
  * when another poller holds the lock.  Caller closes with inbox_close().
  */
 int inbox_open(struct inbox *, struct mailbox *, const char *source,
+    struct err *);
+/*
+ * The same for writers that share a source (outpost-listen's threads,
+ * and other listeners on the mailbox): a shared lock, taken after
+ * inbox_recover() when nobody else held one.  ERR_GONE when a poller
+ * holds the source.  Deliveries under it may run at once: the seen
+ * marker's O_EXCL decides between two copies of one event.
+ */
+int inbox_open_shared(struct inbox *, struct mailbox *, const char *source,
     struct err *);
 void inbox_close(struct inbox *);
 /* Finishes deliveries a crash cut short; returns how many it published. */

@@ -19,9 +19,13 @@
 #include "outpost/err.h"
 #include "outpost/mailbox.h"
 
+struct in_source;
+
 struct listen_ctx {
 	struct config *cfg;	/* secrets resolved; read-only once serving */
 	struct mailbox *mb;
+	struct in_source *in;	/* the chat sources served (listen_in.h) */
+	size_t nin;
 };
 
 struct listen_req {
@@ -32,12 +36,13 @@ struct listen_req {
 	const char *auth;	/* Authorization, or NULL */
 	const char *body;	/* NUL-terminated */
 	size_t len;
+	void *conn;		/* for listen_header() and listen_arg() */
 };
 
 struct listen_resp {
 	int status;
 	const char *ctype;	/* of body; NULL for text/plain */
-	char body[512];		/* the answer, with its newline */
+	char body[2048];	/* the answer */
 };
 
 typedef void (*listen_handler)(const struct listen_req *,
@@ -60,6 +65,17 @@ void listen_answer(struct listen_resp *, int status, const char *, ...)
     __attribute__((format(printf, 3, 4)));
 void listen_answer_json(struct listen_resp *, int status, const char *key,
     const char *value);
+/* Fills r with len bytes of ctype (NULL: text/plain) as they are; a
+ * body too long for r is a 500. */
+void listen_answer_raw(struct listen_resp *, int status, const char *ctype,
+    const char *body, size_t len);
+/* A request header (any case) or a query argument, URL-decoded by
+ * libmicrohttpd; NULL when absent. */
+const char *listen_header(const struct listen_req *, const char *name);
+const char *listen_arg(const struct listen_req *, const char *name);
+
+/* POST and GET /in/<source> (listen_in.c). */
+void listen_in(const struct listen_req *, struct listen_resp *);
 
 struct listen_opts {
 	int fd;			/* the listening socket */

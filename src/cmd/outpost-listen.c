@@ -1,6 +1,8 @@
 /*
  * outpost-listen - HTTP ingress: producers drop messages over HTTP into
- * outbound/<channel>/ (listen_drop.c); the routes are in listen_routes.c.
+ * outbound/<channel>/ (listen_drop.c), and chat platforms send what their
+ * users write to /in/<source> (listen_in.c); the routes are in
+ * listen_routes.c.
  *
  * The socket is bound first, as whoever started us (a port under 1024
  * needs root), or taken from systemd; then the program becomes the
@@ -12,11 +14,13 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "outpost/cli.h"
 #include "outpost/cliopt.h"
 #include "outpost/listen.h"
+#include "outpost/listen_in.h"
 #include "outpost/log.h"
 #include "outpost/sdnotify.h"
 
@@ -146,11 +150,15 @@ main(int argc, char **argv)
 	if (cli_open(&cli, CLI_MOVER, &e) == -1 ||
 	    config_resolve_drop(cli.cfg, &e) == -1)
 		cli_die(NULL, &e);
-	if (cli.cfg->drop_tokens == NULL)
-		log_warn("no drop_tokens in the config: every drop is refused");
 	opts.max_body = (size_t)cli.cfg->max_body;
+	memset(&ctx, 0, sizeof ctx);
 	ctx.cfg = cli.cfg;
 	ctx.mb = &cli.mb;
+	if (in_open(&ctx, &e) == -1)
+		cli_die(NULL, &e);
+	if (cli.cfg->drop_tokens == NULL)
+		log_msg(ctx.nin ? LOG_INFO : LOG_WARN, "no drop_tokens in the "
+		    "config: every drop is refused");
 	mailbox_host();	/* its cache filled before the threads read it */
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
@@ -164,6 +172,7 @@ main(int argc, char **argv)
 	wait_stop(&set);
 	sdnotify("STOPPING=1", &e);
 	listen_stop(srv);
+	in_close(&ctx);
 	cli_close(&cli);
 	return 0;
 }

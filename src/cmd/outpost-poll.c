@@ -84,12 +84,11 @@ poll_source(const struct source *src)
 		log_errx(src->name, &e);
 		return err_exitcode(&e);
 	}
-	if (strcmp(src->provider, "telegram") == 0 &&
-	    (source_str(src, "mode") == NULL ||
-	    strcmp(source_str(src, "mode"), "poll") != 0)) {
-		log_notice("%s: a telegram source in webhook mode is served by "
-		    "outpost-listen, not polled (mode: poll polls it)",
-		    src->name);
+	if (!source_polled(src)) {
+		log_notice("%s: a %s source is served by outpost-listen, not "
+		    "polled%s", src->name, src->provider,
+		    strcmp(src->provider, "telegram") == 0 ?
+		    " (mode: poll polls it)" : "");
 		return 0;
 	}
 	memset(&p, 0, sizeof p);

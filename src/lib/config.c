@@ -131,12 +131,49 @@ static const struct key alimail_keys[] = {
 	{ "base_url", V_STR, WEB }, { "reply_channel", V_STR, NULL },
 	{ NULL, 0, NULL }
 };
+/*
+ * Chat sources: outpost-listen serves them at /in/<source> (Telegram
+ * also by outpost-poll with mode: poll).  Every one takes reply_channel,
+ * events (the event types written that are not messages), timeout and
+ * ca_file (its file downloads) and base_url (its API, for file fetches).
+ */
+#define CHAT_SOURCE_KEYS \
+	{ "provider", V_STR, NULL }, { "reply_channel", V_STR, NULL }, \
+	{ "events", V_STRLIST, NULL }, { "timeout", V_DURATION, NULL }, \
+	{ "ca_file", V_STR, NULL }, { "base_url", V_STR, WEB }
 static const struct key tg_source_keys[] = {
-	{ "provider", V_STR, NULL }, { "token", V_SECRET, NULL },
+	CHAT_SOURCE_KEYS, { "token", V_SECRET, NULL },
 	{ "mode", V_ENUM, "|webhook|poll|" }, { "secret_token", V_SECRET, NULL },
-	{ "reply_channel", V_STR, NULL }, { "interval", V_DURATION, NULL },
-	{ "timeout", V_DURATION, NULL }, { "ca_file", V_STR, NULL },
-	{ "base_url", V_STR, WEB }, { NULL, 0, NULL }
+	{ "interval", V_DURATION, NULL }, { NULL, 0, NULL }
+};
+static const struct key slack_source_keys[] = {
+	CHAT_SOURCE_KEYS, { "signing_secret", V_SECRET, NULL },
+	{ "token", V_SECRET, NULL }, { NULL, 0, NULL }
+};
+static const struct key lark_source_keys[] = {
+	CHAT_SOURCE_KEYS, { "app_id", V_STR, NULL },
+	{ "app_secret", V_SECRET, NULL },
+	{ "verification_token", V_SECRET, NULL },
+	{ "encrypt_key", V_SECRET, NULL }, { NULL, 0, NULL }
+};
+static const struct key dingtalk_source_keys[] = {
+	CHAT_SOURCE_KEYS, { "app_key", V_STR, NULL },
+	{ "app_secret", V_SECRET, NULL }, { "robot_code", V_STR, NULL },
+	{ "oapi_url", V_STR, WEB }, { NULL, 0, NULL }
+};
+static const struct key wecom_source_keys[] = {
+	CHAT_SOURCE_KEYS, { "corp_id", V_STR, NULL },
+	{ "token", V_SECRET, NULL }, { "encoding_aes_key", V_SECRET, NULL },
+	{ "secret", V_SECRET, NULL }, { "agent_id", V_STR, NULL },
+	{ NULL, 0, NULL }
+};
+static const struct key whatsapp_source_keys[] = {
+	CHAT_SOURCE_KEYS, { "app_secret", V_SECRET, NULL },
+	{ "verify_token", V_SECRET, NULL }, { "token", V_SECRET, NULL },
+	{ "phone_number_id", V_STR, NULL }, { NULL, 0, NULL }
+};
+static const struct key webhook_source_keys[] = {
+	CHAT_SOURCE_KEYS, { "secret", V_SECRET, NULL }, { NULL, 0, NULL }
 };
 static const struct key base_url_key[] = {
 	{ "base_url", V_STR, WEB }, { NULL, 0, NULL }
@@ -169,6 +206,12 @@ static const struct provider {
 	{ "imap", imap_keys, 1, "url,username" },
 	{ "alimail", alimail_keys, 1, "client_id,client_secret,account" },
 	{ "telegram", tg_source_keys, 1, "token" },
+	{ "slack", slack_source_keys, 1, "signing_secret" },
+	{ "lark", lark_source_keys, 1, "verification_token|encrypt_key" },
+	{ "dingtalk", dingtalk_source_keys, 1, "app_secret" },
+	{ "wecom", wecom_source_keys, 1, "corp_id,token,encoding_aes_key" },
+	{ "whatsapp", whatsapp_source_keys, 1, "app_secret,verify_token" },
+	{ "webhook", webhook_source_keys, 1, "secret" },
 	{ NULL, NULL, 0, NULL }
 };
 
@@ -1281,6 +1324,17 @@ config_channel(const struct config *c, const char *name)
 		if (strcmp(c->channels[i].name, name) == 0)
 			return &c->channels[i];
 	return NULL;
+}
+
+int
+source_polled(const struct source *s)
+{
+	const char *mode = source_str(s, "mode");
+
+	if (strcmp(s->provider, "telegram") == 0)
+		return mode != NULL && strcmp(mode, "poll") == 0;
+	return strcmp(s->provider, "imap") == 0 ||
+	    strcmp(s->provider, "alimail") == 0;
 }
 
 const struct source *

@@ -74,6 +74,30 @@ set_attachments(struct message *m, const struct chat_msg *cm)
 	return 0;
 }
 
+/* The files the platform named that are not in blobs/, and why. */
+static int
+set_not_fetched(struct message *m, const struct chat_msg *cm)
+{
+	struct ynode *seq;
+	size_t i;
+
+	if (cm->nnot == 0)
+		return 0;
+	if ((seq = ynode_seq(0)) == NULL)
+		return -1;
+	for (i = 0; i < cm->nnot; i++)
+		if (ynode_push(seq, ynode_scalar(cm->not_fetched[i], 0)) ==
+		    -1) {
+			ynode_free(seq);
+			return -1;
+		}
+	if (ynode_map_set(m->fm, "not_fetched", seq) == -1) {
+		ynode_free(seq);
+		return -1;
+	}
+	return 0;
+}
+
 /* A key when the platform gave it; absent otherwise, never empty. */
 static int
 opt_str(struct message *m, const char *key, const char *s)
@@ -98,6 +122,8 @@ convert(const struct inbox *ib, const struct chat_msg *cm)
 	r |= opt_str(m, "message_id", cm->message_id);
 	if (cm->date > 0)
 		r |= message_set_time(m, "date", cm->date);
+	r |= opt_str(m, "event", cm->event);
+	r |= set_not_fetched(m, cm);
 	/* As inbound mail: plain text, not markdown, if relayed. */
 	r |= message_set_str(m, "format", "text");
 	r |= set_attachments(m, cm);

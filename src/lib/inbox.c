@@ -36,8 +36,9 @@ subdir(struct inbox *ib, const char *what, struct err *e)
 	return mailbox_subdir(ib->mb, rel, 1, e);
 }
 
-int
-inbox_open(struct inbox *ib, struct mailbox *mb, const char *source,
+/* The state directories and the lock file, not yet locked. */
+static int
+open_dirs(struct inbox *ib, struct mailbox *mb, const char *source,
     struct err *e)
 {
 	memset(ib, 0, sizeof *ib);
@@ -50,20 +51,63 @@ inbox_open(struct inbox *ib, struct mailbox *mb, const char *source,
 	if ((ib->seenfd = subdir(ib, "seen", e)) == -1 ||
 	    (ib->pendfd = subdir(ib, "pending", e)) == -1 ||
 	    (ib->infd = mailbox_dir(mb, ST_INBOUND, source, 1, e)) == -1)
-		goto fail;
+		return -1;
 	/* A lock file, not the directory: NFS locks need a writable fd. */
 	ib->lockfd = openat(ib->seenfd, ".lock", O_RDWR | O_CREAT |
 	    O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (ib->lockfd == -1) {
-		err_sys(e, "state/seen/%s/.lock", source);
+	if (ib->lockfd == -1)
+		return err_sys(e, "state/seen/%s/.lock", source);
+	return 0;
+}
+
+/* flock(how | LOCK_NB): 0, 1 when someone else holds it, -1 error. */
+static int
+try_lock(struct inbox *ib, int how, struct err *e)
+{
+	if (flock(ib->lockfd, how | LOCK_NB) == 0)
+		return 0;
+	if (errno == EWOULDBLOCK)
+		return 1;
+	return err_sys(e, "state/seen/%s/.lock", ib->source);
+}
+
+int
+inbox_open(struct inbox *ib, struct mailbox *mb, const char *source,
+    struct err *e)
+{
+	int r;
+
+	if (open_dirs(ib, mb, source, e) == -1 ||
+	    (r = try_lock(ib, LOCK_EX, e)) == -1)
+		goto fail;
+	if (r == 1) {
+		err_set(e, ERR_GONE, "%s: another outpost-poll is at work on "
+		    "it", source);
 		goto fail;
 	}
-	if (flock(ib->lockfd, LOCK_EX | LOCK_NB) == -1) {
-		if (errno == EWOULDBLOCK)
-			err_set(e, ERR_GONE, "%s: another outpost-poll is at "
-			    "work on it", source);
-		else
-			err_sys(e, "state/seen/%s/.lock", source);
+	return 0;
+fail:
+	inbox_close(ib);
+	return -1;
+}
+
+int
+inbox_open_shared(struct inbox *ib, struct mailbox *mb, const char *source,
+    struct err *e)
+{
+	int r;
+
+	if (open_dirs(ib, mb, source, e) == -1 ||
+	    (r = try_lock(ib, LOCK_EX, e)) == -1)
+		goto fail;
+	/* Alone: nobody else is delivering, so a half delivery is a crash's. */
+	if (r == 0 && inbox_recover(ib, e) == -1)
+		goto fail;
+	if ((r = try_lock(ib, LOCK_SH, e)) == -1)
+		goto fail;
+	if (r == 1) {
+		err_set(e, ERR_GONE, "%s: an outpost-poll is at work on it",
+		    source);
 		goto fail;
 	}
 	return 0;

@@ -62,6 +62,33 @@ listen_answer_json(struct listen_resp *r, int status, const char *key,
 	r->ctype = "application/json";
 }
 
+void
+listen_answer_raw(struct listen_resp *r, int status, const char *ctype,
+    const char *body, size_t len)
+{
+	if (len >= sizeof r->body) {
+		listen_answer(r, 500, "answer too long");
+		return;
+	}
+	memcpy(r->body, body, len);
+	r->body[len] = '\0';
+	r->status = status;
+	r->ctype = ctype;
+}
+
+const char *
+listen_header(const struct listen_req *q, const char *name)
+{
+	return MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, name);
+}
+
+const char *
+listen_arg(const struct listen_req *q, const char *name)
+{
+	return MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND,
+	    name);
+}
+
 static const char *
 client(struct MHD_Connection *c, char *buf, size_t size)
 {
@@ -233,6 +260,7 @@ finish(struct listen_server *s, struct MHD_Connection *c, const char *url,
 	    MHD_HTTP_HEADER_AUTHORIZATION);
 	q.body = p->buf;
 	q.len = p->len;
+	q.conn = c;
 	listen_answer(&r, 500, "no answer");
 	p->route->fn(&q, &r);
 	return reply(c, method, url, p->seen, &r, NULL);

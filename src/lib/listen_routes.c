@@ -7,17 +7,6 @@
 
 #include "outpost/listen.h"
 
-/*
- * The platforms' callbacks (/in/<source>) are not served yet: answered
- * 404, as a source that does not exist would be.
- */
-static void
-listen_in(const struct listen_req *q, struct listen_resp *r)
-{
-	(void)q;
-	listen_answer(r, 404, "no such source");
-}
-
 const struct listen_route listen_routes[] = {
 	{ "/drop/", " POST ", listen_drop },
 	{ "/in/", " POST GET ", listen_in },

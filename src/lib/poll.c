@@ -12,6 +12,7 @@
 #include "outpost/clock.h"
 #include "outpost/http.h"
 #include "outpost/poll.h"
+#include "outpost/webget.h"
 
 int64_t
 poll_timeout(const struct source *src)
@@ -38,24 +39,13 @@ on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
 int
 poll_curl_setup(CURL *c, const struct poll *p, char *errbuf)
 {
-	/* tls_setup() reads ca_file through a channel: lend it the node. */
-	struct channel ch = { p->src->name, p->src->provider, { 0 },
-	    p->src->node, p->src->resolved };
-	long t = (long)poll_timeout(p->src);
 	int r = 0;
 
-	if (tls_setup(c, &ch) == -1)
+	if (source_curl_setup(c, p->src, errbuf) == -1)
 		return -1;
-	r |= curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, t);
-	/* A big mail may take long; a stalled one may not. */
-	r |= curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	r |= curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, t);
-	r |= curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	r |= curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	r |= curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	r |= curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
 	r |= curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)p);
-	r |= curl_easy_setopt(c, CURLOPT_USERAGENT, "outpost/0.1");
 	return r ? -1 : 0;
 }
 

@@ -194,7 +194,7 @@ check "it says which update" grep -q "tgff: update 300: getFile: HTTP 500" "$LOG
 expect "a server that is down is temporary" 75 P --source tgdown
 check "and says so without the URL" grep -q "tgdown: getUpdates: Failed to connect" "$LOG"
 expect "a webhook-mode source is skipped" 0 P --source hook
-check "and says so" grep -q "hook: a telegram source in webhook mode is served by outpost-listen" "$LOG"
+check "and says so" grep -q "hook: a telegram source is served by outpost-listen" "$LOG"
 check "webhook mode asked no server" [ ! -d "$IN/hook" ]
 expect "every source in one run: the worst, the refusal" 69 P
 check "the token is in no log line" sh -c "! grep -F -q '$TOK' '$LOG'"
