@@ -47,6 +47,9 @@ struct chat_msg {
 	const char *thread;		/* thread or topic id; NULL: none */
 	const char *message_id;		/* the platform's message id */
 	int64_t date;			/* epoch seconds; 0: none */
+	const char *reply_url;		/* where a reply may be posted, for a
+					 * while (DingTalk's sessionWebhook) */
+	int64_t reply_url_expires;	/* epoch seconds; 0: none */
 	const char *event;		/* not a message: the event's type
 					 * (written when events: lists it) */
 	const struct chat_att *att;
@@ -60,7 +63,8 @@ struct chat_msg {
 int inbound_chat_seen(struct inbox *, const char *event_id, struct err *);
 /*
  * Writes m into inbound/<ib->source>/ with the keys source, from,
- * sender, chat, thread, message_id, date, event, format: text,
+ * sender, chat, thread, message_id, date, reply_url,
+ * reply_url_expires, event, format: text,
  * attachments and not_fetched.
  * Returns 1 written (its file name in name), 0 a duplicate, -1 error.
  */

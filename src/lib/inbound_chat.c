@@ -122,6 +122,10 @@ convert(const struct inbox *ib, const struct chat_msg *cm)
 	r |= opt_str(m, "message_id", cm->message_id);
 	if (cm->date > 0)
 		r |= message_set_time(m, "date", cm->date);
+	r |= opt_str(m, "reply_url", cm->reply_url);
+	if (cm->reply_url_expires > 0)
+		r |= message_set_time(m, "reply_url_expires",
+		    cm->reply_url_expires);
 	r |= opt_str(m, "event", cm->event);
 	r |= set_not_fetched(m, cm);
 	/* As inbound mail: plain text, not markdown, if relayed. */

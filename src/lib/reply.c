@@ -91,6 +91,10 @@ reply_apply(const struct reply *r, struct message *m, struct err *e)
 	}
 	bad |= fill(m, "reply_to", message_str(r->in, "message_id"));
 	bad |= fill(m, "thread", message_str(r->in, "thread"));
+	/* DingTalk's sessionWebhook: the provider checks both. */
+	bad |= fill(m, "reply_url", message_str(r->in, "reply_url"));
+	bad |= fill(m, "reply_url_expires",
+	    message_str(r->in, "reply_url_expires"));
 	if (subj != NULL && message_str(r->in, "chat") == NULL &&
 	    (re = re_subject(subj)) == NULL)
 		bad = 1;
