@@ -2,7 +2,6 @@
  * handler_http.c - a route's http: action: the request, the answer read
  * as it streams in, and its classes (handler_http.h).
  */
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
