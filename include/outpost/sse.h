@@ -93,9 +93,11 @@ int sse_feed(struct sse *, const void *buf, size_t len, struct err *);
  * The end of the stream: an unfinished event and line dropped.  Returns 1
  * when something was dropped, else 0.  The next sse_feed() starts a new
  * stream (a reconnection): its BOM is dropped again and its buffers start
- * empty, the last event ID buffer too (the spec gives each stream its
- * own); s->retry and the last event ID given to events stay until the
- * new stream changes them.
+ * empty, the last event ID buffer too ("When a stream is parsed, a data
+ * buffer, an event type buffer, and a last event ID buffer must be
+ * associated with it.  They must be initialized to the empty string"), so
+ * the new stream's first blank line sets the last event ID anew, to ""
+ * if it sent no id:.  s->retry is kept.
  */
 int sse_end(struct sse *);
 /* Frees the buffers; sse_free of a zeroed struct is a no-op. */
