@@ -80,10 +80,12 @@ void watch_scan_deferred(struct chan *);
 void watch_scan_chan(enum state, struct chan *);
 int watch_chan(const char *name);	/* its index, made if new; -1 */
 void watch_rescan(int loud);
-void watch_scan_routes(void);
+int watch_routed(const char *source);	/* 1: a route reads it */
 
 /* watch_notify.c */
 void watch_add(enum state, int chan);
+/* inbound/ (source NULL) or inbound/<source>/, for the router. */
+void watch_add_inbound(const char *source);
 void watch_read_inotify(void);
 
 /* watch_child.c */

@@ -1,6 +1,7 @@
 /*
- * outpost-watch - follow the mailbox and keep a dispatcher per channel and
- * one archiver running while there is work for them.
+ * outpost-watch - follow the mailbox and keep a dispatcher per channel,
+ * one archiver and, when outpost.yaml has routes:, one router running
+ * while there is work for them (the parts: watch.h).
  *
  * One process, one loop: ppoll(2) on an inotify descriptor and a signalfd.
  * An inotify event only says "look again"; the directories are the truth,
@@ -10,6 +11,8 @@
  * alone; when it ends and work is left, another is started.  Anything in
  * outbound/ is work now: a message whose not_before is ahead is parked in
  * deferred/ by the dispatcher, and a deferred file is due at its mtime.
+ * A message in inbound/<source>/ of a source a route reads is work for
+ * outpost-route --linger, as is a route's retry at each rescan.
  * Due times come from clock_now(); intervals (back-off, the rescan) from
  * CLOCK_MONOTONIC.
  */
@@ -115,7 +118,7 @@ switch_mailbox(const char *path)
 	wt.cli->mb = mb;
 	for (i = 0; i < wt.nchans; i++)
 		wt.chans[i].out_due = wt.chans[i].def_due = wt.chans[i].d.want = 0;
-	wt.arch.want = 0;
+	wt.arch.want = wt.router.want = 0;
 	log_notice("watching %s", wt.cli->mb.path);
 }
 
@@ -196,6 +199,8 @@ timeout_ms(void)
 	}
 	if (wt.arch.pid == 0 && wt.arch.want && wt.arch.hold - now < t)
 		t = wt.arch.hold - now;
+	if (wt.router.pid == 0 && wt.router.want && wt.router.hold - now < t)
+		t = wt.router.hold - now;
 	return t < 0 ? 0 : t > WATCH_RESCAN_MS ? WATCH_RESCAN_MS : (int)t;
 }
 

@@ -20,7 +20,7 @@ watch_ms(void)
 	return clock_mono_us() / 1000;
 }
 
-/* Starts prog for channel (NULL: the archiver) with our options. */
+/* Starts prog (for channel, when not NULL) with our options. */
 static pid_t
 spawn(const char *prog, const char *channel)
 {
@@ -69,13 +69,23 @@ hold_off(struct slot *s, const char *what, const char *how)
 	    s->fails, (long long)ms / 1000);
 }
 
+/* The program of a slot: a channel's dispatcher, else the archiver or
+ * the router. */
+static const char *
+prog_of(const struct slot *s, const struct chan *ch)
+{
+	if (ch != NULL)
+		return "outpost-dispatch";
+	return s == &wt.router ? "outpost-route" : "outpost-archive";
+}
+
 static void
-label(char *buf, size_t size, const struct chan *ch)
+label(char *buf, size_t size, const struct slot *s, const struct chan *ch)
 {
 	if (ch != NULL)
 		snprintf(buf, size, "outpost-dispatch --channel %s", ch->name);
 	else
-		snprintf(buf, size, "outpost-archive");
+		snprintf(buf, size, "%s", prog_of(s, NULL));
 }
 
 static void
@@ -84,9 +94,8 @@ start(struct slot *s, const struct chan *ch)
 	char what[CHANNEL_MAX + 64];
 	pid_t pid;
 
-	label(what, sizeof what, ch);
-	if ((pid = spawn(ch ? "outpost-dispatch" : "outpost-archive",
-	    ch ? ch->name : NULL)) == -1) {
+	label(what, sizeof what, s, ch);
+	if ((pid = spawn(prog_of(s, ch), ch ? ch->name : NULL)) == -1) {
 		hold_off(s, what, "could not start");
 		return;
 	}
@@ -100,7 +109,7 @@ start(struct slot *s, const struct chan *ch)
 size_t
 watch_running(void)
 {
-	size_t i, n = wt.arch.pid != 0;
+	size_t i, n = (wt.arch.pid != 0) + (wt.router.pid != 0);
 
 	for (i = 0; i < wt.nchans; i++)
 		n += wt.chans[i].d.pid != 0;
@@ -139,12 +148,15 @@ void
 watch_start_children(void)
 {
 	int64_t now = watch_ms();
-	size_t busy = watch_running() - (wt.arch.pid != 0);
+	size_t busy = watch_running() - (wt.arch.pid != 0) -
+	    (wt.router.pid != 0);
 	int c;
 
 	if (wt.arch.want && wt.arch.pid == 0 && now >= wt.arch.hold)
 		start(&wt.arch, NULL);
-	/* -j counts dispatchers; the one archiver comes on top. */
+	if (wt.router.want && wt.router.pid == 0 && now >= wt.router.hold)
+		start(&wt.router, NULL);
+	/* -j counts dispatchers; the archiver and the router come on top. */
 	while (busy < (size_t)wt.jobs && (c = next_chan(now)) != -1) {
 		start(&wt.chans[c].d, &wt.chans[c]);
 		busy += wt.chans[c].d.pid != 0;
@@ -158,7 +170,7 @@ ended(struct slot *s, const struct chan *ch, int status)
 	char what[CHANNEL_MAX + 64];
 	int term = s->term, fast = watch_ms() - s->started < WATCH_QUICK_MS;
 
-	label(what, sizeof what, ch);
+	label(what, sizeof what, s, ch);
 	s->pid = 0;
 	s->term = 0;
 	s->want = 0;
@@ -184,7 +196,7 @@ judge(struct slot *s, const struct chan *ch, int how)
 {
 	char what[CHANNEL_MAX + 64];
 
-	label(what, sizeof what, ch);
+	label(what, sizeof what, s, ch);
 	if (how == 1)
 		hold_off(s, what, "failed at once");
 	else if (how == 2 && s->want && wt.linger > 0)
@@ -196,17 +208,19 @@ judge(struct slot *s, const struct chan *ch, int how)
 void
 watch_reap(void)
 {
+	struct slot *s;
 	struct chan *ch;
 	size_t i;
 	pid_t pid;
 	int status, how;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (pid == wt.arch.pid) {
-			how = ended(&wt.arch, NULL, status);
+		if (pid == wt.arch.pid || pid == wt.router.pid) {
+			s = pid == wt.arch.pid ? &wt.arch : &wt.router;
+			how = ended(s, NULL, status);
 			if (!wt.stopping)
 				watch_rescan(0);
-			judge(&wt.arch, NULL, how);
+			judge(s, NULL, how);
 			continue;
 		}
 		for (i = 0; i < wt.nchans; i++) {
@@ -231,6 +245,8 @@ watch_term_children(void)
 
 	if (wt.arch.pid != 0 && kill(wt.arch.pid, SIGTERM) == 0)
 		wt.arch.term = 1;
+	if (wt.router.pid != 0 && kill(wt.router.pid, SIGTERM) == 0)
+		wt.router.term = 1;
 	for (i = 0; i < wt.nchans; i++)
 		if (wt.chans[i].d.pid != 0 && kill(wt.chans[i].d.pid, SIGTERM) == 0)
 			wt.chans[i].d.term = 1;

@@ -30,22 +30,13 @@ watch_find(int wd)
 	return NULL;
 }
 
-/* Watches state/ (chan -1) or state/channel/; adding one again is fine. */
-void
-watch_add(enum state st, int chan)
+/* Watches path as st and chan (see struct watch); again is fine. */
+static void
+watch_path(const char *path, enum state st, int chan)
 {
-	char path[PATH_MAX];
 	struct watch *w;
-	int wd, n;
+	int wd;
 
-	if (chan == -1)
-		n = snprintf(path, sizeof path, "%s/%s", wt.cli->mb.path,
-		    state_dir[st]);
-	else
-		n = snprintf(path, sizeof path, "%s/%s/%s", wt.cli->mb.path,
-		    state_dir[st], wt.chans[chan].name);
-	if (n < 0 || (size_t)n >= sizeof path)
-		return;
 	if ((wd = inotify_add_watch(wt.ifd, path, chan == -1 ? DIR_MASK :
 	    FILE_MASK)) == -1) {
 		if (errno == ENOSPC && !wt.nospace_said) {
@@ -58,7 +49,8 @@ watch_add(enum state st, int chan)
 		return;
 	}
 	if ((w = watch_find(wd)) == NULL) {
-		if ((w = realloc(wt.watches, (wt.nwatches + 1) * sizeof *w)) == NULL)
+		if ((w = realloc(wt.watches, (wt.nwatches + 1) *
+		    sizeof *w)) == NULL)
 			return;
 		wt.watches = w;
 		w = &wt.watches[wt.nwatches++];
@@ -66,6 +58,35 @@ watch_add(enum state st, int chan)
 	w->wd = wd;
 	w->st = st;
 	w->chan = chan;
+}
+
+/* Watches state/ (chan -1) or state/channel/; adding one again is fine. */
+void
+watch_add(enum state st, int chan)
+{
+	char path[PATH_MAX];
+	int n;
+
+	if (chan == -1)
+		n = snprintf(path, sizeof path, "%s/%s", wt.cli->mb.path,
+		    state_dir[st]);
+	else
+		n = snprintf(path, sizeof path, "%s/%s/%s", wt.cli->mb.path,
+		    state_dir[st], wt.chans[chan].name);
+	if (n > 0 && (size_t)n < sizeof path)
+		watch_path(path, st, chan);
+}
+
+void
+watch_add_inbound(const char *source)
+{
+	char path[PATH_MAX];
+	int n;
+
+	n = snprintf(path, sizeof path, "%s/inbound%s%s", wt.cli->mb.path,
+	    source ? "/" : "", source ? source : "");
+	if (n > 0 && (size_t)n < sizeof path)
+		watch_path(path, ST_INBOUND, source ? -2 : -1);
 }
 
 static void
@@ -117,6 +138,20 @@ on_file(enum state st, struct chan *ch, const char *name)
 	closedir(d);
 }
 
+/* In inbound/: a new source's directory, or a message, for the router. */
+static void
+on_inbound(int chan, const struct inotify_event *ev)
+{
+	if (chan == -1 && (ev->mask & IN_ISDIR)) {
+		if (name_valid(ev->name) && watch_routed(ev->name)) {
+			watch_add_inbound(ev->name);
+			watch_wake(&wt.router);
+		}
+	} else if (chan == -2 && !(ev->mask & IN_ISDIR) &&
+	    watch_is_msg(ev->name))
+		watch_wake(&wt.router);
+}
+
 static void
 on_event(const struct inotify_event *ev)
 {
@@ -139,7 +174,9 @@ on_event(const struct inotify_event *ev)
 		return;
 	st = w->st;
 	chan = w->chan;
-	if (chan == -1 && (ev->mask & IN_ISDIR))
+	if (st == ST_INBOUND)
+		on_inbound(chan, ev);
+	else if (chan == -1 && (ev->mask & IN_ISDIR))
 		on_dir(st, ev->name);
 	else if (chan != -1 && !(ev->mask & IN_ISDIR))
 		on_file(st, &wt.chans[chan], ev->name);

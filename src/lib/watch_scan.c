@@ -18,6 +18,7 @@
 #include "outpost/log.h"
 #include "outpost/message.h"
 #include "outpost/outcome.h"
+#include "outpost/route.h"
 #include "outpost/watch.h"
 
 struct watcher wt = { .jobs = 8, .linger = 30, .ifd = -1 };
@@ -276,6 +277,67 @@ scan_claims(void)
 	}
 }
 
+int
+watch_routed(const char *source)
+{
+	const struct config *c = wt.cli->cfg;
+	size_t i;
+
+	for (i = 0; i < c->nroutes; i++)
+		if (route_reads(&c->routes[i], source))
+			return 1;
+	return 0;
+}
+
+/* A route has a retry waiting: the router is to look when it is due. */
+static int
+retries_wait(void)
+{
+	const struct config *c = wt.cli->cfg;
+	char rel[NAME_LEN];
+	struct dirent *de;
+	struct err e;
+	DIR *d;
+	size_t i;
+	int fd, any = 0;
+
+	for (i = 0; i < c->nroutes && !any; i++) {
+		snprintf(rel, sizeof rel, "state/routes/%s/retry",
+		    c->routes[i].name);
+		if ((fd = mailbox_subdir(&wt.cli->mb, rel, 0, &e)) == -1)
+			continue;
+		if ((d = fdopendir(fd)) == NULL) {
+			close(fd);
+			continue;
+		}
+		while (!any && (de = readdir(d)) != NULL)
+			any = de->d_name[0] != '.';
+		closedir(d);
+	}
+	return any;
+}
+
+/*
+ * With routes: inbound/ and the directories of the sources they read
+ * are watched.  The router has work at the start (what came while no
+ * router ran, within its window) and while a retry waits.
+ */
+static void
+scan_inbound(int loud)
+{
+	const struct config *c = wt.cli->cfg;
+	size_t i, k;
+
+	if (c->nroutes == 0)
+		return;
+	watch_add_inbound(NULL);
+	for (i = 0; i < c->nroutes; i++)
+		for (k = 0; k < c->routes[i].nsources; k++)
+			watch_add_inbound(c->routes[i].sources[k]);
+	if (loud || retries_wait())
+		watch_wake(&wt.router);
+}
+
 void
 watch_rescan(int loud)
 {
@@ -284,6 +346,7 @@ watch_rescan(int loud)
 	for (i = 0; i < sizeof watched / sizeof watched[0]; i++)
 		scan_state(watched[i], loud);
 	scan_claims();
+	scan_inbound(loud);
 	/* What has waited warn_after is found by the archiver's pass. */
 	if (wt.cli->cfg->notify != NULL && wt.cli->cfg->warn_after > 0)
 		watch_wake(&wt.arch);

@@ -212,7 +212,8 @@ attachments:
 - {name: spec.pdf, blob: 'sha256:$(printf '%064d' 7)', type: application/pdf, size: 9}
 ")
 sed -i "s/^from: Ann$/from: Bob <bob@customer.example>/" "$MB/inbound/mail/$m1.md"
-m2=$(inmsg mail x "Buy now" "subject: Spam")
+m2=$(inmsg mail x "Buy now" "subject: Spam
+")
 expect route-mail 0 outpost-route
 f=$(out ops "$m1.customers")
 check forward-queued [ -n "$f" ]
@@ -295,3 +296,26 @@ bad bad-twice '  - {name: r, sources: bot, forward: ops}
   - {name: r, sources: bot, forward: ops}'
 check bad-twice-says grep -q "two rules named r" "$SCRATCH/err"
 expect no-such-route 78 outpost-route --route nope
+
+# 13. Under outpost-watch: a message in inbound/ starts the router, whose
+# answer the channel's dispatcher delivers, in the same thread.
+sed -i "s|run: \[$H/count\]|run: [$H/status]|" "$OUTPOST_CONFIG"
+rm -f "$MB"/outbound/*/*.md	# what the rounds above queued
+n0=$(ls "$SCRATCH/tg" | grep -c '^[0-9].*json$')
+outpost-watch -v --linger 2 2>"$SCRATCH/watch.log" &
+wp=$!
+w1=$(inmsg bot 42 "/status from the watcher")
+_i=0
+until [ "$(ls "$SCRATCH/tg" | grep -c '^[0-9].*json$')" -gt "$n0" ] || [ $_i -ge 500 ]; do
+	sleep 0.02; _i=$((_i + 1))
+done
+kill $wp; wait $wp
+check watch-router-started grep -q "outpost-route: started" "$SCRATCH/watch.log"
+check watch-reply-delivered python3 - <<'X'
+import rec
+b = rec.reqs("tg")[-1]["j"]
+assert b["text"].endswith("you said: /status from the watcher"), b
+assert b["reply_parameters"]["message_id"] > 100, b
+assert b["message_thread_id"] == 17, b
+X
+check watch-reply-archived [ -n "$(find "$MB/sent/tgout" "$MB/archive/tgout" -name "$w1.status.md" 2>/dev/null)" ]
