@@ -6,6 +6,7 @@
 # run again queuing nothing twice; SIGKILL at random points over 100
 # rounds with nothing lost and no answer queued twice; config errors.
 export SCRATCH PYTHONPATH=$here
+start_recorder dd '[{"body": "{\"errcode\":0,\"errmsg\":\"ok\"}"}]'
 start_recorder tg '[{"body": "{\"ok\":true,\"result\":{\"message_id\":99}}"}]'
 H=$SCRATCH/handlers
 mkdir -p "$H"
@@ -47,6 +48,8 @@ channels:
   tgout: {provider: telegram, token: "123:TG", base_url: "http://127.0.0.1:$tg_port"}
   ops: {provider: maildir, path: $SCRATCH/Maildir}
   audit: {provider: maildir, path: $SCRATCH/Audit}
+  sales-group: {provider: dingtalk,
+    url: "http://127.0.0.1:$dd_port/robot/send?access_token=dt0123456789"}
 sources:
   bot: {provider: telegram, mode: poll, token: "123:TG", reply_channel: tgout}
   mail: {provider: imap, url: "imaps://127.0.0.1/INBOX", username: u,
@@ -93,7 +96,7 @@ routes:
   - name: customers
     sources: [mail]
     match: {from: "@customer\\\\.example>?\$"}
-    forward: [ops]
+    forward: [ops, sales-group]
 X
 chmod 600 "$OUTPOST_CONFIG"
 outpost-queue init
@@ -207,9 +210,12 @@ check slow-retry grep -qx "error: $H/slow: timed out after 1s" "$MB/state/routes
 check slow-killed sh -c "! kill -0 $(cat "$SCRATCH/slow.pid") 2>/dev/null"
 
 # 9. Mail from a customer forwarded, its attachment kept.
+printf '%%PDF-1.4 spec\n' >"$SCRATCH/spec.pdf"
+hex=$(sha256sum "$SCRATCH/spec.pdf" | cut -c1-64)
+cp "$SCRATCH/spec.pdf" "$MB/blobs/$hex"
 m1=$(inmsg mail x "Please quote 40 units." "subject: Quote request
 attachments:
-- {name: spec.pdf, blob: 'sha256:$(printf '%064d' 7)', type: application/pdf, size: 9}
+- {name: spec.pdf, blob: 'sha256:$hex', type: application/pdf, size: 14}
 ")
 sed -i "s/^from: Ann$/from: Bob <bob@customer.example>/" "$MB/inbound/mail/$m1.md"
 m2=$(inmsg mail x "Buy now" "subject: Spam
@@ -223,6 +229,19 @@ check forward-body grep -qx "Please quote 40 units." "$f"
 check forward-attachment grep -q "name: spec.pdf" "$f"
 check forward-no-routing sh -c "! grep -q -e '^chat:' -e '^sender:' -e '^message_id:' -e '^source:' '$f'"
 check forward-only-customers [ -z "$(out ops "$m2.customers")" ]
+# The DingTalk group gets the mail as its own markdown, the sender first.
+check forward-second [ -n "$(out sales-group "$m1.customers.2")" ]
+outpost-dispatch --once --channel sales-group -q
+check forward-dingtalk python3 - <<'X'
+import rec
+b = rec.reqs("dd")[-1]["j"]
+md = b["markdown"]
+assert md["title"] == "Quote request", md
+# DingTalk's markdown takes HTML: the address's brackets are escaped.
+assert md["text"].startswith(
+    "From Bob &lt;bob@customer.example&gt; via mail:\n\nPlease quote 40 units."), md
+assert "spec.pdf" in md["text"], md
+X
 
 # 10. SIGKILL at random points over 100 rounds: every message answered,
 # none twice (each answer's file is named by its id).
