@@ -23,6 +23,7 @@ struct route_ctx {
 	struct mailbox *mb;
 	struct config *cfg;
 	FILE *test;		/* --test: what would be done, said here */
+	struct route_memo *memo; /* names this process has settled */
 };
 
 /* One inbound message: where it is, and as read. */
