@@ -60,6 +60,10 @@ P = {
  "location": payload([msg("LOC", "location", {"latitude": 52.52,
                      "longitude": 13.405, "name": "Office"})]),
  "noid": payload([{"from": "16505551234", "type": "text", "text": {"body": "x"}}]),
+ "goodbad": payload([msg("GOOD", "text", {"body": "fine"}),
+                     {"from": "16505551234", "type": "text", "text": {"body": "x"}}]),
+ "mixed": payload([msg("MIX1", "text", {"body": "before the file"}),
+                   msg("MIX2", "image", {"mime_type": "image/jpeg", "id": "MEDIA500"})]),
  "big": payload([msg("BIG", "text", {"body": "x" * 70000})]),
  "other": {"object": "page", "entry": []},
  "vector": None,
@@ -189,6 +193,7 @@ _c=$(curl -s -o "$SCRATCH/resp" -w '%{http_code}' -H "X-Hub-Signature-256: $(W s
 check "truncated body, signed whole, is 401" [ "$_c" = 401 ]
 send "oversized body is 413" 413 big
 send "a message without an id is 400" 400 noid
+send "a good message then one without an id: 400" 400 goodbad
 same_as "refusals wrote nothing" "$before"
 check "tmp/ is empty" [ -z "$(ls "$MB/tmp")" ]
 send "INBOUND.md vector (empty entry) is 200" 200 vector wa \
@@ -293,6 +298,13 @@ check "the token is not sent there: not_fetched" \
 before=$(snapshot)
 send "a media lookup failing 500 is 503" 503 img500
 same_as "a temporary media failure wrote nothing" "$before"
+# A batch is all or nothing: the one written before the failure is a
+# redelivery when Meta sends the batch again.
+send "a batch whose second file fails is 503" 503 mixed
+check "the first of the batch is written" [ -n "$(byid MIX1)" ]
+send "the batch again is 503" 503 mixed
+check "the first of the batch is written once" [ "$(grep -l '^message_id: wamid.MIX1$' "$IN"/wa/*.md | wc -l)" -eq 1 ]
+check "the second is not written" [ -z "$(byid MIX2)" ]
 send "the server still serves" 200 text
 
 # --- a reply: outpost-drop --reply-to, dispatched to the whatsapp channel ----
