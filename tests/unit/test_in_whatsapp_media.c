@@ -1,5 +1,5 @@
 /*
- * test_wa_media.c - the hosts a WhatsApp source sends its access token
+ * test_in_whatsapp_media.c - the hosts a WhatsApp source sends its access token
  * to (whatsapp.h wa_media_trusted): Meta's media hosts over https, or
  * base_url's own origin; never a look-alike or a URL that only seems to
  * name one.
