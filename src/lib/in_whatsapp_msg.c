@@ -120,6 +120,8 @@ other_text(const char *type, json_t *msg)
 	reply = json_object_get(o, jstr(o, "type") ? jstr(o, "type") : "");
 	if ((title = jstr(reply, "title")) != NULL)	/* button, list */
 		return strdup(title);
+	if (o == NULL)
+		return strdup("");
 	return json_dumps(o, JSON_COMPACT);	/* a flow's answer: its JSON */
 }
 
