@@ -253,18 +253,24 @@ in_dingtalk(const struct listen_req *q, struct in_source *s,
 {
 	struct ding d;
 	struct err e = { 0 };
-	int rc = -1;
+	int rc;
 
 	memset(&d, 0, sizeof d);
 	if (strcmp(q->method, "POST") != 0) {
 		listen_answer(r, 405, "a dingtalk source takes POST");
 		return;
 	}
+	/* Verified before anything of the body is read. */
 	if (verify_dingtalk(in_key(s, "app_secret"), listen_header(q,
 	    "timestamp"), listen_header(q, "sign"), clock_now_us() / 1000,
-	    &e) == 0 && parse(q, &d, &e) == 0)
-		rc = body(&d) == 0 ? (d.text == NULL ? err_set(&e, ERR_TEMP,
-		    "out of memory") : message(s, &d, &e)) : event(s, &d, &e);
+	    &e) == -1 || parse(q, &d, &e) == -1)
+		rc = -1;
+	else if (body(&d) == -1)
+		rc = event(s, &d, &e);
+	else if (d.text == NULL)
+		rc = err_set(&e, ERR_TEMP, "out of memory");
+	else
+		rc = message(s, &d, &e);
 	if (rc == -1)
 		in_fail(s, r, &e);
 	else
