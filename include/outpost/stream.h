@@ -81,6 +81,8 @@ void stream_close(struct stream *);
 /* Telegram's and Slack's ops (stream_telegram.c, stream_slack.c). */
 extern const struct stream_ops stream_telegram, stream_slack;
 
+/* For the ops: a string key of the channel (resolved), or NULL. */
+const char *stream_key(const struct stream *, const char *key);
 /* For the ops: the platform's answer, as JSON, checked for HTTP and
  * transport errors; NULL with e filled. */
 struct json_t *stream_call(struct stream *, const char *url,

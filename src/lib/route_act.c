@@ -8,6 +8,7 @@
 
 #include "outpost/child.h"
 #include "outpost/drop.h"
+#include "outpost/idfind.h"
 #include "outpost/log.h"
 #include "outpost/reply.h"
 #include "outpost/route_act.h"
@@ -172,8 +173,66 @@ blank(const char *s, size_t len)
 	return 1;
 }
 
+/*
+ * The handler's answer in *out, or (stream: true) already in the chat:
+ * 1 the answer is for the queue, 0 it is done, -1 with e.
+ */
 static int
-handle(struct route_ctx *ctx, const struct route *r,
+run(struct route_ctx *ctx, const struct route *r, struct route_state *st,
+    const struct route_in *in, int *n, char **out, size_t *len,
+    struct err *e)
+{
+	char id[MESSAGE_ID_MAX + 1];
+	struct message *keys;
+	struct reply rp;
+	const char *ch;
+	int rc;
+
+	memset(&rp, 0, sizeof rp);
+	rp.in = (struct message *)in->m;
+	snprintf(rp.source, sizeof rp.source, "%s", in->source);
+	if (!r->stream || !r->reply || (ch = reply_channel(ctx->cfg, &rp)) ==
+	    NULL)
+		return route_run_handler(ctx, r, in, NULL, NULL, out, len, e) ==
+		    -1 ? -1 : 1;
+	if ((keys = message_new()) == NULL)
+		return err_set(e, ERR_TEMP, "out of memory");
+	if (reply_apply(&rp, keys, e) == -1) {
+		message_free(keys);
+		return -1;
+	}
+	out_id(r, in, *n + 1, id);
+	rc = route_stream(ctx, r, st, in, ch, keys, id, out, len, e);
+	message_free(keys);
+	if (rc == 0) {
+		++*n;
+		free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/*
+ * Was the handler's answer queued (or streamed) by an earlier run?  Its
+ * last id says so, the answers being queued in order: then the handler
+ * need not run again.
+ */
+static int
+answered(struct route_ctx *ctx, const struct route *r,
+    const struct route_in *in, int n, struct err *e)
+{
+	char id[MESSAGE_ID_MAX + 1];
+	struct idhit hit;
+	int last = n + (r->reply ? 1 : (int)r->nto);
+
+	if (last == n)
+		return 0;
+	out_id(r, in, last, id);
+	return idfind(ctx->mb, id, &hit, 1, e);
+}
+
+static int
+handle(struct route_ctx *ctx, const struct route *r, struct route_state *st,
     const struct route_in *in, int *n, struct err *e)
 {
 	struct message *m;
@@ -193,8 +252,14 @@ handle(struct route_ctx *ctx, const struct route *r,
 	if (r->http != NULL)
 		return err_set(e, ERR_CONFIG, "route %s: http: not in this "
 		    "version", r->name);
-	if (route_run_handler(ctx, r, in, NULL, NULL, &out, &len, e) == -1)
-		return -1;
+	if ((rc = answered(ctx, r, in, *n, e)) != 0) {
+		if (rc > 0)
+			log_info("%s/%s: route %s: answered before", in->source,
+			    in->id, r->name);
+		return rc > 0 ? 0 : -1;
+	}
+	if ((rc = run(ctx, r, st, in, n, &out, &len, e)) != 1)
+		return rc;
 	if (blank(out, len) || (!r->reply && r->nto == 0)) {
 		free(out);
 		return 0;	/* nothing to say, or nobody to say it to */
@@ -209,8 +274,8 @@ handle(struct route_ctx *ctx, const struct route *r,
 }
 
 int
-route_act(struct route_ctx *ctx, struct route *r, const struct route_in *in,
-    struct err *e)
+route_act(struct route_ctx *ctx, struct route *r, struct route_state *st,
+    const struct route_in *in, struct err *e)
 {
 	int n = 0;
 
@@ -218,7 +283,7 @@ route_act(struct route_ctx *ctx, struct route *r, const struct route_in *in,
 		return -1;
 	if (forward(ctx, r, in, &n, e) == -1)
 		return -1;
-	if ((r->run != NULL || r->http != NULL) && handle(ctx, r, in, &n, e) ==
+	if ((r->run != NULL || r->http != NULL) && handle(ctx, r, st, in, &n, e) ==
 	    -1)
 		return -1;
 	return 0;

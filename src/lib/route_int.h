@@ -18,4 +18,16 @@ int route_run_handler(struct route_ctx *, const struct route *,
     const struct route_in *, child_grew_fn *grew, void *arg, char **out,
     size_t *len, struct err *);
 
+/*
+ * Runs r's handler with its answer streamed into channel, to the chat
+ * of keys (route_stream.c).  0: the answer is in place, recorded as sent
+ * under id; 1: it is not (the channel cannot edit, the answer has a
+ * front matter or is too long, an error on the way): *out holds it
+ * whole, for the queue; -1 with e as route_run_handler().
+ */
+int route_stream(struct route_ctx *, const struct route *,
+    struct route_state *, const struct route_in *, const char *channel,
+    const struct message *keys, const char *id, char **out, size_t *len,
+    struct err *);
+
 #endif

@@ -202,7 +202,7 @@ act_once(struct route_ctx *ctx, struct route *r, struct route_state *st,
 	struct route_retry rt;
 	struct err e = { 0 }, e2 = { 0 };
 
-	if (route_act(ctx, r, in, &e) == 0)
+	if (route_act(ctx, r, st, in, &e) == 0)
 		pass->acted++;
 	else if (e.class == ERR_TEMP && attempts + 1 < r->max_attempts) {
 		memset(&rt, 0, sizeof rt);
@@ -459,7 +459,7 @@ route_test(struct route_ctx *ctx, const struct route_in *in, struct err *e)
 			continue;
 		}
 		fprintf(ctx->test, "route %s: matches\n", r->name);
-		if (route_act(ctx, r, in, e) == -1)
+		if (route_act(ctx, r, NULL, in, e) == -1)
 			return -1;
 		if (r->stop) {
 			fprintf(ctx->test, "  stop: no later rule sees it\n");

@@ -23,6 +23,14 @@ stream_ops_of(const struct channel *ch)
 	return NULL;
 }
 
+const char *
+stream_key(const struct stream *s, const char *k)
+{
+	const struct ynode *v = ynode_map_get(s->ch->node, k);
+
+	return ynode_is_str(v) ? v->str : NULL;
+}
+
 /* The first chat of the answer's to, else of the channel's. */
 static const char *
 first_to(const struct message *m, const struct channel *ch)

@@ -15,23 +15,15 @@
 
 #define SLACK_API	"https://slack.com/api"
 
-static const char *
-key(const struct stream *s, const char *k)
-{
-	const struct ynode *v = ynode_map_get(s->ch->node, k);
-
-	return ynode_is_str(v) ? v->str : NULL;
-}
-
 static json_t *
 call(struct stream *s, const char *method, json_t *req, struct err *e)
 {
-	const char *base = key(s, "base_url");
+	const char *base = stream_key(s, "base_url");
 	char url[1024];
 
 	snprintf(url, sizeof url, "%s/%s", base ? base : SLACK_API, method);
 	if (webget_header(&s->w, "Authorization: Bearer %s",
-	    key(s, "token") ? key(s, "token") : "") == -1) {
+	    stream_key(s, "token") ? stream_key(s, "token") : "") == -1) {
 		err_set(e, ERR_TEMP, "out of memory");
 		return NULL;
 	}

@@ -15,14 +15,6 @@
 
 #define TELEGRAM_API	"https://api.telegram.org"
 
-static const char *
-key(const struct stream *s, const char *k)
-{
-	const struct ynode *v = ynode_map_get(s->ch->node, k);
-
-	return ynode_is_str(v) ? v->str : NULL;
-}
-
 /* A number from a key of the answer: digits only, else 0. */
 static json_int_t
 number(const struct message *m, const char *k)
@@ -58,7 +50,8 @@ answer(struct stream *s, json_t *j, const char *what, struct err *e)
 static json_t *
 call(struct stream *s, const char *method, json_t *req, struct err *e)
 {
-	const char *base = key(s, "base_url"), *tok = key(s, "token");
+	const char *base = stream_key(s, "base_url");
+	const char *tok = stream_key(s, "token");
 	char url[1024];
 
 	s->w.secret = tok;

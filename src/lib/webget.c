@@ -117,17 +117,13 @@ webget_free(struct webget *w)
 int
 webget_header(struct webget *w, const char *fmt, ...)
 {
-	struct curl_slist *l;
-	char line[2048];
 	va_list ap;
+	int r;
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
+	r = http_vheader(&w->hdrs, fmt, ap);
 	va_end(ap);
-	if ((l = curl_slist_append(w->hdrs, line)) == NULL)
-		return -1;
-	w->hdrs = l;
-	return 0;
+	return r;
 }
 
 /* The transfer, with the headers set for it; they are spent after. */
