@@ -86,7 +86,7 @@ msg() {	# msg EVENT_ID MESSAGE_ID TYPE CONTENT-JSON-STRING [EXTRA-MESSAGE-KEYS]
 	    "$1" "${TOK:-$VT}" "$2" "$3" "$4" "${5:-}"
 }
 msg ev-text-1 om_5ce6d572455d361153b7cb51da133945 text '"{\"text\":\"@_user_1 hello @_user_10\"}"' \
-    ',"thread_id":"omt_1a2b3c","mentions":[{"key":"@_user_1","id":{"open_id":"ou_84aad35d084aa403a838cf73ee18467"},"name":"Tom","tenant_key":"736588c9260f175e"},{"key":"@_user_10","id":{"open_id":"ou_x"},"name":"Ann"}]' >text1
+    ',"thread_id":"omt_1a2b3c","mentions":[{"key":"@_user_10","id":{"open_id":"ou_x"},"name":"Ann"},{"key":"@_user_1","id":{"open_id":"ou_84aad35d084aa403a838cf73ee18467"},"name":"Tom","tenant_key":"736588c9260f175e"}]' >text1
 lark text-message 200 lk text1 --key "$EK" --sign
 answer_is text-message-answer '{"msg":"success"}'
 f=$(ls "$MB"/inbound/lk/*.md 2>/dev/null | head -1)
@@ -131,6 +131,8 @@ lark oversized 413 lk big --key "$EK" --sign
 printf '{"encrypt":"P37w+VZImNgPEO1RBhJ6RtKl7n6zymIbEG1pReEzghk="}' >va
 lark vector-a-signed 400 lka va --raw --key "test key" --sign --ts 1700000000 --nonce abc123
 check vector-a-signature-is-published grep -q 69c61fa99760d59824d588297c0036194769fb54331682c9cbcd93e85b9a8aad "$here/../unit/test_verify.c"
+# Unsigned, only a challenge is taken: vector A is refused as not authentic.
+lark vector-a-unsigned 401 lka va --raw
 lark vector-a-nonce-changed 401 lka va --raw --key "test key" --sign --ts 1700000000 --nonce abc124 --sig-key "test kez"
 same_as refusals-write-nothing "$before"
 check refusals-tmp-empty [ -z "$(ls "$MB/tmp")" ]
@@ -175,6 +177,10 @@ print("ok")
 Y
 check image-requests grep -qx ok "$SCRATCH/api.out"
 check token-cached [ -f "$MB/state/tokens/lk" ]
+# Redelivered: written once, and the image not fetched again.
+lark image-redelivered 200 lk img1 --key "$EK" --sign
+check image-redelivered-once [ "$(grep -l 'message_id: om_img1' "$MB"/inbound/lk/*.md | wc -l)" -eq 1 ]
+check image-redelivered-not-fetched [ "$(ls "$SCRATCH"/api/0*.json | wc -l)" -eq 2 ]
 
 # A 404 resource: the message written, the file named in not_fetched.
 msg ev-gone-1 om_gone file '"{\"file_key\":\"file_v2_gone\",\"file_name\":\"report.pdf\"}"' >gone
