@@ -9,7 +9,8 @@ png='\x89PNG-fake-image-bytes-0123456789'
 start_recorder api '[
  {"path": "/open-apis/auth/v3/tenant_access_token/internal", "body": "{\"code\":0,\"msg\":\"ok\",\"tenant_access_token\":\"t-in-token-77\",\"expire\":7200}"},
  {"path": "/open-apis/im/v1/messages/om_img1/resources/img_v2_cat", "headers": {"Content-Type": "image/png"}, "body": "PNG-fake-image-bytes-0123456789"},
- {"path": "/open-apis/im/v1/messages/om_gone/resources/", "status": 404, "body": "{\"code\":234003,\"msg\":\"File not in msg.\"}"}]'
+ {"path": "/open-apis/im/v1/messages/om_gone/resources/", "status": 404, "body": "{\"code\":234003,\"msg\":\"File not in msg.\"}"},
+ {"path": "/open-apis/im/v1/messages/om_busy/resources/", "status": 502, "body": "bad gateway"}]'
 start_recorder chan '[
  {"path": "/open-apis/auth/v3/tenant_access_token/internal", "body": "{\"code\":0,\"msg\":\"ok\",\"tenant_access_token\":\"t-out-token-88\",\"expire\":7200}"},
  {"path": "/open-apis/im/v1/messages/", "body": "{\"code\":0,\"msg\":\"success\",\"data\":{\"message_id\":\"om_answer1\"}}"}]'
@@ -190,6 +191,12 @@ check gone-not-fetched grep -q 'report.pdf: HTTP 404' "$fg"
 check gone-no-attachment [ -z "$(grep '^attachments' "$fg")" ]
 check gone-token-reused [ "$(grep -l tenant_access_token "$SCRATCH"/api/0*.json | wc -l)" -eq 1 ]
 check gone-warned grep -q 'file not fetched: report.pdf: HTTP 404' "$SCRATCH/listen.log"
+# Lark's API down: 503, nothing written, so that Lark sends it again.
+msg ev-busy-1 om_busy image '"{\"image_key\":\"img_v2_busy\"}"' >busy
+before=$(snapshot)
+lark busy-503 503 lk busy --key "$EK" --sign
+same_as busy-writes-nothing "$before"
+check busy-tmp-empty [ -z "$(ls "$MB/tmp")" ]
 # Without app credentials: not fetched, and why.
 TOK=ptok-0005 msg ev-nocred-1 om_nocred image '"{\"image_key\":\"img_v2_dog\"}"' >nocred
 lark nocred-message 200 lkplain nocred
