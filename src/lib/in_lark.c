@@ -178,7 +178,8 @@ write_event(struct in_source *s, json_t *ev, const char *id,
 
 	json_object_del(json_object_get(ev, "header"), "token");
 	json_object_del(ev, "token");
-	if ((text = json_dumps(ev, JSON_PRESERVE_ORDER | JSON_INDENT(2))) == NULL)
+	text = json_dumps(ev, JSON_PRESERVE_ORDER | JSON_INDENT(2));
+	if (text == NULL)
 		return err_set(e, ERR_TEMP, "out of memory");
 	m.event_id = id;
 	m.event = type;
