@@ -49,11 +49,12 @@ char *lark_text(json_t *message, struct lark_file *f, size_t *nf,
     struct err *e);
 
 /*
- * Fetches f[0..nf) of message_id into blobs/ (in_lark_fetch.c): each one
- * fetched into att[*natt] (its name and type kept in f: an image's name
- * takes the extension of its type), or named in why[*nnot] ("name: reason") when
- * Lark will not give it or the source has no app credentials.  -1 with e
- * on a temporary failure (the platform sends the event again).
+ * Fetches f[0..nf) of message_id into blobs/ (in_lark_fetch.c): each
+ * one fetched into att[*natt] (its name and type kept in f: an image's
+ * name takes the extension of its type), or named in why[*nnot] ("name:
+ * reason") when Lark will not give it or the source has no app
+ * credentials.  -1 with e on a temporary failure (the platform sends the
+ * event again).
  */
 int lark_fetch(struct in_source *, const char *message_id,
     struct lark_file *f, size_t nf, struct chat_att *att,
