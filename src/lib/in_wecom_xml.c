@@ -38,15 +38,25 @@ init(void)
 	xmlInitParser();
 }
 
-/* A "<!" that is not CDATA: a document type, an entity, a comment. */
+/*
+ * A "<!" outside CDATA: a document type, an entity, a comment.  Inside
+ * CDATA it is a user's text ("<!-- -->" in a chat message), and kept.
+ */
 static int
 declares(const char *s, size_t len)
 {
-	const char *p = s, *end = s + len;
+	const char *p = s, *end = s + len, *c;
 
 	while ((p = memchr(p, '<', (size_t)(end - p))) != NULL) {
-		if ((size_t)(end - p) >= 2 && p[1] == '!' &&
-		    ((size_t)(end - p) < 9 || memcmp(p, "<![CDATA[", 9) != 0))
+		if ((size_t)(end - p) >= 9 && memcmp(p, "<![CDATA[", 9) == 0) {
+			/* Unterminated, it is the parser's to refuse. */
+			if ((c = memmem(p + 9, (size_t)(end - p) - 9, "]]>",
+			    3)) == NULL)
+				return 0;
+			p = c + 3;
+			continue;
+		}
+		if ((size_t)(end - p) >= 2 && p[1] == '!')
 			return 1;
 		p++;
 	}
