@@ -4,12 +4,12 @@
  * webhook-timestamp, webhook-signature; verify_webhook), such as
  * another outpost's webhook channel signing with the same secret.
  *
- * The body is JSON, one object, in one of two shapes:
- *   {"type": "message", "timestamp": "<RFC 3339>", "data": {...}}
- *       the envelope Standard Webhooks recommends; a type other than
- *       "message" is an event, written only when events: lists it
- *   {"text": "...", ...}
- *       no "type": the object is the message's data itself
+ * The body is JSON, one object, the payload Standard Webhooks
+ * recommends: {"type": "message", "timestamp": "<RFC 3339>", "data":
+ * {...}}, data perhaps squashed into the top level as the spec allows; a
+ * type other than "message" is an event, written only when events:
+ * lists it.  An object without "type" is a message, for the simplest
+ * senders: {"text": "..."}.
  * A message's data has "text" (required) and optionally from, sender,
  * chat, thread and message_id, strings or integers.  The event id is
  * webhook-id, the same on every retry.  The answer is 200, empty.
@@ -88,12 +88,14 @@ shape(json_t *root, json_t **data, struct err *e)
 		*data = root;
 		return "message";
 	}
-	*data = json_object_get(root, "data");
+	/* The spec lets data be squashed into the top-level object. */
+	if ((*data = json_object_get(root, "data")) == NULL)
+		*data = root;
 	if (!json_is_string(t) || json_string_length(t) == 0) {
 		err_set(e, ERR_DATA, "type: not a string");
 		return NULL;
 	}
-	if (*data != NULL && !json_is_object(*data)) {
+	if (!json_is_object(*data)) {
 		err_set(e, ERR_DATA, "data: not an object");
 		return NULL;
 	}

@@ -103,6 +103,7 @@ printf '%s' '{"text": "x", "from": {"name": "x"}}' >badfrom
 printf '%s' '{"type": "message", "timestamp": "yesterday", "data": {"text": "x"}}' >badtime
 printf '%s' '["text"]' >array
 printf '%s' '{"test": 2432232314}' >w1
+printf '%s' '{"type": "message", "text": "squashed", "thread": "t-9"}' >squashed
 python3 -c 'print("{\"text\": \"" + "a" * 5000 + "\"}")' >big
 
 start_listen
@@ -163,9 +164,15 @@ assert "thread" not in a and "message_id" not in a, a
 assert open(f).read().split("\n---\n", 1)[1] == "backup done", open(f).read()
 PY
 
+wh "a squashed message with type" 200 wh msg_4 $NOW squashed good
+py "its text and thread" <<'PY'
+(f,) = [f for f in glob.glob(S + "/mb/inbound/wh/*.md") if fm(f).get("thread") == "t-9"]
+assert open(f).read().split("\n---\n", 1)[1] == "squashed", open(f).read()
+PY
+
 # --- events ---------------------------------------------------------------
 wh "an event not listed is acknowledged" 200 wh evt_1 $NOW event good
-check "and not written" [ "$(count "$IN/wh")" -eq 2 ]
+check "and not written" [ "$(count "$IN/wh")" -eq 3 ]
 check "but counted" grep -q "wh: user.created event not written" "$SCRATCH/listen.log"
 wh "an event listed in events:" 200 whev evt_1 $NOW event good
 wh "its retry" 200 whev evt_1 $NOW event good
@@ -201,4 +208,4 @@ assert r["j"]["markdown"] == "on it\n", r["j"]
 PY
 stop_listen
 check "the listener's counts at exit" grep -q \
-    "wh: 2 written, 2 redelivered, 1 events not written" "$SCRATCH/listen.log"
+    "wh: 3 written, 2 redelivered, 1 events not written" "$SCRATCH/listen.log"
