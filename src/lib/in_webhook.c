@@ -1,8 +1,7 @@
 /*
  * in_webhook.c - /in/<source> for a webhook source: any program that
  * signs its POSTs as Standard Webhooks specifies (webhook-id,
- * webhook-timestamp, webhook-signature; verify_webhook), such as
- * another outpost's webhook channel signing with the same secret.
+ * webhook-timestamp, webhook-signature; verify_webhook).
  *
  * The body is JSON, one object, the payload Standard Webhooks
  * recommends: {"type": "message", "timestamp": "<RFC 3339>", "data":
