@@ -99,6 +99,7 @@ src() {	# src NAME EXTRA: one telegram source on the recorder
 	src tg ", secret_token: \"\${TG_SECRET}\", reply_channel: tgout"
 	src tgev ", secret_token: \"\${TG_SECRET}\", events: [edited_message]"
 	src tgopen ""
+	src tgb ", secret_token: \"\${TG_SECRET}\""
 } >"$OUTPOST_CONFIG"
 chmod 600 "$OUTPOST_CONFIG"
 export TG_TOKEN=$TOK TG_SECRET=$SEC OUT_TOKEN=1:REPLYTOKEN
@@ -252,6 +253,14 @@ check "written" [ "$(count "$IN/tgopen")" -eq 1 ]
 check "a warning says it is not authenticated" \
     grep -q "tgopen: no secret_token: requests to /in/tgopen are not authenticated" \
     "$SCRATCH/listen.log"
+
+# --- 32 updates at once, then all 32 again at once: 32 files -------------
+expect "a burst of 32 updates" 0 python3 "$L" tgmany "$port" /in/tgb "$SEC" 32 5000
+check "each answered 200" grep -qx "200:32" "$SCRATCH/out"
+expect "the same 32 again, at once" 0 python3 "$L" tgmany "$port" /in/tgb "$SEC" 32 5000
+check "each answered 200 again" grep -qx "200:32" "$SCRATCH/out"
+check "32 files, one per update" [ "$(count "$IN/tgb")" -eq 32 ]
+check "32 distinct messages" [ "$(cat "$IN"/tgb/*.md | grep -c "^message_id: '50[0-3][0-9]'")" -eq 32 ]
 
 # --- the log: no token, no secret, no body --------------------------------
 check "the token is in no log line" sh -c "! grep -F -q -e '$TOK' -e 'SECRET-tok_en' '$SCRATCH/listen.log'"
