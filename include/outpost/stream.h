@@ -3,7 +3,8 @@
  * text comes, edited as more comes, at most once a second, and a last
  * time with the whole text rendered in the platform's markup.  For the
  * platforms that can edit a message a bot sent: Telegram
- * (editMessageText), Slack (chat.update), Lark (the message update).
+ * (editMessageText), Slack (chat.update), Lark (the message edit, at
+ * most 20 a message: the last is kept for the whole answer).
  *
  * While it grows the text goes as plain text, cut to the platform's
  * limit with an ellipsis; the last edit is the answer rendered as the
@@ -38,6 +39,7 @@ struct stream_ops {
 	const char *provider;
 	enum dialect dialect;
 	size_t limit;			/* characters of one message */
+	int max_edits;			/* edits a message takes; 0: any */
 	/* Posts text (html: rendered markup) as a new message; fills
 	 * s->id (and s->chat when the platform names it). */
 	int (*post)(struct stream *, const char *text, int html,
@@ -56,6 +58,8 @@ struct stream {
 	char id[STREAM_ID];		/* the message, once posted */
 	int64_t last_us;		/* the last request, monotonic */
 	size_t last_len;		/* the text's length then */
+	int edits;			/* made so far */
+	char token[2048];		/* the platform's, when it has one */
 	int whole;			/* the final text is in place */
 };
 
@@ -78,8 +82,9 @@ int stream_text(struct stream *, const char *text, size_t len, int final,
     struct err *);
 void stream_close(struct stream *);
 
-/* Telegram's and Slack's ops (stream_telegram.c, stream_slack.c). */
-extern const struct stream_ops stream_telegram, stream_slack;
+/* The platforms' ops (stream_telegram.c, stream_slack.c,
+ * stream_lark.c). */
+extern const struct stream_ops stream_telegram, stream_slack, stream_lark;
 
 /* For the ops: a string key of the channel (resolved), or NULL. */
 const char *stream_key(const struct stream *, const char *key);
@@ -87,5 +92,8 @@ const char *stream_key(const struct stream *, const char *key);
  * transport errors; NULL with e filled. */
 struct json_t *stream_call(struct stream *, const char *url,
     const char *what, char *body, struct err *);
+/* The same with a method other than POST ("PUT"). */
+struct json_t *stream_method(struct stream *, const char *method,
+    const char *url, const char *what, char *body, struct err *);
 
 #endif

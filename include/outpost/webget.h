@@ -50,6 +50,9 @@ int webget_header(struct webget *, const char *fmt, ...)
  */
 long webget_call(struct webget *, const char *url, const char *ctype,
     const char *body, struct err *);
+/* The same with another method than GET or POST: "PUT" and a body. */
+long webget_method(struct webget *, const char *method, const char *url,
+    const char *ctype, const char *body, struct err *);
 /*
  * GET url into blobs/: 0 with a->hex and a->size filled; 1 when the
  * server will not give it (a 4xx other than 408 and 429, over max_file)

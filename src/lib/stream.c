@@ -20,6 +20,10 @@ stream_ops_of(const struct channel *ch)
 	/* A Slack webhook cannot edit; the Web API token can. */
 	if (strcmp(ch->provider, "slack") == 0 && tok != NULL)
 		return &stream_slack;
+	/* A Lark bot webhook cannot edit; the app can. */
+	if (strcmp(ch->provider, "lark") == 0 &&
+	    ynode_map_get(ch->node, "app_id") != NULL)
+		return &stream_lark;
 	return NULL;
 }
 
@@ -110,7 +114,15 @@ send_text(struct stream *s, const char *text, int html, struct err *e)
 {
 	if (s->id[0] == '\0')
 		return s->ops->post(s, text, html, e);
+	s->edits++;
 	return s->ops->edit(s, text, html, e);
+}
+
+/* The platform takes so many edits: the last is the whole answer's. */
+static int
+edits_left(const struct stream *s)
+{
+	return s->ops->max_edits == 0 || s->edits < s->ops->max_edits - 1;
 }
 
 /* The last request: the answer rendered, when it fits in one message. */
@@ -155,7 +167,7 @@ stream_text(struct stream *s, const char *text, size_t len, int final,
 	if (final)
 		return finish(s, text, len, e);
 	if (len == 0 || len == s->last_len || (s->id[0] != '\0' &&
-	    now - s->last_us < STREAM_EVERY_US))
+	    (now - s->last_us < STREAM_EVERY_US || !edits_left(s))))
 		return 0;
 	if ((p = preview(s, text, len, "")) == NULL)
 		return err_set(e, ERR_TEMP, "out of memory");
@@ -170,6 +182,13 @@ json_t *
 stream_call(struct stream *s, const char *url, const char *what, char *body,
     struct err *e)
 {
+	return stream_method(s, NULL, url, what, body, e);
+}
+
+json_t *
+stream_method(struct stream *s, const char *method, const char *url,
+    const char *what, char *body, struct err *e)
+{
 	json_error_t je;
 	json_t *j;
 	long st;
@@ -178,8 +197,8 @@ stream_call(struct stream *s, const char *url, const char *what, char *body,
 		err_set(e, ERR_TEMP, "out of memory");
 		return NULL;
 	}
-	st = webget_call(&s->w, url, "application/json; charset=utf-8", body,
-	    e);
+	st = webget_method(&s->w, method, url, "application/json; "
+	    "charset=utf-8", body, e);
 	free(body);
 	if (st == -1)
 		return NULL;

@@ -91,4 +91,4 @@ sl_edit(struct stream *s, const char *text, int html, struct err *e)
 }
 
 const struct stream_ops stream_slack = { "slack", DIALECT_SLACK, 3000,
-    sl_post, sl_edit };
+    0, sl_post, sl_edit };

@@ -108,4 +108,4 @@ tg_edit(struct stream *s, const char *text, int html, struct err *e)
 }
 
 const struct stream_ops stream_telegram = { "telegram", DIALECT_TELEGRAM,
-    4096, tg_post, tg_edit };
+    4096, 0, tg_post, tg_edit };

@@ -155,10 +155,20 @@ long
 webget_call(struct webget *w, const char *url, const char *ctype,
     const char *body, struct err *e)
 {
+	return webget_method(w, NULL, url, ctype, body, e);
+}
+
+long
+webget_method(struct webget *w, const char *method, const char *url,
+    const char *ctype, const char *body, struct err *e)
+{
 	CURLcode rc;
 	long status = 0;
 
-	if ((rc = perform(w, url, ctype, body)) != CURLE_OK)
+	curl_easy_setopt(w->c, CURLOPT_CUSTOMREQUEST, method);
+	rc = perform(w, url, ctype, body);
+	curl_easy_setopt(w->c, CURLOPT_CUSTOMREQUEST, NULL);
+	if (rc != CURLE_OK)
 		return webget_fail(w, e, ERR_TEMP, "%s", w->errbuf[0] ?
 		    w->errbuf : curl_easy_strerror(rc));
 	curl_easy_getinfo(w->c, CURLINFO_RESPONSE_CODE, &status);

@@ -12,20 +12,26 @@ wait_for "$SCRATCH/llm/port" || { echo "FAIL sse server did not start"; exit 1; 
 llm_port=$(cat "$SCRATCH/llm/port")
 start_recorder tgs '[{"path": "/bot123:TG/sendMessage", "body": "{\"ok\":true,\"result\":{\"message_id\":777}}"},
   {"path": "/bot123:TG/editMessageText", "body": "{\"ok\":true,\"result\":{\"message_id\":777}}"}]'
+start_recorder lk '[{"path": "/open-apis/auth/", "body": "{\"code\":0,\"tenant_access_token\":\"t-llm\",\"expire\":7200}"},
+  {"path": "/open-apis/im/v1/messages/om_in1/reply", "body": "{\"code\":0,\"data\":{\"message_id\":\"om_out9\"}}"},
+  {"path": "/open-apis/im/v1/messages/om_out9", "body": "{\"code\":0,\"data\":{}}"}]'
 start_recorder wc '[{"path": "/cgi-bin/gettoken", "body": "{\"errcode\":0,\"errmsg\":\"ok\",\"access_token\":\"wxtok-llm\",\"expires_in\":7200}"},
   {"path": "/cgi-bin/message/send", "body": "{\"errcode\":0,\"errmsg\":\"ok\",\"msgid\":\"msg-llm\"}"}]'
 cat >"$OUTPOST_CONFIG" <<X
 channels:
   bot-out: {provider: telegram, token: "123:TG", base_url: "http://127.0.0.1:$tgs_port"}
+  lark-out: {provider: lark, app_id: cli_1, app_secret: "\${LK_SECRET}",
+    base_url: "http://127.0.0.1:$lk_port"}
   wecom-out: {provider: wecom, corp_id: ww0123, corp_secret: wxcorpsecret01,
     agent_id: "1000002", base_url: "http://127.0.0.1:$wc_port"}
 sources:
   bot: {provider: telegram, mode: poll, token: "123:TG", reply_channel: bot-out}
   staff: {provider: wecom, corp_id: ww0123, token: tok, encoding_aes_key: "\${WC_AES}",
     reply_channel: wecom-out}
+  team: {provider: lark, verification_token: "\${LK_VT}", reply_channel: lark-out}
 routes:
   - name: llm
-    sources: [bot, staff]
+    sources: [bot, staff, team]
     http:
       url: "http://127.0.0.1:$llm_port/v1/chat/completions"
       headers: {Authorization: "Bearer \${LLM_KEY}"}
@@ -36,8 +42,9 @@ routes:
 X
 chmod 600 "$OUTPOST_CONFIG"
 export LLM_KEY=sk-test-0123456789 WC_AES=abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG
+export LK_SECRET=larksecret LK_VT=vt
 outpost-queue init
-mkdir -p "$MB/inbound/bot" "$MB/inbound/staff"
+mkdir -p "$MB/inbound/bot" "$MB/inbound/staff" "$MB/inbound/team"
 now=$(date -u +%Y%m%dT%H%M%S)
 t1=$now.000001Z.1_0000000001_abcd.h1
 cat >"$MB/inbound/bot/$t1.md" <<'X'
@@ -64,20 +71,32 @@ format: text
 ---
 服务状态？
 X
+l1=$now.000003Z.1_0000000003_abcd.h1
+cat >"$MB/inbound/team/$l1.md" <<'X'
+---
+source: team
+sender: ou_7d8a6e6df7621556ce0d21922b676706ccs
+chat: oc_5ad11d72b830411d72b836c20
+thread: omt_1a2b3c
+message_id: om_in1
+format: text
+---
+deploy status?
+X
 expect route 0 outpost-route -v
-check llm-asked-twice [ "$(ls "$SCRATCH/llm" | grep -c 'json$')" -eq 2 ]
+check llm-asked-thrice [ "$(ls "$SCRATCH/llm" | grep -c 'json$')" -eq 3 ]
 check llm-request python3 - <<'X'
 import glob, json, os
 rs = [json.load(open(f)) for f in sorted(glob.glob(os.environ["SCRATCH"] + "/llm/0*.json"))]
 texts = sorted(json.loads(r["body"])["text"] for r in rs)
-assert texts == ["how is the service?\n", "服务状态？\n"], texts
+assert texts == ["deploy status?\n", "how is the service?\n", "服务状态？\n"], texts
 for r in rs:
     h = dict((k.lower(), v) for k, v in r["headers"])
     assert h["authorization"] == "Bearer sk-test-0123456789", h
     assert h["content-type"] == "application/json", h
     assert r["path"] == "/v1/chat/completions", r
     b = json.loads(r["body"])
-    assert b["source"] in ("bot", "staff") and b["id"], b
+    assert b["source"] in ("bot", "staff", "team") and b["id"], b
 X
 # Telegram: posted at the first text, edited as it came, a second apart
 # at least, the last edit the answer rendered.
@@ -99,6 +118,25 @@ ts = [r["t"] for r in rs[:-1]]
 assert all(b - a >= 0.95 for a, b in zip(ts, ts[1:])), ts
 X
 check tg-recorded grep -qx "receipt: '777'" "$MB/sent/bot-out/$t1.llm.md"
+# Lark: the reply API in the thread, then PUT edits of that message, the
+# last one the answer as the provider's post renders it.
+check lark-streamed python3 - <<'X'
+import json, rec
+rs = [r for r in rec.reqs("lk") if not r["path"].startswith("/open-apis/auth/")]
+assert rs[0]["method"] == "POST" and rs[0]["path"] == "/open-apis/im/v1/messages/om_in1/reply", rs[0]["path"]
+assert rs[0]["j"]["reply_in_thread"] is True, rs[0]["j"]
+assert rs[0]["h"]["authorization"] == "Bearer t-llm", rs[0]["h"]
+first = json.loads(rs[0]["j"]["content"])["zh_cn"]["content"]
+assert first == [[{"tag": "text", "text": "Stat"}]], first
+for r in rs[1:]:
+    assert r["method"] == "PUT" and r["path"] == "/open-apis/im/v1/messages/om_out9", r["path"]
+    assert r["j"]["msg_type"] == "post", r["j"]
+last = json.loads(rs[-1]["j"]["content"])["zh_cn"]["content"]
+flat = json.dumps(last)
+assert "Status: all green and " in flat and '"bold"' in flat and "fine" in flat, last
+assert len(rs) <= 20, len(rs)
+X
+check lark-recorded grep -qx "receipt: om_out9" "$MB/sent/lark-out/$l1.llm.md"
 # WeCom cannot edit: the answer whole, queued once, sent to the sender.
 f=$MB/outbound/wecom-out/$w1.llm.md
 check wecom-queued [ -f "$f" ]
@@ -116,6 +154,6 @@ X
 # Again: nothing asked, nothing sent.
 rm -f "$MB"/state/routes/llm/seen/*
 expect route-again 0 outpost-route -v
-check again-not-asked [ "$(ls "$SCRATCH/llm" | grep -c 'json$')" -eq 2 ]
+check again-not-asked [ "$(ls "$SCRATCH/llm" | grep -c 'json$')" -eq 3 ]
 check again-answered grep -q "route llm: answered before" "$SCRATCH/err"
 check log-no-key sh -c "! grep -q sk-test "$SCRATCH"/err"
