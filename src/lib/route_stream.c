@@ -131,6 +131,9 @@ route_stream(struct route_ctx *ctx, const struct route *r,
 	    stream_ops_of(x.ch) == NULL)
 		return route_handler(ctx, r, in, NULL, NULL, out, len, e) ==
 		    -1 ? -1 : 1;
+	/* The stream calls the platform itself, with the channel's secrets. */
+	if (config_resolve(ctx->cfg, channel, e) == -1)
+		return -1;
 	rc = route_handler(ctx, r, in, grew, &x, out, len, e);
 	if (rc == 0 && !x.off && x.open && *len > 0) {
 		if (stream_text(&x.s, *out, *len, 1, e) == -1)
