@@ -390,3 +390,9 @@ n=$(ls "$SCRATCH/tgs" | grep -c 'json$')
 rm -f "$MB/state/routes/llm/seen/$c1"
 expect route-stream-again 0 outpost-route
 check stream-again-sends-nothing [ "$(ls "$SCRATCH/tgs" | grep -c 'json$')" -eq "$n" ]
+
+# 15. A route given up on is the notify channel's news, as a dead
+# delivery is: outpost-archive tells of .deadletter/<source>/ too.
+printf 'notify: ops\n' >>"$OUTPOST_CONFIG"
+expect archive-tells 0 outpost-archive --once
+check notice-of-route grep -rlq "$s6.broken" "$MB/outbound/ops"
