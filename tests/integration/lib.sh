@@ -57,7 +57,36 @@ start_recorder() {
 	wait_for "$SCRATCH/$1/port" || { echo "FAIL recorder $1 did not start"; exit 1; }
 	eval "$1_port=\$(cat \"\$SCRATCH/\$1/port\")"
 }
-cleanup() { for p in $recorders; do kill "$p" 2>/dev/null; done; }
+cleanup() {
+	for p in $recorders; do kill "$p" 2>/dev/null; done
+	stop_listen
+}
+
+# start_listen [ARGS...]: outpost-listen -v on a socket passed as
+# systemd passes it (listen.py activate: fd 3, LISTEN_FDS, LISTEN_PID),
+# served once a request gets an answer; its log appended to $LISTEN_LOG
+# (default $SCRATCH/listen.log), the clock $LISTEN_NOW when set.  Sets
+# lpid and port; stop_listen, or the end of the test, stops it.
+lpid=
+start_listen() {
+	rm -f "$SCRATCH/port"
+	env ${LISTEN_NOW:+OUTPOST_NOW=$LISTEN_NOW} python3 "$here/listen.py" \
+	    activate "$SCRATCH/port" "$B/outpost-listen" -v "$@" \
+	    2>>"${LISTEN_LOG:-$SCRATCH/listen.log}" &
+	lpid=$!
+	wait_for "$SCRATCH/port" || { echo "FAIL listener did not start"; exit 1; }
+	port=$(cat "$SCRATCH/port")
+	_i=0
+	until curl -s -o /dev/null "http://127.0.0.1:$port/up"; do
+		_i=$((_i + 1)); [ $_i -lt 500 ] || break; sleep 0.02
+	done
+}
+stop_listen() {
+	[ -n "$lpid" ] || return 0
+	kill "$lpid" 2>/dev/null
+	wait "$lpid" 2>/dev/null
+	lpid=
+}
 trap cleanup EXIT
 
 # wait_for FILE: up to 10 s for FILE to exist (polled, not slept blindly).

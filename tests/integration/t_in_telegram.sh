@@ -105,20 +105,6 @@ chmod 600 "$OUTPOST_CONFIG"
 export TG_TOKEN=$TOK TG_SECRET=$SEC OUT_TOKEN=1:REPLYTOKEN
 outpost-queue init
 
-start_listen() {
-	rm -f "$SCRATCH/port"
-	python3 "$L" activate "$SCRATCH/port" "$B/outpost-listen" -v \
-	    2>>"$SCRATCH/listen.log" &
-	lpid=$!
-	wait_for "$SCRATCH/port" || { echo "FAIL listener did not start"; exit 1; }
-	port=$(cat "$SCRATCH/port")
-	_i=0
-	until curl -s -o /dev/null "http://127.0.0.1:$port/up"; do
-		_i=$((_i + 1)); [ $_i -lt 500 ] || break; sleep 0.02
-	done
-}
-stop_listen() { kill "$lpid" 2>/dev/null; wait "$lpid" 2>/dev/null; }
-trap 'cleanup; stop_listen' EXIT
 
 # tg CASE WANT SOURCE SECRET UPDATE [METHOD]: Telegram's request; checks
 # the status and that a 200 has an empty body.

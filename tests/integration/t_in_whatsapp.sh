@@ -123,20 +123,7 @@ outpost-queue init
 IN=$MB/inbound
 LOG=$SCRATCH/listen.log
 
-start_listen() {
-	rm -f "$SCRATCH/port"
-	python3 "$L" activate "$SCRATCH/port" "$B/outpost-listen" -v \
-	    2>>"$LOG" &
-	lpid=$!
-	wait_for "$SCRATCH/port" || { echo "FAIL listener did not start"; exit 1; }
-	port=$(cat "$SCRATCH/port")
-	_i=0
-	until curl -s -o /dev/null "http://127.0.0.1:$port/up"; do
-		_i=$((_i + 1)); [ $_i -lt 500 ] || break; sleep 0.02
-	done
-}
-stop_listen() { kill "$lpid" 2>/dev/null; wait "$lpid" 2>/dev/null; }
-trap 'cleanup; stop_listen' EXIT
+LISTEN_LOG=$LOG
 
 # send CASE WANT NAME [SOURCE] [SIG]: POST payload NAME signed (or SIG:
 # "-" for no header), the answer's code checked.

@@ -17,23 +17,6 @@ printf 'b4ckup-t0ken\n' >"$SCRATCH/backup.token"
 export CI_TOKEN=c1-t0ken-secret
 outpost-queue init
 
-# start_listen [ARGS...]: outpost-listen, socket-activated by listen.py
-# (fd 3, LISTEN_FDS, LISTEN_PID); sets lpid and port.
-start_listen() {
-	rm -f "$SCRATCH/port"
-	python3 "$L" activate "$SCRATCH/port" "$B/outpost-listen" -v "$@" \
-	    2>>"$SCRATCH/listen.log" &
-	lpid=$!
-	wait_for "$SCRATCH/port" || { echo "FAIL listener did not start"; exit 1; }
-	port=$(cat "$SCRATCH/port")
-	# Served once the socket answers: a 404 for a path nobody serves.
-	_i=0
-	until curl -s -o /dev/null "http://127.0.0.1:$port/up"; do
-		_i=$((_i + 1)); [ $_i -lt 500 ] || break; sleep 0.02
-	done
-}
-stop_listen() { kill "$lpid" 2>/dev/null; wait "$lpid" 2>/dev/null; }
-trap 'cleanup; stop_listen' EXIT
 
 # post CASE WANT TOKEN TYPE DATA-FILE [PATH] [METHOD]: the answer's code.
 post() {
