@@ -138,12 +138,17 @@ run-check:
 # Figures, not assertions: see tests/bench/run.
 bench:
 	@$(INSTALL_DEPS) bench
-	@$(SUBMAKE) all $(B)/bench-limit $(B)/bench-drop $(B)/bench-lease
+	@$(SUBMAKE) all $(B)/bench-limit $(B)/bench-drop $(B)/bench-lease \
+	    $(B)/bench-post
 	@sh tests/bench/run $(CURDIR)/$(BIN) $(CURDIR)/$(B)
 
 $(B)/bench-%: tests/bench/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $<
+
+$(B)/bench-post: tests/bench/post.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< -lpthread
 
 $(B)/bench-lease: tests/bench/lease.c $(LIB)
 	@mkdir -p $(@D)

@@ -66,6 +66,15 @@ int inbox_open_shared(struct inbox *, struct mailbox *, const char *source,
 void inbox_close(struct inbox *);
 /* Finishes deliveries a crash cut short; returns how many it published. */
 int inbox_recover(struct inbox *, struct err *);
+/*
+ * The same for notes at least min_age seconds old only: what a writer
+ * sharing the source may do, as a delivery in flight takes milliseconds
+ * and INBOX_STALE is far longer.  outpost-listen runs it now and then,
+ * so a listener that died while others serve the source is finished
+ * for.
+ */
+#define INBOX_STALE	600
+int inbox_recover_older(struct inbox *, int64_t min_age, struct err *);
 /* 1 when a message with this key was delivered, 0 when not, -1 error. */
 int inbox_seen(struct inbox *, const char *key, struct err *);
 /*

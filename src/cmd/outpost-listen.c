@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "outpost/cli.h"
@@ -123,14 +124,18 @@ get_socket(void)
 	return fd;
 }
 
-/* Waits for SIGTERM or SIGINT, blocked in every thread. */
+/*
+ * Waits for SIGTERM or SIGINT, blocked in every thread; once a minute
+ * meanwhile, finishes what a listener that died left half delivered.
+ */
 static void
-wait_stop(const sigset_t *set)
+wait_stop(const sigset_t *set, struct listen_ctx *ctx)
 {
+	struct timespec minute = { 60, 0 };
 	int sig;
 
-	while (sigwait(set, &sig) != 0)
-		;
+	while ((sig = sigtimedwait(set, NULL, &minute)) == -1)
+		in_recover(ctx);
 	log_info("signal %d: stopping", sig);
 }
 
@@ -169,7 +174,7 @@ main(int argc, char **argv)
 		cli_die(NULL, &e);
 	if (sdnotify("READY=1", &e) == -1)
 		log_errx(NULL, &e);
-	wait_stop(&set);
+	wait_stop(&set, &ctx);
 	sdnotify("STOPPING=1", &e);
 	listen_stop(srv);
 	in_close(&ctx);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "outpost/blob.h"
@@ -100,8 +101,11 @@ inbox_open_shared(struct inbox *ib, struct mailbox *mb, const char *source,
 	if (open_dirs(ib, mb, source, e) == -1 ||
 	    (r = try_lock(ib, LOCK_EX, e)) == -1)
 		goto fail;
-	/* Alone: nobody else is delivering, so a half delivery is a crash's. */
-	if (r == 0 && inbox_recover(ib, e) == -1)
+	/*
+	 * Alone, nobody else is delivering: a half delivery is a crash's.
+	 * Not alone, only one too old to be in flight is.
+	 */
+	if (inbox_recover_older(ib, r == 0 ? 0 : INBOX_STALE, e) == -1)
 		goto fail;
 	if ((r = try_lock(ib, LOCK_SH, e)) == -1)
 		goto fail;
@@ -174,8 +178,20 @@ recover_one(struct inbox *ib, const char *note, int *done)
 	unlinkat(ib->pendfd, note, 0);
 }
 
+/* A note younger than min_age seconds (0: none is), by the real clock
+ * the file's time is in, not the injectable one. */
+static int
+young(struct inbox *ib, const char *note, int64_t min_age)
+{
+	struct stat st;
+
+	return min_age > 0 && fstatat(ib->pendfd, note, &st,
+	    AT_SYMLINK_NOFOLLOW) == 0 &&
+	    (int64_t)time(NULL) - (int64_t)st.st_mtime < min_age;
+}
+
 int
-inbox_recover(struct inbox *ib, struct err *e)
+inbox_recover_older(struct inbox *ib, int64_t min_age, struct err *e)
 {
 	struct dirent *d;
 	DIR *dir;
@@ -189,10 +205,16 @@ inbox_recover(struct inbox *ib, struct err *e)
 	}
 	/* Usually empty: this costs one readdir per run. */
 	while ((d = readdir(dir)) != NULL)
-		if (d->d_name[0] != '.')
+		if (d->d_name[0] != '.' && !young(ib, d->d_name, min_age))
 			recover_one(ib, d->d_name, &done);
 	closedir(dir);
 	return done;
+}
+
+int
+inbox_recover(struct inbox *ib, struct err *e)
+{
+	return inbox_recover_older(ib, 0, e);
 }
 
 static void

@@ -58,6 +58,23 @@ in_open(struct listen_ctx *ctx, struct err *e)
 }
 
 void
+in_recover(struct listen_ctx *ctx)
+{
+	struct err e = { 0 };
+	size_t i;
+	int n;
+
+	for (i = 0; i < ctx->nin; i++) {
+		n = inbox_recover_older(&ctx->in[i].ib, INBOX_STALE, &e);
+		if (n > 0)
+			log_notice("%s: finished %d deliveries a listener left "
+			    "half done", ctx->in[i].src->name, n);
+		else if (n == -1)
+			log_warn("%s: %s", ctx->in[i].src->name, e.msg);
+	}
+}
+
+void
 in_close(struct listen_ctx *ctx)
 {
 	struct in_source *s;
