@@ -214,17 +214,16 @@ callback(const struct listen_req *q, struct in_source *s, json_t *root,
 	if (id == NULL || *id == '\0' || jstr(ev, "type") == NULL)
 		return err_set(e, ERR_DATA, "an event_callback without "
 		    "event_id or event type");
-	if ((kind = kind_of(ev)) == NULL && own(root, ev) == 0)
-		return message(q, s, ev, e);
-	if (kind == NULL || strcmp(kind, "bot_message") == 0) {
-		if (own(root, ev)) {
-			__atomic_add_fetch(&s->skipped, 1, __ATOMIC_RELAXED);
-			log_info("%s: the app's own message, not written",
-			    s->src->name);
-			return 0;
-		}
-		kind = "bot_message";
+	kind = kind_of(ev);
+	if ((kind == NULL || strcmp(kind, "bot_message") == 0) &&
+	    own(root, ev)) {
+		__atomic_add_fetch(&s->skipped, 1, __ATOMIC_RELAXED);
+		log_info("%s: the app's own message, not written",
+		    s->src->name);
+		return 0;
 	}
+	if (kind == NULL)
+		return message(q, s, ev, e);
 	if (!in_wants(s, kind)) {
 		in_skip(s, kind);
 		return 0;
