@@ -86,7 +86,10 @@ def events(d, files, foreign):
                      % foreign, "text/plain"),
                    f("F3", "gone.txt", fp + "F3/gone.txt", "text/plain"),
                    {"id": "F4", "mode": "file_access",
-                    "file_access": "check_file_info"}])),
+                    "file_access": "check_file_info"},
+                   # The allowed origin as user info: the host is foreign.
+                   f("F6", "trick.txt", "http://127.0.0.1:%s@127.0.0.1:%s"
+                     "/files-pri/T0TEAM-F6/trick.txt" % (files, foreign))])),
         "flaky": envelope("Ev0FLAKY1", msg(
             "1700000800.000900", "flaky file", subtype="file_share",
             files=[f("F5", "flaky.bin", fp + "F5/flaky.bin")])),

@@ -229,7 +229,7 @@ check "our own not written even where bot_message is listed" \
     [ "$(grep -c "edits: the app's own message, not written" "$LOG")" -eq 2 ]
 
 # --- 7. Files: the token to the allowed host only ------------------------
-send "a message with four files" 200 team "$EV/files.json"
+send "a message with five files" 200 team "$EV/files.json"
 py "report.bin's exact bytes in blobs/; the others not fetched, and why" <<'PY'
 import hashlib, json
 (f,) = [f for f in glob.glob(S + "/mb/inbound/team/*.md")
@@ -243,7 +243,7 @@ want = ("attachments:\n- {name: report.bin, blob: 'sha256:%s', "
 assert want in s, s
 nf = re.search(r"\nnot_fetched:\n((?:- .*\n)+)", s).group(1)
 assert nf == ("- 'evil.txt: host not allowed'\n- 'gone.txt: HTTP 404'\n"
-              "- 'F4: no URL in the event'\n"), nf
+              "- 'F4: no URL in the event'\n- 'trick.txt: host not allowed'\n"), nf
 assert s.endswith("\n---\nthe report"), s
 PY
 py "the file host got the bot token, as a bearer, for its two files" <<'PY'
@@ -261,7 +261,8 @@ nf = re.search(r"\nnot_fetched:\n((?:- .*\n)+)", open(f).read()).group(1)
 assert nf == ("- 'report.bin: no token to fetch it with'\n"
               "- 'evil.txt: no token to fetch it with'\n"
               "- 'gone.txt: no token to fetch it with'\n"
-              "- 'F4: no URL in the event'\n"), nf
+              "- 'F4: no URL in the event'\n"
+              "- 'trick.txt: no token to fetch it with'\n"), nf
 assert len(reqs("files")) == 2
 PY
 before=$(snapshot)
