@@ -46,7 +46,7 @@ endif
 
 PROGS := outpost outpost-drop outpost-queue outpost-dispatch outpost-archive \
 	outpost-watch outpost-poll outpost-render outpost-sendmail
-PROGS += outpost-listen
+PROGS += outpost-listen outpost-route
 LIBSRC := $(wildcard src/lib/*.c)
 LIBOBJ := $(LIBSRC:src/lib/%.c=$(B)/lib/%.o)
 LIB := $(B)/liboutpost.a

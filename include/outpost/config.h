@@ -65,6 +65,8 @@ struct config {
 	int64_t max_body;	/* max_body: bytes outpost-listen takes */
 	struct ynode *drop_tokens; /* drop_tokens: NAME -> {token, channels} */
 	int drop_resolved;	/* their secrets: as a channel's resolved */
+	struct route *routes;	/* routes: (route.h), in order */
+	size_t nroutes;
 };
 
 /*
@@ -91,6 +93,8 @@ void config_free(struct config *);
 
 const struct channel *config_channel(const struct config *, const char *);
 const struct source *config_source(const struct config *, const char *);
+/* Resolves the secret values of an env:-like NAME: VALUE mapping. */
+int config_resolve_env(const struct config *, struct ynode *, struct err *);
 /* 1: outpost-poll fetches it (imap, alimail, telegram in mode poll);
  * 0: outpost-listen is sent it (/in/<source>). */
 int source_polled(const struct source *);

@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "outpost/config.h"
 #include "outpost/err.h"
 #include "outpost/mailbox.h"
 #include "outpost/message.h"
@@ -52,5 +53,13 @@ int64_t rate_take(struct mailbox *, const char *channel, int64_t n,
 
 /* The creation time encoded in a Maildir-unique name, or -1. */
 int64_t name_time(const char *name);
+
+/*
+ * The delay before attempt n+1: backoff.min doubled per attempt, capped
+ * at backoff.max, then a random point in its upper half, so that many
+ * messages failed together do not return together.  Deliveries and
+ * routes alike.
+ */
+int64_t policy_backoff(const struct policy *, int64_t attempts);
 
 #endif

@@ -216,27 +216,6 @@ policy_of(const char *channel)
 	return ch != NULL ? ch->policy : cli.cfg->defaults;
 }
 
-/*
- * The delay before attempt n+1: backoff.min doubled per attempt, capped
- * at backoff.max, then a random point in its upper half, so that many
- * messages failed together do not return together.
- */
-static int64_t
-backoff_delay(const struct policy *p, int64_t attempts)
-{
-	int64_t d = p->backoff_min;
-	uint32_t r = 0;
-
-	while (attempts-- > 1 && d < p->backoff_max)
-		d *= 2;
-	if (d > p->backoff_max)
-		d = p->backoff_max;
-	if (getrandom(&r, sizeof r, 0) != sizeof r)
-		r = (uint32_t)getpid();
-	d = d / 2 + (int64_t)(r % (uint32_t)(d / 2 + 1));
-	return d < p->backoff_min ? p->backoff_min : d;
-}
-
 /* Why a failed message is dead, or NULL when it may be tried again. */
 static const char *
 verdict(const char *name, const struct message *m, const struct policy *p,
@@ -323,7 +302,7 @@ judge_one(const char *channel, int dir, const char *name)
 		message_free(m);
 		return;
 	}
-	next = clock_now() + backoff_delay(&p, message_attempts(m));
+	next = clock_now() + policy_backoff(&p, message_attempts(m));
 	if (message_time(m, "retry_after", &ra) == 1 && ra > next)
 		next = ra;	/* the provider's word wins */
 	if (message_set_time(m, "next_retry_at", next) == -1 ||

@@ -21,6 +21,8 @@
 
 #include "outpost/clock.h"
 #include "outpost/config.h"
+#include "outpost/route.h"
+#include "config_int.h"
 #include "outpost/mailbox.h"
 
 #define CONFIG_MAX (1024 * 1024)
@@ -221,11 +223,6 @@ static const struct policy policy_builtin = {
 	.rate_n = 0, .rate_per = 0,
 };
 
-struct loader {
-	const char *path;
-	int shared;		/* the file is readable by group or others */
-	struct err *e;
-};
 
 static int
 fail(struct loader *l, const struct ynode *n, const char *fmt, ...)
@@ -1019,6 +1016,7 @@ load_tree(struct loader *l, struct config *c)
 {
 	struct ynode *r = c->root, *k, *v, *chans = NULL, *srcs = NULL;
 	struct ynode *notify = NULL, *drops = NULL, *smail = NULL;
+	struct ynode *routes = NULL;
 	size_t i;
 
 	if (r->type != YNODE_MAP)
@@ -1065,6 +1063,8 @@ load_tree(struct loader *l, struct config *c)
 			srcs = v;
 		else if (strcmp(k->str, "sendmail") == 0)
 			smail = v;
+		else if (strcmp(k->str, "routes") == 0)
+			routes = v;
 		else
 			return fail(l, k, "unknown key \"%s\"", k->str);
 	}
@@ -1085,6 +1085,9 @@ load_tree(struct loader *l, struct config *c)
 	}
 	if (smail != NULL && !ynode_is_null(smail) &&
 	    check_sendmail(l, c, smail) == -1)
+		return -1;
+	if (routes != NULL && !ynode_is_null(routes) &&
+	    config_load_routes(l, c, routes) == -1)
 		return -1;
 	/* They would share state/tokens/<name> and state/backoff/<name>. */
 	for (i = 0; i < c->nsources; i++)
@@ -1310,6 +1313,7 @@ config_free(struct config *c)
 		return;
 	free(c->channels);
 	free(c->sources);
+	route_free(c->routes, c->nroutes);
 	ynode_free(c->root);
 	free(c->path);
 	free(c);
@@ -1400,4 +1404,40 @@ config_mailbox(const struct config *c, const char *flag)
 	if (c != NULL && c->mailbox != NULL)
 		return c->mailbox;
 	return MAILBOX_DEFAULT;
+}
+
+/* The loader's helpers, for the parts of the file read elsewhere
+ * (config_int.h). */
+int
+config_fail(struct loader *l, const struct ynode *n, const char *fmt, ...)
+{
+	char text[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	return fail(l, n, "%s", text);
+}
+
+int
+config_str(struct loader *l, struct ynode *n, const char *key)
+{
+	return scalar_str(l, n, key);
+}
+
+int
+config_duration(struct loader *l, struct ynode *n, const char *key,
+    int64_t *out)
+{
+	return check_duration(l, n, key, out);
+}
+
+int
+config_resolve_env(const struct config *c, struct ynode *map, struct err *e)
+{
+	static const struct key env = { "env", V_ENV, NULL };
+	struct loader l = { c->path, c->shared, e };
+
+	return map == NULL ? 0 : resolve_value(&l, map, &env);
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -208,4 +209,20 @@ name_time(const char *name)
 	snprintf(buf, sizeof buf, "%.4s-%.2s-%.2sT%.2s:%.2s:%.2sZ", name,
 	    name + 4, name + 6, name + 9, name + 11, name + 13);
 	return time_parse(buf, &t, NULL) == -1 ? -1 : t;
+}
+
+int64_t
+policy_backoff(const struct policy *p, int64_t attempts)
+{
+	int64_t d = p->backoff_min;
+	uint32_t r = 0;
+
+	while (attempts-- > 1 && d < p->backoff_max)
+		d *= 2;
+	if (d > p->backoff_max)
+		d = p->backoff_max;
+	if (getrandom(&r, sizeof r, 0) != sizeof r)
+		r = (uint32_t)getpid();
+	d = d / 2 + (int64_t)(r % (uint32_t)(d / 2 + 1));
+	return d < p->backoff_min ? p->backoff_min : d;
 }

@@ -43,11 +43,11 @@ has() {
 }
 
 for p in outpost outpost-drop outpost-queue outpost-dispatch outpost-archive \
-    outpost-watch outpost-poll outpost-listen outpost-sendmail; do
+    outpost-watch outpost-poll outpost-listen outpost-sendmail outpost-route; do
 	check "registered-$p" bash -c ". '$here/../../contrib/bash-completion/outpost';
 	    complete -p $p >/dev/null"
 done
-is commands "archive dispatch drop poll queue render watch" outpost ''
+is commands "archive dispatch drop poll queue render route watch" outpost ''
 is queue-commands "delete flush hold init list release retry show stats" outpost-queue ''
 is queue-commands-after-M "init" outpost-queue -M /tmp in
 is drop-channels "alerts ops ops-mail" outpost-drop -C ''
@@ -61,6 +61,8 @@ is sendmail-options "-t" outpost-sendmail -t
 is states "deadletter deferred" outpost-queue list --state de
 is formats "markdown raw text" outpost-drop --format ''
 has listen-listen --listen outpost-listen --li
+has route-test --test outpost-route --te
+is route-sources "inbox" outpost-route --test x --source ''
 has drop-charset --charset outpost-drop --ch
 has drop-strict --strict outpost-drop --st
 has drop-replace --replace outpost-drop --re
