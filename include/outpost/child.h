@@ -58,8 +58,10 @@ int child_spawn(struct child *, char *const argv[], char *const envp[],
 /* Feeds, drains and reaps what is ready; 1 once it is over (exited,
  * or killed at the deadline, and its pipes drained), 0 not yet. */
 int child_step(struct child *);
-/* Steps until it is over, waiting in poll(2) meanwhile. */
-void child_run(struct child *);
+/* Steps until it is over, waiting in poll(2) meanwhile; grew, when not
+ * NULL, is told each time stdout has grown (all of it so far). */
+typedef void child_grew_fn(void *arg, const char *out, size_t len);
+void child_run(struct child *, child_grew_fn *grew, void *arg);
 /* Kills a child still running, reaps it, closes and frees its pipes. */
 void child_release(struct child *);
 

@@ -25,4 +25,9 @@
 int drop_once(struct mailbox *, const char *channel, struct message *m,
     const char *id, struct err *);
 
+/* Emits m and parses the result again: what is queued must be what
+ * dispatch reads.  Caller frees *out. */
+int drop_emit_checked(const struct message *, char **out, size_t *len,
+    struct err *);
+
 #endif

@@ -11,8 +11,12 @@
 #ifndef OUTPOST_HTTP_H
 #define OUTPOST_HTTP_H
 
+#include <stdarg.h>
+
 #include "outpost/provider.h"
 
+/* Appends "Name: value" to a header list; -1 on no memory. */
+int http_vheader(struct curl_slist **, const char *fmt, va_list);
 /* Adds "Name: value" to the request's headers; -1 on no memory. */
 int http_header(struct delivery *, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -23,6 +23,7 @@ struct route_ctx {
 	struct mailbox *mb;
 	struct config *cfg;
 	FILE *test;		/* --test: what would be done, said here */
+	struct route_memo *memo; /* names this process has settled */
 };
 
 /* One inbound message: where it is, and as read. */
@@ -34,12 +35,15 @@ struct route_in {
 	size_t rawlen;
 };
 
+struct route_state;
+
 /*
  * Does r's actions for in: 0 done (every message queued or queued
  * before), -1 with e: ERR_TEMP when the route should be tried again
- * later, another class when it failed for good.
+ * later, another class when it failed for good.  st is the rule's state
+ * (a streamed answer's message id is kept there); NULL for --test.
  */
-int route_act(struct route_ctx *, struct route *, const struct route_in *,
-    struct err *);
+int route_act(struct route_ctx *, struct route *, struct route_state *,
+    const struct route_in *, struct err *);
 
 #endif

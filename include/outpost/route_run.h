@@ -27,6 +27,8 @@ struct route_pass {
  */
 int route_pass(struct route_ctx *, const char *only, struct route_pass *,
     struct err *);
+/* Frees what passes kept in ctx. */
+void route_ctx_free(struct route_ctx *);
 
 /*
  * --test: tells ctx->test, rule by rule, whether in matches and what

@@ -8,6 +8,9 @@
  *                       (answered, forwarded, or given up on), O_EXCL
  *   retry/<id>          one that failed for now: its source, attempts,
  *                       when next, the last error
+ *   stream/<id>         the platform's id of an answer being streamed
+ *                       into a chat, so that a run after a crash edits
+ *                       that message instead of posting another
  *
  * Inbound names begin with the time they were named (mailbox_uniq), but
  * a slow writer may publish a name older than one already there; so a
@@ -32,7 +35,7 @@
 struct route_state {
 	struct mailbox *mb;
 	const char *route;	/* borrowed */
-	int dirfd, seenfd, retryfd, lockfd;
+	int dirfd, seenfd, retryfd, streamfd, lockfd;
 };
 
 struct route_retry {
@@ -49,7 +52,8 @@ void route_state_close(struct route_state *);
 
 /* 1 when the route is done with id, 0 not, -1 error. */
 int route_seen(struct route_state *, const char *id, struct err *);
-/* Marks id done, durably; 0 also when it was marked already. */
+/* Marks id done (not durably: see route_mark()); 0 also when it was
+ * marked already. */
 int route_mark(struct route_state *, const char *id, struct err *);
 /* Removes seen keys older than ROUTE_SEEN_AGE; returns how many. */
 int route_prune(struct route_state *);
@@ -73,5 +77,13 @@ void route_retry_del(struct route_state *, const char *id);
 /* The ids waiting for a retry, sorted; names_free(). */
 int route_retry_list(struct route_state *, char ***, size_t *,
     struct err *);
+
+/* The platform's id of id's streamed answer: 1 and pid filled, or 0. */
+int route_stream_get(struct route_state *, const char *id, char *pid,
+    size_t size);
+/* Notes it durably; route_stream_del() once the answer is whole. */
+int route_stream_put(struct route_state *, const char *id, const char *pid,
+    struct err *);
+void route_stream_del(struct route_state *, const char *id);
 
 #endif

@@ -36,6 +36,10 @@ int source_curl_setup(CURL *, const struct source *, char *errbuf);
 
 int webget_init(struct webget *, struct mailbox *, const struct source *,
     struct err *);
+/* The same for a channel's calls (outpost-route's streamed answers):
+ * its ca_file, its timeout for the whole request. */
+int webget_init_channel(struct webget *, struct mailbox *,
+    const struct channel *, struct err *);
 void webget_free(struct webget *);
 /* "Name: value" for the next call. */
 int webget_header(struct webget *, const char *fmt, ...)

@@ -228,6 +228,7 @@ main(int argc, char **argv)
 		}
 		rc = failed ? 75 : 0;
 	}
+	route_ctx_free(&ctx);
 	cli_close(&cli);
 	return rc;
 }

@@ -296,13 +296,18 @@ child_step(struct child *c)
 }
 
 void
-child_run(struct child *c)
+child_run(struct child *c, child_grew_fn *grew, void *arg)
 {
 	struct pollfd p[4];
+	size_t told = 0;
 	int64_t left;
 	nfds_t n;
 
 	while (!child_step(c)) {
+		if (grew != NULL && c->olen > told) {
+			told = c->olen;
+			grew(arg, c->obuf, c->olen);
+		}
 		n = 0;
 		if (c->in != -1)
 			p[n++] = (struct pollfd){ c->in, POLLOUT, 0 };

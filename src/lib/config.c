@@ -229,18 +229,27 @@ fail(struct loader *l, const struct ynode *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static int
-fail(struct loader *l, const struct ynode *n, const char *fmt, ...)
+vfail(struct loader *l, const struct ynode *n, const char *fmt, va_list ap)
 {
 	char text[400];
-	va_list ap;
 
-	va_start(ap, fmt);
 	vsnprintf(text, sizeof text, fmt, ap);
-	va_end(ap);
 	if (n != NULL)
 		return err_setat(l->e, ERR_CONFIG, n->line, n->col,
 		    "%s:%d:%d: %s", l->path, n->line, n->col, text);
 	return err_set(l->e, ERR_CONFIG, "%s: %s", l->path, text);
+}
+
+static int
+fail(struct loader *l, const struct ynode *n, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vfail(l, n, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 static const struct key *
@@ -1411,13 +1420,13 @@ config_mailbox(const struct config *c, const char *flag)
 int
 config_fail(struct loader *l, const struct ynode *n, const char *fmt, ...)
 {
-	char text[400];
 	va_list ap;
+	int r;
 
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof text, fmt, ap);
+	r = vfail(l, n, fmt, ap);
 	va_end(ap);
-	return fail(l, n, "%s", text);
+	return r;
 }
 
 int

@@ -9,9 +9,8 @@
 #include "outpost/drop.h"
 #include "outpost/idfind.h"
 
-/* Emits m and parses it again: dispatch must read what is queued. */
-static int
-emit_checked(const struct message *m, char **out, size_t *len,
+int
+drop_emit_checked(const struct message *m, char **out, size_t *len,
     struct err *e)
 {
 	struct message *again;
@@ -49,7 +48,7 @@ drop_once(struct mailbox *mb, const char *channel, struct message *m,
 		return err_set(e, ERR_TEMP, "out of memory");
 	if ((n = taken(mb, id, e)) != 0)
 		return n > 0 ? 0 : -1;
-	if (emit_checked(m, &buf, &len, e) == -1)
+	if (drop_emit_checked(m, &buf, &len, e) == -1)
 		return -1;
 	if ((dir = mailbox_dir(mb, ST_OUTBOUND, channel, 1, e)) == -1) {
 		free(buf);

@@ -17,19 +17,28 @@
 #include "outpost/preview.h"
 
 int
-http_header(struct delivery *d, const char *fmt, ...)
+http_vheader(struct curl_slist **list, const char *fmt, va_list ap)
 {
 	struct curl_slist *l;
 	char line[2048];
+
+	vsnprintf(line, sizeof line, fmt, ap);
+	if ((l = curl_slist_append(*list, line)) == NULL)
+		return -1;
+	*list = l;
+	return 0;
+}
+
+int
+http_header(struct delivery *d, const char *fmt, ...)
+{
 	va_list ap;
+	int r;
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
+	r = http_vheader(&d->headers, fmt, ap);
 	va_end(ap);
-	if ((l = curl_slist_append(d->headers, line)) == NULL)
-		return -1;
-	d->headers = l;
-	return 0;
+	return r;
 }
 
 static size_t

@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "outpost/clock.h"
+#include "outpost/drop.h"
 #include "outpost/idfind.h"
 #include "outpost/listen.h"
 #include "outpost/log.h"
@@ -233,22 +234,6 @@ file_reply(const struct listen_req *q, struct message *m, struct err *e)
 	return r;
 }
 
-/* Emits m and parses it again: dispatch must read what is queued. */
-static int
-render(const struct message *m, char **out, size_t *len, struct err *e)
-{
-	struct message *again;
-
-	if (message_emit(m, out, len, e) == -1)
-		return -1;
-	if (message_parse(*out, *len, &again, e) == -1) {
-		free(*out);
-		return -1;
-	}
-	message_free(again);
-	return 0;
-}
-
 /* Writes m into outbound/<channel>/ under name, durably. */
 static int
 queue(const struct listen_req *q, const char *channel, const char *name,
@@ -316,7 +301,7 @@ accept_message(const struct listen_req *q, const char *channel,
 		listen_answer(r, 503, "try again later");
 		return;
 	}
-	if (render(m, &out, &len, &e) == -1) {
+	if (drop_emit_checked(m, &out, &len, &e) == -1) {
 		listen_answer(r, e.class == ERR_TEMP ? 503 : 400, "%s", e.msg);
 		return;
 	}

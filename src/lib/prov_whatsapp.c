@@ -48,8 +48,8 @@
 #include "outpost/chat.h"
 #include "outpost/http.h"
 #include "outpost/render.h"
+#include "outpost/whatsapp.h"
 
-#define WHATSAPP_API "https://graph.facebook.com/v21.0"
 #define E164_DIGITS 15		/* digits an E.164 number has at most */
 #define CAPTION_MAX 1024	/* characters of a media caption */
 #define MB (1024 * 1024)

@@ -8,11 +8,11 @@
 
 #include "outpost/child.h"
 #include "outpost/drop.h"
+#include "outpost/idfind.h"
 #include "outpost/log.h"
 #include "outpost/reply.h"
 #include "outpost/route_act.h"
-
-#define EXIT_TEMP	75	/* EX_TEMPFAIL */
+#include "route_int.h"
 
 /* The keys a forwarded copy keeps; the routing keys are the new one's. */
 static const char *const fwd_keep[] = { "subject", "format", "attachments",
@@ -121,87 +121,6 @@ forward(struct route_ctx *ctx, const struct route *r,
 	return 0;
 }
 
-/* The handler's environment: as the exec provider's, for a route. */
-static int
-run_env(struct route_ctx *ctx, const struct route *r,
-    const struct route_in *in, struct child_env *en)
-{
-	child_env_base(en);
-	if (r->resolved == 1)
-		child_env_node(en, r->env);
-	child_env_put(en, "OUTPOST_ID", in->id);
-	child_env_put(en, "OUTPOST_SOURCE", in->source);
-	child_env_put(en, "OUTPOST_ROUTE", r->name);
-	child_env_put(en, "OUTPOST_FROM", message_str(in->m, "from"));
-	child_env_put(en, "OUTPOST_SUBJECT", message_str(in->m, "subject"));
-	child_env_blobs(en, ctx->mb);
-	if (en->full) {
-		child_env_free(en);
-		return -1;
-	}
-	return 0;
-}
-
-/* The first line of what the handler said on stderr. */
-static const char *
-first_line(struct child *c)
-{
-	c->ebuf[strcspn(c->ebuf, "\n")] = '\0';
-	return child_tidy(c->ebuf, strlen(c->ebuf));
-}
-
-/* How the handler ended: 0 (its stdout in c->obuf), or -1 with e. */
-static int
-run_outcome(const struct route *r, struct child *c, struct err *e)
-{
-	const char *why;
-	int code;
-
-	if (c->timedout)
-		return err_set(e, ERR_TEMP, "%s: timed out after %llds",
-		    r->run[0], (long long)r->timeout);
-	if (c->lost)
-		return err_set(e, ERR_TEMP, "%s: lost its exit status",
-		    r->run[0]);
-	why = first_line(c);
-	if (WIFSIGNALED(c->status))
-		return err_set(e, ERR_TEMP, "%s: killed by signal %d%s%s",
-		    r->run[0], WTERMSIG(c->status), *why ? ": " : "", why);
-	if ((code = WEXITSTATUS(c->status)) != 0)
-		return err_set(e, code == EXIT_TEMP ? ERR_TEMP : ERR_PERM,
-		    "%s: exit %d%s%s", r->run[0], code, *why ? ": " : "", why);
-	if (c->olen > MESSAGE_MAX)
-		return err_set(e, ERR_PERM, "%s: an answer over %d bytes",
-		    r->run[0], MESSAGE_MAX);
-	return 0;
-}
-
-/* Runs the handler; its answer (malloc'd, maybe empty) in *out. */
-static int
-run_handler(struct route_ctx *ctx, const struct route *r,
-    const struct route_in *in, char **out, size_t *len, struct err *e)
-{
-	struct child_env en;
-	struct child c;
-	int rc;
-
-	if (run_env(ctx, r, in, &en) == -1)
-		return err_set(e, ERR_TEMP, "out of memory");
-	rc = child_spawn(&c, r->run, en.v, in->raw, in->rawlen,
-	    MESSAGE_MAX + 1, r->timeout, e);
-	child_env_free(&en);
-	if (rc == -1)
-		return err_prefix(e, "route %s", r->name);
-	child_run(&c);
-	if ((rc = run_outcome(r, &c, e)) == 0) {
-		*out = c.obuf;
-		*len = c.olen;
-		c.obuf = NULL;
-	}
-	child_release(&c);
-	return rc;
-}
-
 /* What the handler said, as a message: with a front matter or without. */
 static struct message *
 answer(const char *out, size_t len, struct err *e)
@@ -254,8 +173,66 @@ blank(const char *s, size_t len)
 	return 1;
 }
 
+/*
+ * The handler's answer in *out, or (stream: true) already in the chat:
+ * 1 the answer is for the queue, 0 it is done, -1 with e.
+ */
 static int
-handle(struct route_ctx *ctx, const struct route *r,
+run(struct route_ctx *ctx, const struct route *r, struct route_state *st,
+    const struct route_in *in, int *n, char **out, size_t *len,
+    struct err *e)
+{
+	char id[MESSAGE_ID_MAX + 1];
+	struct message *keys;
+	struct reply rp;
+	const char *ch;
+	int rc;
+
+	memset(&rp, 0, sizeof rp);
+	rp.in = (struct message *)in->m;
+	snprintf(rp.source, sizeof rp.source, "%s", in->source);
+	if (!r->stream || !r->reply || (ch = reply_channel(ctx->cfg, &rp)) ==
+	    NULL)
+		return route_run_handler(ctx, r, in, NULL, NULL, out, len, e) ==
+		    -1 ? -1 : 1;
+	if ((keys = message_new()) == NULL)
+		return err_set(e, ERR_TEMP, "out of memory");
+	if (reply_apply(&rp, keys, e) == -1) {
+		message_free(keys);
+		return -1;
+	}
+	out_id(r, in, *n + 1, id);
+	rc = route_stream(ctx, r, st, in, ch, keys, id, out, len, e);
+	message_free(keys);
+	if (rc == 0) {
+		++*n;
+		free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/*
+ * Was the handler's answer queued (or streamed) by an earlier run?  Its
+ * last id says so, the answers being queued in order: then the handler
+ * need not run again.
+ */
+static int
+answered(struct route_ctx *ctx, const struct route *r,
+    const struct route_in *in, int n, struct err *e)
+{
+	char id[MESSAGE_ID_MAX + 1];
+	struct idhit hit;
+	int last = n + (r->reply ? 1 : (int)r->nto);
+
+	if (last == n)
+		return 0;
+	out_id(r, in, last, id);
+	return idfind(ctx->mb, id, &hit, 1, e);
+}
+
+static int
+handle(struct route_ctx *ctx, const struct route *r, struct route_state *st,
     const struct route_in *in, int *n, struct err *e)
 {
 	struct message *m;
@@ -275,8 +252,14 @@ handle(struct route_ctx *ctx, const struct route *r,
 	if (r->http != NULL)
 		return err_set(e, ERR_CONFIG, "route %s: http: not in this "
 		    "version", r->name);
-	if (run_handler(ctx, r, in, &out, &len, e) == -1)
-		return -1;
+	if ((rc = answered(ctx, r, in, *n, e)) != 0) {
+		if (rc > 0)
+			log_info("%s/%s: route %s: answered before", in->source,
+			    in->id, r->name);
+		return rc > 0 ? 0 : -1;
+	}
+	if ((rc = run(ctx, r, st, in, n, &out, &len, e)) != 1)
+		return rc;
 	if (blank(out, len) || (!r->reply && r->nto == 0)) {
 		free(out);
 		return 0;	/* nothing to say, or nobody to say it to */
@@ -291,8 +274,8 @@ handle(struct route_ctx *ctx, const struct route *r,
 }
 
 int
-route_act(struct route_ctx *ctx, struct route *r, const struct route_in *in,
-    struct err *e)
+route_act(struct route_ctx *ctx, struct route *r, struct route_state *st,
+    const struct route_in *in, struct err *e)
 {
 	int n = 0;
 
@@ -300,7 +283,7 @@ route_act(struct route_ctx *ctx, struct route *r, const struct route_in *in,
 		return -1;
 	if (forward(ctx, r, in, &n, e) == -1)
 		return -1;
-	if ((r->run != NULL || r->http != NULL) && handle(ctx, r, in, &n, e) ==
+	if ((r->run != NULL || r->http != NULL) && handle(ctx, r, st, in, &n, e) ==
 	    -1)
 		return -1;
 	return 0;

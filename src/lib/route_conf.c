@@ -254,6 +254,9 @@ rule_whole(struct loader *l, const struct config *c, struct route *r,
 	if ((r->reply || r->nto || r->stream) && !r->run && !r->http)
 		return config_fail(l, n, "route %s: reply, to and stream take "
 		    "the answer of run or http", r->name);
+	if (r->stream && !r->reply)
+		return config_fail(l, n, "route %s: stream is for reply: true "
+		    "(the chat answered)", r->name);
 	if (r->reply && r->nto)
 		return config_fail(l, n, "route %s: reply or to, not both",
 		    r->name);

@@ -1,6 +1,7 @@
 /*
  * route_run.c - a pass of the routes over inbound/ (route_run.h).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,92 @@
 #include "outpost/outcome.h"
 #include "outpost/route_run.h"
 #include "outpost/route_state.h"
+
+/*
+ * The names a lingering router has settled (every rule done with them,
+ * or not matching), so that the passes that follow, one per arrival,
+ * read only what is new: a set of 64-bit hashes, open addressing.  A
+ * process that starts anew reads its window once more.
+ */
+struct route_memo {
+	uint64_t *h;
+	size_t n, cap;
+};
+
+static uint64_t
+memo_hash(const char *source, const char *name)
+{
+	uint64_t h = 1469598103934665603ULL;
+	const char *p;
+
+	for (p = source; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	h = (h ^ '/') * 1099511628211ULL;
+	for (p = name; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	return h ? h : 1;
+}
+
+static int
+memo_has(const struct route_memo *m, uint64_t h)
+{
+	size_t i;
+
+	if (m == NULL || m->cap == 0)
+		return 0;
+	for (i = h % m->cap; m->h[i] != 0; i = (i + 1) % m->cap)
+		if (m->h[i] == h)
+			return 1;
+	return 0;
+}
+
+/* Doubles the table; on no memory, the memo is only less useful. */
+static int
+memo_grow(struct route_memo *m)
+{
+	struct route_memo big = { NULL, 0, m->cap ? 2 * m->cap : 1024 };
+	size_t i, k;
+
+	if ((big.h = calloc(big.cap, sizeof *big.h)) == NULL)
+		return -1;
+	for (i = 0; i < m->cap; i++)
+		if (m->h[i] != 0) {
+			for (k = m->h[i] % big.cap; big.h[k] != 0;
+			    k = (k + 1) % big.cap)
+				;
+			big.h[k] = m->h[i];
+			big.n++;
+		}
+	free(m->h);
+	*m = big;
+	return 0;
+}
+
+static void
+memo_put(struct route_ctx *ctx, uint64_t h)
+{
+	struct route_memo *m = ctx->memo;
+	size_t i;
+
+	if (m == NULL && (m = ctx->memo = calloc(1, sizeof *m)) == NULL)
+		return;
+	if ((m->n + 1) * 2 > m->cap && memo_grow(m) == -1)
+		return;
+	for (i = h % m->cap; m->h[i] != 0; i = (i + 1) % m->cap)
+		if (m->h[i] == h)
+			return;
+	m->h[i] = h;
+	m->n++;
+}
+
+void
+route_ctx_free(struct route_ctx *ctx)
+{
+	if (ctx->memo != NULL)
+		free(ctx->memo->h);
+	free(ctx->memo);
+	ctx->memo = NULL;
+}
 
 /* The rules of a pass, each with its state open (or skipped: busy). */
 struct rules {
@@ -105,9 +192,9 @@ give_up(struct route_ctx *ctx, struct route *r, const struct route_in *in,
 
 /*
  * Acts and records the outcome: done or given up, the seen key; failed
- * for now, a retry.  attempts: those made before this one.
+ * for now, a retry (returns 0, else 1).  attempts: those made before.
  */
-static void
+static int
 act_once(struct route_ctx *ctx, struct route *r, struct route_state *st,
     const struct route_in *in, int attempts, struct route_pass *pass)
 {
@@ -115,7 +202,7 @@ act_once(struct route_ctx *ctx, struct route *r, struct route_state *st,
 	struct route_retry rt;
 	struct err e = { 0 }, e2 = { 0 };
 
-	if (route_act(ctx, r, in, &e) == 0)
+	if (route_act(ctx, r, st, in, &e) == 0)
 		pass->acted++;
 	else if (e.class == ERR_TEMP && attempts + 1 < r->max_attempts) {
 		memset(&rt, 0, sizeof rt);
@@ -129,17 +216,19 @@ act_once(struct route_ctx *ctx, struct route *r, struct route_state *st,
 		if (route_retry_put(st, in->id, &rt, &e2) == -1)
 			log_err("%s", e2.msg);
 		pass->retried++;
-		return;
+		return 0;
 	} else {
 		pass->failed++;
 		give_up(ctx, r, in, attempts + 1, &e);
 	}
 	/* Marked first: a crash between the two leaves a retry that finds
 	 * the seen key, never a message forgotten. */
-	if (route_mark(st, in->id, &e2) == -1)
+	if (route_mark(st, in->id, &e2) == -1) {
 		log_err("%s", e2.msg);
-	else
-		route_retry_del(st, in->id);
+		return 0;
+	}
+	route_retry_del(st, in->id);
+	return 1;
 }
 
 /* Reads inbound/<source>/<name>; 0, or -1 (logged) when it cannot be. */
@@ -170,15 +259,16 @@ load_in(struct route_ctx *ctx, int dir, const char *source, const char *name,
 	return 0;
 }
 
-/* The rules, in order, for one inbound message. */
-static void
+/* The rules, in order, for one inbound message; 1 when it is settled
+ * (no rule waits to retry it, nothing failed to be read). */
+static int
 one_message(struct route_ctx *ctx, struct rules *rs, const char *name,
     char from[][32], const struct route_in *in, struct route_pass *pass)
 {
 	struct route_retry rt;
 	struct err e = { 0 };
 	size_t i;
-	int seen;
+	int seen, settled = 1;
 
 	for (i = 0; i < rs->n; i++) {
 		struct route *r = rs->r[i];
@@ -188,20 +278,40 @@ one_message(struct route_ctx *ctx, struct rules *rs, const char *name,
 			continue;
 		if ((seen = route_seen(&rs->st[i], in->id, &e)) == -1) {
 			log_err("%s", e.msg);
-			return;
+			return 0;
 		}
 		/* Done with, or waiting: it matched once; stop holds. */
-		if (seen || route_retry_get(&rs->st[i], in->id, &rt)) {
-			if (r->stop)
-				return;
+		if (!seen && route_retry_get(&rs->st[i], in->id, &rt))
+			settled = 0;
+		else if (!seen && route_match(r, in->m))
+			settled &= act_once(ctx, r, &rs->st[i], in, 0, pass);
+		else if (!seen)
 			continue;
-		}
-		if (!route_match(r, in->m))
-			continue;
-		act_once(ctx, r, &rs->st[i], in, 0, pass);
 		if (r->stop)
-			return;
+			break;
 	}
+	return settled;
+}
+
+/*
+ * Does a rule still have to look at name?  Most names in the window are
+ * done with: a look at the seen keys spares reading and parsing them.
+ */
+static int
+pending(struct rules *rs, const char *source, const char *name,
+    char from[][32])
+{
+	char id[NAME_LEN];
+	struct err e;
+	size_t i;
+
+	msgname_stem(name, id, sizeof id);
+	for (i = 0; i < rs->n; i++)
+		if (rs->open[i] && route_reads(rs->r[i], source) &&
+		    strcmp(name, from[i]) >= 0 &&
+		    route_seen(&rs->st[i], id, &e) == 0)
+			return 1;
+	return 0;
 }
 
 /* The new messages of one source, for the rules that read it. */
@@ -214,6 +324,7 @@ one_source(struct route_ctx *ctx, struct rules *rs, const char *source,
 	struct message *m;
 	char **names = NULL;
 	size_t i, n = 0;
+	uint64_t h;
 	int dir;
 
 	for (i = 0; i < rs->n; i++) {
@@ -232,10 +343,13 @@ one_source(struct route_ctx *ctx, struct rules *rs, const char *source,
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
-		if (strcmp(names[i], first) < 0 ||
+		h = memo_hash(source, names[i]);
+		if (strcmp(names[i], first) < 0 || memo_has(ctx->memo, h) ||
+		    !pending(rs, source, names[i], from) ||
 		    load_in(ctx, dir, source, names[i], id, &raw, &in, &m) == -1)
 			continue;
-		one_message(ctx, rs, names[i], from, &in, pass);
+		if (one_message(ctx, rs, names[i], from, &in, pass))
+			memo_put(ctx, h);
 		message_free(m);
 		free(raw);
 	}
@@ -345,7 +459,7 @@ route_test(struct route_ctx *ctx, const struct route_in *in, struct err *e)
 			continue;
 		}
 		fprintf(ctx->test, "route %s: matches\n", r->name);
-		if (route_act(ctx, r, in, e) == -1)
+		if (route_act(ctx, r, NULL, in, e) == -1)
 			return -1;
 		if (r->stop) {
 			fprintf(ctx->test, "  stop: no later rule sees it\n");

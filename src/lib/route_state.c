@@ -36,10 +36,11 @@ route_state_open(struct route_state *st, struct mailbox *mb,
 	memset(st, 0, sizeof *st);
 	st->mb = mb;
 	st->route = route;
-	st->seenfd = st->retryfd = st->lockfd = -1;
+	st->seenfd = st->retryfd = st->streamfd = st->lockfd = -1;
 	if ((st->dirfd = sub(st, NULL, e)) == -1 ||
 	    (st->seenfd = sub(st, "seen", e)) == -1 ||
-	    (st->retryfd = sub(st, "retry", e)) == -1)
+	    (st->retryfd = sub(st, "retry", e)) == -1 ||
+	    (st->streamfd = sub(st, "stream", e)) == -1)
 		goto fail;
 	st->lockfd = openat(st->dirfd, ".lock", O_RDWR | O_CREAT |
 	    O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -64,7 +65,8 @@ fail:
 void
 route_state_close(struct route_state *st)
 {
-	int *fds[] = { &st->dirfd, &st->seenfd, &st->retryfd, &st->lockfd };
+	int *fds[] = { &st->dirfd, &st->seenfd, &st->retryfd, &st->streamfd,
+	    &st->lockfd };
 	size_t i;
 
 	for (i = 0; i < sizeof fds / sizeof fds[0]; i++)
@@ -94,10 +96,12 @@ route_mark(struct route_state *st, const char *id, struct err *e)
 
 	if (fd == -1 && errno != EEXIST)
 		return err_sys(e, "state/routes/%s/seen/%s", st->route, id);
+	/*
+	 * Not fsynced: a key a crash loses only makes the route act again,
+	 * and what it queues then is refused by its id (drop_once()).
+	 */
 	if (fd != -1)
 		close(fd);
-	if (fsync(st->seenfd) == -1)
-		return err_sys(e, "state/routes/%s/seen", st->route);
 	return 0;
 }
 
@@ -268,4 +272,35 @@ route_retry_list(struct route_state *st, char ***names, size_t *n,
     struct err *e)
 {
 	return mailbox_list_all(st->retryfd, names, n, e);
+}
+
+int
+route_stream_get(struct route_state *st, const char *id, char *pid,
+    size_t size)
+{
+	char *buf;
+	size_t len;
+	struct err e;
+
+	if (mailbox_read_file(st->streamfd, id, 256, &buf, &len, &e) == -1)
+		return 0;
+	snprintf(pid, size, "%.*s", (int)strcspn(buf, "\n"), buf);
+	free(buf);
+	return pid[0] != '\0';
+}
+
+int
+route_stream_put(struct route_state *st, const char *id, const char *pid,
+    struct err *e)
+{
+	if (replace_file(st->streamfd, id, pid, strlen(pid)) == -1 ||
+	    fsync(st->streamfd) == -1)
+		return err_sys(e, "state/routes/%s/stream/%s", st->route, id);
+	return 0;
+}
+
+void
+route_stream_del(struct route_state *st, const char *id)
+{
+	unlinkat(st->streamfd, id, 0);
 }

@@ -52,14 +52,25 @@ webget_fail(const struct webget *w, struct err *e, int class,
 	return err_set(e, class, "%s", text);
 }
 
+/* The handle's setup, once TLS and the timeouts are on it. */
+static int
+webget_begin(struct webget *w, struct mailbox *mb, struct err *e)
+{
+	w->mb = mb;
+	w->max_file = WEBGET_FILE_MAX;
+	w->sink.max = ANSWER_MAX;
+	curl_easy_setopt(w->c, CURLOPT_WRITEFUNCTION, websink_write);
+	curl_easy_setopt(w->c, CURLOPT_WRITEDATA, &w->sink);
+	curl_easy_setopt(w->c, CURLOPT_PROTOCOLS_STR, "http,https");
+	(void)e;
+	return 0;
+}
+
 int
 webget_init(struct webget *w, struct mailbox *mb, const struct source *src,
     struct err *e)
 {
 	memset(w, 0, sizeof *w);
-	w->mb = mb;
-	w->max_file = WEBGET_FILE_MAX;
-	w->sink.max = ANSWER_MAX;
 	if ((w->c = curl_easy_init()) == NULL)
 		return err_set(e, ERR_TEMP, "out of memory");
 	if (source_curl_setup(w->c, src, w->errbuf) == -1) {
@@ -67,10 +78,29 @@ webget_init(struct webget *w, struct mailbox *mb, const struct source *src,
 		return err_set(e, ERR_CONFIG, "%s: ca_file cannot be used",
 		    src->name);
 	}
-	curl_easy_setopt(w->c, CURLOPT_WRITEFUNCTION, websink_write);
-	curl_easy_setopt(w->c, CURLOPT_WRITEDATA, &w->sink);
-	curl_easy_setopt(w->c, CURLOPT_PROTOCOLS_STR, "http,https");
-	return 0;
+	return webget_begin(w, mb, e);
+}
+
+int
+webget_init_channel(struct webget *w, struct mailbox *mb,
+    const struct channel *ch, struct err *e)
+{
+	long t = ch->policy.timeout > 0 ? (long)ch->policy.timeout : 30;
+
+	memset(w, 0, sizeof *w);
+	if ((w->c = curl_easy_init()) == NULL)
+		return err_set(e, ERR_TEMP, "out of memory");
+	if (tls_setup(w->c, ch) == -1) {
+		webget_free(w);
+		return err_set(e, ERR_CONFIG, "%s: ca_file cannot be used",
+		    ch->name);
+	}
+	curl_easy_setopt(w->c, CURLOPT_CONNECTTIMEOUT, t);
+	curl_easy_setopt(w->c, CURLOPT_TIMEOUT, t);
+	curl_easy_setopt(w->c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(w->c, CURLOPT_ERRORBUFFER, w->errbuf);
+	curl_easy_setopt(w->c, CURLOPT_USERAGENT, "outpost/0.1");
+	return webget_begin(w, mb, e);
 }
 
 void
@@ -87,17 +117,13 @@ webget_free(struct webget *w)
 int
 webget_header(struct webget *w, const char *fmt, ...)
 {
-	struct curl_slist *l;
-	char line[2048];
 	va_list ap;
+	int r;
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
+	r = http_vheader(&w->hdrs, fmt, ap);
 	va_end(ap);
-	if ((l = curl_slist_append(w->hdrs, line)) == NULL)
-		return -1;
-	w->hdrs = l;
-	return 0;
+	return r;
 }
 
 /* The transfer, with the headers set for it; they are spent after. */

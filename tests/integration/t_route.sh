@@ -8,6 +8,8 @@
 export SCRATCH PYTHONPATH=$here
 start_recorder dd '[{"body": "{\"errcode\":0,\"errmsg\":\"ok\"}"}]'
 start_recorder tg '[{"body": "{\"ok\":true,\"result\":{\"message_id\":99}}"}]'
+start_recorder tgs '[{"path": "/bot123:TG/sendMessage", "body": "{\"ok\":true,\"result\":{\"message_id\":501}}"},
+  {"path": "/bot123:TG/editMessageText", "body": "{\"ok\":true,\"result\":{\"message_id\":501}}"}]'
 H=$SCRATCH/handlers
 mkdir -p "$H"
 cat >"$H/status" <<'X'
@@ -37,6 +39,16 @@ cat >"$H/later" <<'X'
 echo "database locked" >&2
 exit 75
 X
+cat >"$H/stream" <<'X'
+#!/bin/sh
+# An answer that comes in three pieces, as a language model's does.
+cat >/dev/null
+printf 'Hello'
+sleep 1.3
+printf ', world'
+sleep 1.3
+printf ' and **more**.\n'
+X
 cat >"$H/slow" <<X
 #!/bin/sh
 echo \$\$ >"$SCRATCH/slow.pid"
@@ -46,6 +58,7 @@ chmod +x "$H"/*
 cat >"$OUTPOST_CONFIG" <<X
 channels:
   tgout: {provider: telegram, token: "123:TG", base_url: "http://127.0.0.1:$tg_port"}
+  tgs: {provider: telegram, token: "123:TG", base_url: "http://127.0.0.1:$tgs_port"}
   ops: {provider: maildir, path: $SCRATCH/Maildir}
   audit: {provider: maildir, path: $SCRATCH/Audit}
   sales-group: {provider: dingtalk,
@@ -54,7 +67,13 @@ sources:
   bot: {provider: telegram, mode: poll, token: "123:TG", reply_channel: tgout}
   mail: {provider: imap, url: "imaps://127.0.0.1/INBOX", username: u,
     password: p}
+  chat: {provider: telegram, mode: poll, token: "123:TG", reply_channel: tgs}
 routes:
+  - name: llm
+    sources: [chat]
+    run: [$H/stream]
+    reply: true
+    stream: true
   - name: status
     sources: [bot]
     match: {text: "^/status", not: {sender: "^666$"}}
@@ -100,7 +119,7 @@ routes:
 X
 chmod 600 "$OUTPOST_CONFIG"
 outpost-queue init
-mkdir -p "$MB/inbound/bot" "$MB/inbound/mail"
+mkdir -p "$MB/inbound/bot" "$MB/inbound/mail" "$MB/inbound/chat"
 
 # inmsg SOURCE SENDER TEXT [EXTRA-KEY-LINES]: an inbound file as the chat
 # writer makes it, named by now; prints its id.
@@ -154,7 +173,7 @@ expect route-again 0 outpost-route -v
 check again-nothing [ "$(find "$MB/outbound" -name '*.md' | wc -l)" -eq 0 ]
 rm -f "$MB"/state/routes/status/seen/*
 expect route-forgot 0 outpost-route -v
-check forgot-found-before grep -q "queued before: $s1.status" "$SCRATCH/err"
+check forgot-found-before grep -q "$s1: route status: answered before" "$SCRATCH/err"
 check forgot-nothing [ "$(find "$MB/outbound" -name '*.md' | wc -l)" -eq 0 ]
 
 # 3. not: and a rule that does not match leave no trace; stop ends the list.
@@ -338,3 +357,36 @@ assert b["reply_parameters"]["message_id"] > 100, b
 assert b["message_thread_id"] == 17, b
 X
 check watch-reply-archived [ -n "$(find "$MB/sent/tgout" "$MB/archive/tgout" -name "$w1.status.md" 2>/dev/null)" ]
+
+# 14. Streamed: posted at the first text, edited at most once a second,
+# the last edit the whole answer rendered; recorded as sent, once.
+c1=$(inmsg chat 42 "tell me")
+expect route-stream 0 outpost-route
+check stream-tg python3 - <<'X'
+import rec
+rs = rec.reqs("tgs")
+paths = [r["path"].rsplit("/", 1)[1] for r in rs]
+assert paths[0] == "sendMessage" and set(paths[1:]) == {"editMessageText"}, paths
+first = rs[0]["j"]
+assert first["text"] == "Hello", first
+assert first["reply_parameters"]["message_id"] > 0, first
+assert first["message_thread_id"] == 17, first
+assert "parse_mode" not in first, first
+last = rs[-1]["j"]
+assert last["message_id"] == 501 and last["parse_mode"] == "HTML", last
+assert last["text"] == "Hello, world and <b>more</b>.", last
+for r in rs[1:-1]:
+    assert r["j"]["message_id"] == 501 and "parse_mode" not in r["j"], r["j"]
+# Edits before the last are a second apart at least.
+ts = [r["t"] for r in rs[:-1]]
+assert all(b - a >= 0.95 for a, b in zip(ts, ts[1:])), ts
+assert len(rs) >= 3, paths
+X
+check stream-recorded grep -qx "receipt: '501'" "$MB/sent/tgs/$c1.llm.md"
+check stream-recorded-status grep -qx "status: sent" "$MB/sent/tgs/$c1.llm.md"
+check stream-not-queued [ "$(count "$MB/outbound/tgs")" -eq 0 ]
+check stream-state-gone [ ! -e "$MB/state/routes/llm/stream/$c1" ]
+n=$(ls "$SCRATCH/tgs" | grep -c 'json$')
+rm -f "$MB/state/routes/llm/seen/$c1"
+expect route-stream-again 0 outpost-route
+check stream-again-sends-nothing [ "$(ls "$SCRATCH/tgs" | grep -c 'json$')" -eq "$n" ]

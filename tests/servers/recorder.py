@@ -93,7 +93,7 @@ def main():
                 self.rfile.readline()
 
         def answer(self, seq, busy, body):
-            rec = {"seq": seq, "inflight": busy,
+            rec = {"seq": seq, "inflight": busy, "t": time.time(),
                    "client_port": self.client_address[1],
                    "method": self.command, "path": self.path,
                    "headers": list(self.headers.items()),

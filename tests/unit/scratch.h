@@ -6,6 +6,7 @@
 #ifndef OUTPOST_TEST_SCRATCH_H
 #define OUTPOST_TEST_SCRATCH_H
 
+#include <dirent.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <string.h>
@@ -51,6 +52,26 @@ scratch_remove(struct scratch *s, struct mailbox *mb)
 	if (s->base[0] != '\0')
 		nftw(s->base, scratch_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	s->base[0] = '\0';
+}
+
+/* How many entries but dot-files base/mb/rel holds; 0 when it is not
+ * there. */
+static size_t __attribute__((unused))
+scratch_entries(const struct scratch *s, const char *rel)
+{
+	char path[256];
+	struct dirent *de;
+	size_t n = 0;
+	DIR *dp;
+
+	snprintf(path, sizeof path, "%s/%s", s->mbpath, rel);
+	if ((dp = opendir(path)) == NULL)
+		return 0;
+	while ((de = readdir(dp)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(dp);
+	return n;
 }
 
 #endif

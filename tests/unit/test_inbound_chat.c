@@ -41,22 +41,7 @@ teardown(void)
 
 TestSuite(inbound_chat, .init = setup, .fini = teardown);
 
-static size_t
-entries(const char *rel)
-{
-	char path[256];
-	struct dirent *de;
-	size_t n = 0;
-	DIR *dp;
-
-	snprintf(path, sizeof path, "%s/%s", sc.mbpath, rel);
-	cr_assert_not_null(dp = opendir(path), "%s", path);
-	while ((de = readdir(dp)) != NULL)
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(dp);
-	return n;
-}
+#define entries(rel) scratch_entries(&sc, rel)
 
 /* The whole file inbound/tg/name. */
 static char *

@@ -36,23 +36,7 @@ teardown(void)
 
 TestSuite(inbox_shared, .init = setup, .fini = teardown);
 
-static size_t
-entries(const char *rel)
-{
-	char path[256];
-	struct dirent *de;
-	size_t n = 0;
-	DIR *dp;
-
-	snprintf(path, sizeof path, "%s/%s", sc.mbpath, rel);
-	if ((dp = opendir(path)) == NULL)
-		return 0;
-	while ((de = readdir(dp)) != NULL)
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(dp);
-	return n;
-}
+#define entries(rel) scratch_entries(&sc, rel)
 
 Test(inbox_shared, poller_and_listener_exclude_each_other)
 {
