@@ -16,7 +16,7 @@ PKG_CONFIG ?= pkg-config
 # INSTALL_DEPS=true skips that.
 INSTALL_DEPS ?= sh contrib/install-deps
 
-PKGS := libcurl yaml-0.1 libcmark-gfm jansson libcrypto
+PKGS := libcurl yaml-0.1 libcmark-gfm jansson libcrypto libxml-2.0
 # GMime is linked only into what reads inbound mail.
 MIMEPKG := gmime-3.0
 # Asked when a command needs them, never when the Makefile is read: the

@@ -11,7 +11,7 @@
  *                               sender and the source
  *       run: [ARGV...]          a handler: stdin the message, stdout the
  *       env: [NAME...] | {NAME: VALUE}      reply; no shell
- *       http: {url, headers, pointer, event_pointer, done}
+ *       http: {url, headers, pointer, event_pointer, done, ca_file}
  *                               a handler service: POST the message as
  *                               JSON, the answer (JSON or SSE) the reply
  *       reply: true             the reply in the same chat and thread,
@@ -37,7 +37,8 @@
 #include "outpost/message.h"
 #include "outpost/yaml.h"
 
-#define ROUTE_TIMEOUT		30	/* seconds, a handler's default */
+#define ROUTE_TIMEOUT		30	/* seconds, a run: handler's default */
+#define ROUTE_HTTP_TIMEOUT	120	/* seconds, an http: handler's */
 #define ROUTE_MAX_ATTEMPTS	8
 
 struct route_match {
@@ -52,6 +53,7 @@ struct route_http {
 	const char *pointer;	/* JSON answer: the text's pointer */
 	const char *event_pointer; /* SSE: each event's piece of text */
 	const char *done;	/* SSE: the data that ends the stream */
+	const char *ca_file;	/* added to the system's CAs */
 };
 
 struct route {
@@ -66,7 +68,7 @@ struct route {
 	char **run;		/* argv, NULL-terminated; NULL: none */
 	struct ynode *env;	/* run's env: */
 	struct route_http *http; /* NULL: none */
-	int64_t timeout;
+	int64_t timeout;	/* seconds: default 30 for run:, 120 http: */
 	int max_attempts;
 	int resolved;		/* its secrets: as a channel's */
 };

@@ -23,6 +23,8 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include "outpost/cli.h"
 #include "outpost/cliopt.h"
 #include "outpost/clock.h"
@@ -211,6 +213,11 @@ main(int argc, char **argv)
 		cli_die(NULL, &e);
 	ctx.mb = &cli.mb;
 	ctx.cfg = cli.cfg;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		log_err("cannot start libcurl");
+		cli_close(&cli);
+		return 71;
+	}
 	if (only != NULL && !has_route(only)) {
 		log_err("no route named %s", only);
 		rc = 78;
@@ -229,6 +236,7 @@ main(int argc, char **argv)
 		rc = failed ? 75 : 0;
 	}
 	route_ctx_free(&ctx);
+	curl_global_cleanup();
 	cli_close(&cli);
 	return rc;
 }

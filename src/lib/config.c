@@ -161,7 +161,7 @@ static const struct key lark_source_keys[] = {
 static const struct key dingtalk_source_keys[] = {
 	CHAT_SOURCE_KEYS, { "app_key", V_STR, NULL },
 	{ "app_secret", V_SECRET, NULL }, { "robot_code", V_STR, NULL },
-	{ "oapi_url", V_STR, WEB }, { NULL, 0, NULL }
+	{ NULL, 0, NULL }
 };
 static const struct key wecom_source_keys[] = {
 	CHAT_SOURCE_KEYS, { "corp_id", V_STR, NULL },

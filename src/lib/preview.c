@@ -151,7 +151,7 @@ static int
 secret_name(const char *name, size_t n)
 {
 	static const char *const words[] = { "sign", "token", "secret",
-	    "key", "password", "auth", "sig", "credential", NULL };
+	    "key", "password", "auth", "sig", "credential", "session", NULL };
 	char low[64];
 	size_t i;
 

@@ -19,6 +19,13 @@
  * attachment left out, and each is logged at warning, since the delivery
  * itself succeeds.
  *
+ * A reply (DESIGN §10) whose reply_url, the callback's sessionWebhook, has
+ * not expired is posted there instead, by either kind of channel, with no
+ * signature (the session's URL is its own credential) and no mentions
+ * (`to` is then the chat, not people); once it has expired, an app channel
+ * sends by the API to the chat, a robot to its own webhook
+ * (prov_dingtalk_reply.c).  The session answers as the robot does.
+ *
  * DingTalk answers 200 with an errcode: 0 is sent; 130101 (over 20 a
  * minute) holds the channel off a minute, 90030 (quota) an hour; -1
  * (busy) is temporary; anything else, 310000 (sign, keyword, IP or clock)
@@ -45,11 +52,14 @@
 #define TITLE_CHARS 20
 #define AT_MAX 100
 #define URL_MAX 4096
+#define STEP_ROBOT 100	/* d->step: the robot's way, not the app's */
 
 struct dingtalk {
 	struct rendered r;
 	char *title;		/* when r.title is NULL */
 	size_t next, total;	/* parts */
+	const char *session;	/* the reply_url posted to, or NULL */
+	int reply;		/* a reply: `to` is the chat, no mentions */
 };
 
 int
@@ -161,7 +171,7 @@ payload(struct delivery *d, size_t i)
 	json_object_set_new(o, "msgtype", json_string("markdown"));
 	json_object_set_new(o, "markdown", md);
 	/* The mentions go with the first part: one notification. */
-	if (i == 0)
+	if (i == 0 && !p->reply)
 		json_object_set_new(o, "at", mentions(d, &text));
 	json_object_set_new(md, "title", json_string(p->r.title ? p->r.title :
 	    p->title));
@@ -183,7 +193,9 @@ post(struct delivery *d)
 	int64_t ms = clock_now_us() / 1000;
 	int n;
 
-	if (secret == NULL)
+	if (p->session != NULL)
+		n = snprintf(full, sizeof full, "%s", p->session);
+	else if (secret == NULL)
 		n = snprintf(full, sizeof full, "%s", url);
 	else if (dingtalk_sign_query(secret, ms, sig) == -1)
 		return delivery_fail(d, OUT_PERM, "dingtalk: the secret is "
@@ -245,16 +257,17 @@ left_out(struct delivery *d, char **text)
 }
 
 static int
-start(struct delivery *d)
+robot_start(struct delivery *d, const char *session)
 {
 	struct dingtalk *p;
 	struct err e;
 
-	if (channel_str(d->ch, "url") == NULL)
-		return dingtalk_app_start(d);
+	d->step = STEP_ROBOT;
 	if ((p = calloc(1, sizeof *p)) == NULL)
 		return delivery_fail(d, OUT_TEMP, "dingtalk: out of memory");
 	d->priv = p;
+	p->session = session;
+	p->reply = message_str(d->m, "reply_url") != NULL;
 	if (message_format(d->m) == FMT_RAW) {
 		left_out(d, NULL);
 		p->total = 1;
@@ -277,6 +290,18 @@ start(struct delivery *d)
 	if ((p->next = message_parts_sent(d->m, p->total)) == p->total)
 		return delivery_sent(d, NULL);
 	return post(d);
+}
+
+static int
+start(struct delivery *d)
+{
+	const char *session;
+
+	if (dingtalk_session(d, &session) == -1)
+		return PROV_DONE;
+	if (session == NULL && channel_str(d->ch, "url") == NULL)
+		return dingtalk_app_start(d);
+	return robot_start(d, session);
 }
 
 /* 1 when errcode is 0; else the outcome is set and 0. */
@@ -319,7 +344,7 @@ finish(struct delivery *d, CURLcode code, long status)
 {
 	struct dingtalk *p = d->priv;
 
-	if (channel_str(d->ch, "url") == NULL)
+	if (d->step != STEP_ROBOT)
 		return dingtalk_app_finish(d, code, status);
 	if (check(d, code, status) == 0)
 		return PROV_DONE;
@@ -338,7 +363,7 @@ cleanup(struct delivery *d)
 {
 	struct dingtalk *p = d->priv;
 
-	if (channel_str(d->ch, "url") == NULL) {
+	if (d->step != STEP_ROBOT) {
 		dingtalk_app_cleanup(d);
 		return;
 	}

@@ -44,7 +44,7 @@
 #include "outpost/render.h"
 #include "outpost/token.h"
 
-#define API_BASE "https://api.dingtalk.com"
+#define API_BASE DINGTALK_API_BASE
 #define OAPI_BASE "https://oapi.dingtalk.com"
 #define APP_LIMIT 10000		/* bytes a part: msgParam, JSON, <= 15000 B */
 #define PARAM_MAX 15000		/* bytes of msgParam */
@@ -129,11 +129,11 @@ ask_token(struct delivery *d)
 {
 	char url[URL_MAX], *body;
 
-	if (make_url(d, url, http_base(d, API_BASE), "/v1.0/oauth2/accessToken",
+	if (make_url(d, url, http_base(d, API_BASE), DINGTALK_TOKEN_PATH,
 	    NULL) == -1)
 		return PROV_DONE;
-	body = chat_dump(json_pack("{s:s, s:s}", "appKey", channel_str(d->ch,
-	    "app_key"), "appSecret", channel_str(d->ch, "app_secret")));
+	body = dingtalk_token_body(channel_str(d->ch, "app_key"),
+	    channel_str(d->ch, "app_secret"));
 	d->step = S_TOKEN;
 	if (body == NULL || http_post(d, url, "application/json", body,
 	    strlen(body)) == -1)
@@ -515,12 +515,9 @@ static int
 got_token(struct delivery *d, json_t *o)
 {
 	struct app *p = d->priv;
-	json_t *x = json_object_get(o, "expireIn");
 	struct err e;
 
-	if (token_set(&p->tu.tok, json_string_value(json_object_get(o,
-	    "accessToken")), json_is_integer(x) ? json_integer_value(x) : 0,
-	    clock_now(), &e) == -1)
+	if (dingtalk_token_take(o, &p->tu.tok, clock_now(), &e) == -1)
 		return delivery_fail(d, OUT_TEMP, "dingtalk: access token: %s",
 		    e.msg);
 	/* A cache that cannot be written costs a token request a message. */

@@ -40,12 +40,12 @@
 #include "outpost/clock.h"
 #include "outpost/dialect.h"
 #include "outpost/http.h"
+#include "outpost/lark.h"
 #include "outpost/preview.h"
 #include "outpost/render.h"
 #include "outpost/sign.h"
 #include "outpost/token.h"
 
-#define LARK_BASE "https://open.feishu.cn"
 #define LARK_LIMIT 18000	/* bytes a part: a post is <= 30 KB */
 #define LARK_HOOK_MAX 20480	/* bytes a webhook request body */
 #define LARK_ROOM 1024		/* bytes the title leaves a part at least */
@@ -187,15 +187,11 @@ static int
 ask_token(struct delivery *d)
 {
 	char url[URL_MAX], *body;
-	json_t *o;
 
-	if (api_url(d, url, "/open-apis/auth/v3/tenant_access_token/internal",
-	    NULL) == -1)
+	if (api_url(d, url, LARK_TOKEN_PATH, NULL) == -1)
 		return PROV_DONE;
-	o = json_pack("{s:s, s:s}", "app_id", channel_str(d->ch, "app_id"),
-	    "app_secret", channel_str(d->ch, "app_secret"));
-	body = json_dumps(o, JSON_FLAGS);
-	json_decref(o);
+	body = lark_token_body(channel_str(d->ch, "app_id"),
+	    channel_str(d->ch, "app_secret"));
 	d->step = S_TOKEN;
 	if (body == NULL || http_post(d, url, "application/json; "
 	    "charset=utf-8", body, strlen(body)) == -1)
@@ -735,12 +731,9 @@ static int
 got_token(struct delivery *d, json_t *o)
 {
 	struct lark *p = d->priv;
-	json_t *t = json_object_get(o, "tenant_access_token");
-	json_t *x = json_object_get(o, "expire");
 	struct err e;
 
-	if (token_set(&p->tu.tok, json_string_value(t), json_is_integer(x) ?
-	    json_integer_value(x) : 0, clock_now(), &e) == -1)
+	if (lark_token_take(o, &p->tu.tok, clock_now(), &e) == -1)
 		return delivery_fail(d, OUT_TEMP, "lark: tenant token: %s",
 		    e.msg);
 	/* A cache that cannot be written costs a token request a message. */

@@ -51,8 +51,8 @@
 #include "outpost/preview.h"
 #include "outpost/render.h"
 #include "outpost/token.h"
+#include "outpost/wecom.h"
 
-#define WECOM_BASE "https://qyapi.weixin.qq.com"
 #define ROBOT_MAX 4096		/* bytes of markdown a robot message */
 #define APP_MAX 2048		/* bytes of markdown an app message */
 #define RCPT_MAX 1000		/* touser takes up to 1000 */
@@ -422,21 +422,14 @@ upload(struct delivery *d)
 static int
 ask_token(struct delivery *d)
 {
-	char url[URL_MAX], *id, *secret;
-	int n;
+	char url[URL_MAX];
+	struct err e;
 
-	id = curl_easy_escape(d->easy, channel_str(d->ch, "corp_id"), 0);
-	secret = curl_easy_escape(d->easy, channel_str(d->ch, "corp_secret"),
-	    0);
-	n = snprintf(url, sizeof url, "%s/cgi-bin/gettoken?corpid=%s&"
-	    "corpsecret=%s", http_base(d, WECOM_BASE), id ? id : "",
-	    secret ? secret : "");
-	curl_free(id);
-	curl_free(secret);
-	if (id == NULL || secret == NULL)
-		return delivery_fail(d, OUT_TEMP, "wecom: out of memory");
-	if (n < 0 || (size_t)n >= sizeof url)
-		return delivery_fail(d, OUT_PERM, "wecom: base_url too long");
+	if (wecom_token_url(d->easy, http_base(d, WECOM_BASE),
+	    channel_str(d->ch, "corp_id"), channel_str(d->ch, "corp_secret"),
+	    url, sizeof url, &e) == -1)
+		return delivery_fail(d, e.class == ERR_TEMP ? OUT_TEMP :
+		    OUT_PERM, "wecom: %s", e.msg);
 	d->step = S_TOKEN;
 	if (http_get(d, url) == -1)
 		return delivery_fail(d, OUT_TEMP, "wecom: cannot prepare the "
@@ -633,14 +626,14 @@ check(struct delivery *d, CURLcode code, long status, json_t **out)
 	    "errmsg")) ? json_string_value(json_object_get(o, "errmsg")) : "");
 	unreached(o, who, sizeof who);
 	json_decref(o);
-	if (app && (ec == 40014 || ec == 42001))
+	if (app && wecom_token_refused(ec))
 		return C_AUTH;
-	if ((rate = ec == 45009 || ec == 45011 || ec == 45033)) {
+	if ((rate = wecom_errcode_temporary(ec)) && ec != -1) {
 		d->throttled = 1;
 		d->retry_after = clock_now() + 60;
 	}
-	delivery_fail(d, rate || ec == -1 ? OUT_TEMP : OUT_PERM, "%s: "
-	    "errcode %lld: %s%s", w, ec, msg, who);
+	delivery_fail(d, rate ? OUT_TEMP : OUT_PERM, "%s: errcode %lld: "
+	    "%s%s", w, ec, msg, who);
 	return C_DONE;
 }
 
@@ -665,12 +658,9 @@ static int
 got_token(struct delivery *d, json_t *o)
 {
 	struct wecom *p = d->priv;
-	json_t *x = json_object_get(o, "expires_in");
 	struct err e;
 
-	if (token_set(&p->tu.tok, json_string_value(json_object_get(o,
-	    "access_token")), json_is_integer(x) ? json_integer_value(x) : 0,
-	    clock_now(), &e) == -1)
+	if (wecom_token_take(o, &p->tu.tok, clock_now(), &e) == -1)
 		return delivery_fail(d, OUT_TEMP, "wecom: gettoken: %s",
 		    e.msg);
 	/* A cache that cannot be written costs a token request a message. */

@@ -193,7 +193,7 @@ run(struct route_ctx *ctx, const struct route *r, struct route_state *st,
 	snprintf(rp.source, sizeof rp.source, "%s", in->source);
 	if (!r->stream || !r->reply || (ch = reply_channel(ctx->cfg, &rp)) ==
 	    NULL)
-		return route_run_handler(ctx, r, in, NULL, NULL, out, len, e) ==
+		return route_handler(ctx, r, in, NULL, NULL, out, len, e) ==
 		    -1 ? -1 : 1;
 	if ((keys = message_new()) == NULL)
 		return err_set(e, ERR_TEMP, "out of memory");
@@ -249,9 +249,6 @@ handle(struct route_ctx *ctx, const struct route *r, struct route_state *st,
 		message_free(m);
 		return rc;
 	}
-	if (r->http != NULL)
-		return err_set(e, ERR_CONFIG, "route %s: http: not in this "
-		    "version", r->name);
 	if ((rc = answered(ctx, r, in, *n, e)) != 0) {
 		if (rc > 0)
 			log_info("%s/%s: route %s: answered before", in->source,

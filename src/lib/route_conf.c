@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "outpost/config.h"
+#include "outpost/jpointer.h"
 #include "outpost/mailbox.h"
 #include "outpost/route.h"
 #include "config_int.h"
@@ -15,7 +16,7 @@ static const char *const rule_keys[] = { "name", "sources", "match",
     "stop", "forward", "run", "env", "http", "reply", "to", "stream",
     "timeout", "max_attempts", NULL };
 static const char *const http_keys[] = { "url", "headers", "pointer",
-    "event_pointer", "done", NULL };
+    "event_pointer", "done", "ca_file", NULL };
 
 static int
 known(const char *const *keys, const char *k)
@@ -174,6 +175,16 @@ load_http(struct loader *l, struct route *r, struct ynode *v)
 	r->http->pointer = str_of(v, "pointer");
 	r->http->event_pointer = str_of(v, "event_pointer");
 	r->http->done = str_of(v, "done");
+	for (i = 0; i < 2; i++) {
+		const char *ptr = str_of(v, i ? "event_pointer" : "pointer");
+		struct err sub;
+
+		if (ptr != NULL && ptr[0] != '\0' && jpointer_check(ptr, &sub)
+		    == -1)
+			return config_fail(l, ynode_map_get(v, i ?
+			    "event_pointer" : "pointer"), "http: %s", sub.msg);
+	}
+	r->http->ca_file = str_of(v, "ca_file");
 	return 0;
 }
 
@@ -290,7 +301,7 @@ config_load_routes(struct loader *l, struct config *c, struct ynode *n)
 		rule = n->kids[i];
 		r = &c->routes[i];
 		c->nroutes = i + 1;
-		r->timeout = ROUTE_TIMEOUT;
+		r->timeout = 0;
 		r->max_attempts = ROUTE_MAX_ATTEMPTS;
 		if (rule->type != YNODE_MAP)
 			return config_fail(l, rule, "routes: expected a "
@@ -299,6 +310,9 @@ config_load_routes(struct loader *l, struct config *c, struct ynode *n)
 			if (rule_key(l, c, r, rule->kids[2 * k],
 			    rule->kids[2 * k + 1]) == -1)
 				return -1;
+		if (r->timeout == 0)
+			r->timeout = r->http ? ROUTE_HTTP_TIMEOUT :
+			    ROUTE_TIMEOUT;
 		if (rule_whole(l, c, r, rule, i) == -1)
 			return -1;
 	}

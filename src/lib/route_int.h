@@ -10,6 +10,12 @@
 #include "outpost/route_state.h"
 
 /*
+ * Runs r's handler, run: or http:, as route_run_handler() says.
+ */
+int route_handler(struct route_ctx *, const struct route *,
+    const struct route_in *, child_grew_fn *grew, void *arg, char **out,
+    size_t *len, struct err *);
+/*
  * Runs r's run: handler for in; its answer (malloc'd, maybe empty) in
  * *out; grew, when not NULL, is told as its stdout grows.  -1 with e:
  * ERR_TEMP try again later, else failed for good.

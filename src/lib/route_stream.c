@@ -129,9 +129,9 @@ route_stream(struct route_ctx *ctx, const struct route *r,
 	x.keys = keys;
 	if ((x.ch = config_channel(ctx->cfg, channel)) == NULL ||
 	    stream_ops_of(x.ch) == NULL)
-		return route_run_handler(ctx, r, in, NULL, NULL, out, len, e) ==
+		return route_handler(ctx, r, in, NULL, NULL, out, len, e) ==
 		    -1 ? -1 : 1;
-	rc = route_run_handler(ctx, r, in, grew, &x, out, len, e);
+	rc = route_handler(ctx, r, in, grew, &x, out, len, e);
 	if (rc == 0 && !x.off && x.open && *len > 0) {
 		if (stream_text(&x.s, *out, *len, 1, e) == -1)
 			log_warn("%s/%s: route %s: the last edit: %s",
