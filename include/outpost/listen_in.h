@@ -50,7 +50,8 @@ struct in_platform {
 /* Opens every source outpost-listen serves (source_polled() false). */
 int in_open(struct listen_ctx *, struct err *);
 /* Finishes the deliveries of each source older than INBOX_STALE: a
- * listener that died while this one served (called once a minute). */
+ * listener that died while this one served; and, once an hour, removes
+ * the seen markers older than CHAT_SEEN_MAX_AGE (called once a minute). */
 void in_recover(struct listen_ctx *);
 /* Logs each source's counts and closes them. */
 void in_close(struct listen_ctx *);

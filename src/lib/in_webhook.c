@@ -112,7 +112,9 @@ deliver(const struct listen_req *q, struct in_source *s, const char *id,
 	int r = -1;
 
 	memset(&w, 0, sizeof w);
-	if (!json_is_object(root = json_loadb(q->body, q->len, 0, NULL))) {
+	/* Not in the macro's argument: json_is_object() reads it twice. */
+	root = json_loadb(q->body, q->len, 0, NULL);
+	if (!json_is_object(root)) {
 		json_decref(root);
 		return err_set(e, ERR_DATA, "not a JSON object");
 	}
@@ -121,8 +123,10 @@ deliver(const struct listen_req *q, struct in_source *s, const char *id,
 		goto out;
 	w.cm.event_id = id;
 	if (strcmp(type, "message") == 0) {
+		/* "markdown": what an outpost webhook channel sends. */
 		if ((w.cm.text = json_string_value(json_object_get(data,
-		    "text"))) == NULL) {
+		    "text"))) == NULL && (w.cm.text = json_string_value(
+		    json_object_get(data, "markdown"))) == NULL) {
 			err_set(e, ERR_DATA, "data.text: missing");
 			goto out;
 		}

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "outpost/clock.h"
 #include "outpost/listen_in.h"
 #include "outpost/log.h"
 
@@ -60,11 +61,20 @@ in_open(struct listen_ctx *ctx, struct err *e)
 void
 in_recover(struct listen_ctx *ctx)
 {
+	static int64_t pruned;
 	struct err e = { 0 };
+	int64_t now = clock_now();
 	size_t i;
-	int n;
+	int n, prune = now - pruned >= 3600;
 
+	if (prune)
+		pruned = now;
 	for (i = 0; i < ctx->nin; i++) {
+		/* The platforms redeliver for days at most: older markers go. */
+		if (prune && (n = inbound_chat_prune(&ctx->in[i].ib, now,
+		    CHAT_SEEN_MAX_AGE)) > 0)
+			log_info("%s: %d seen markers pruned",
+			    ctx->in[i].src->name, n);
 		n = inbox_recover_older(&ctx->in[i].ib, INBOX_STALE, &e);
 		if (n > 0)
 			log_notice("%s: finished %d deliveries a listener left "

@@ -278,7 +278,9 @@ payload(struct delivery *d)
 	if (message_format(d->m) == FMT_RAW) {
 		if (p->touser == NULL)
 			return strdup(s);
-		if (!json_is_object(o = json_loads(s, 0, NULL))) {
+		/* Not in the macro's argument: it reads it twice. */
+		o = json_loads(s, 0, NULL);
+		if (!json_is_object(o)) {
 			json_decref(o);
 			return NULL;
 		}

@@ -205,7 +205,12 @@ py "the webhook channel sends it to the chat" <<'PY'
 (r,) = reqs("hook")
 assert r["path"] == "/back" and r["j"]["to"] == ["ops-room"], r["j"]
 assert r["j"]["markdown"] == "on it\n", r["j"]
+open(S + "/relay.json", "wb").write(r["body"])
 PY
+# One outpost relays to another: what its webhook channel sent is a
+# message, its markdown the text.
+wh "an outpost webhook channel's request is a message" 200 wh msg_relay_1 $NOW relay.json good
+check "its markdown is the text" [ "$(grep -lx 'on it' "$IN"/wh/*.md | wc -l)" -eq 1 ]
 stop_listen
 check "the listener's counts at exit" grep -q \
-    "wh: 3 written, 2 redelivered, 1 events not written" "$SCRATCH/listen.log"
+    "wh: 4 written, 2 redelivered, 1 events not written" "$SCRATCH/listen.log"
