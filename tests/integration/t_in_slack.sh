@@ -49,20 +49,7 @@ export PYTHONPATH=$here
 
 # The listener's clock, moved by the test (OUTPOST_NOW=@file).
 echo 1531420618 >"$SCRATCH/now"
-start_listen() {
-	rm -f "$SCRATCH/port"
-	OUTPOST_NOW=@$SCRATCH/now python3 "$here/listen.py" activate \
-	    "$SCRATCH/port" "$B/outpost-listen" -v 2>>"$LOG" &
-	lpid=$!
-	wait_for "$SCRATCH/port" || { echo "FAIL listener did not start"; exit 1; }
-	port=$(cat "$SCRATCH/port")
-	_i=0
-	until curl -s -o /dev/null "http://127.0.0.1:$port/up"; do
-		_i=$((_i + 1)); [ $_i -lt 500 ] || break; sleep 0.02
-	done
-}
-stop_listen() { kill "$lpid" 2>/dev/null; wait "$lpid" 2>/dev/null; }
-trap 'cleanup; stop_listen' EXIT
+LISTEN_NOW=@$SCRATCH/now LISTEN_LOG=$LOG
 
 # post CASE WANT SOURCE FILE [CURL-ARGS...]: the answer's code.
 post() {
