@@ -64,7 +64,8 @@ int route_prune(struct route_state *);
  */
 void route_window(struct route_state *, const char *source,
     char from[32]);
-/* Moves the cursor of source to name when it is newer. */
+/* Moves the cursor of source to name when it is a minute newer or more
+ * (or there is none): it may lag that much behind the window. */
 int route_cursor_store(struct route_state *, const char *source,
     const char *name, struct err *);
 

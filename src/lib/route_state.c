@@ -17,6 +17,7 @@
 #include "outpost/route_state.h"
 
 #define CURSOR_MAX	512
+#define CURSOR_STEP	60	/* seconds the cursor moves at least */
 #define RETRY_MAX	1024
 
 static int
@@ -203,7 +204,13 @@ route_cursor_store(struct route_state *st, const char *source,
 	snprintf(file, sizeof file, "cursor.%s", source);
 	if (mailbox_read_file(st->dirfd, file, CURSOR_MAX, &old, &len,
 	    &ignore) == 0) {
-		newer = strcmp(name, old) > 0;
+		/*
+		 * A minute at a time: the window reads ten minutes behind
+		 * it anyway, and a write (an fsync) a message would cost a
+		 * busy router on a disk more than its whole pass.
+		 */
+		newer = strcmp(name, old) > 0 &&
+		    name_time(name) - name_time(old) >= CURSOR_STEP;
 		free(old);
 	}
 	if (newer && replace_file(st->dirfd, file, name, strlen(name)) == -1)
