@@ -4,6 +4,7 @@
  */
 #include <ctype.h>
 #include <stdarg.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,7 +120,7 @@ common(struct delivery *d, const char *url)
 
 /* The system's CA bundle followed by ca_file, read once per file. */
 static struct curl_blob *
-ca_blob(const char *path)
+ca_read(const char *path)
 {
 	static struct cache {
 		char *path;
@@ -172,6 +173,19 @@ ca_blob(const char *path)
 	c->blob.flags = CURL_BLOB_NOCOPY;
 	ncache++;
 	return &c->blob;
+}
+
+/* ca_read() for any thread: outpost-listen's fetch from several. */
+static struct curl_blob *
+ca_blob(const char *path)
+{
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	struct curl_blob *b;
+
+	pthread_mutex_lock(&mu);
+	b = ca_read(path);
+	pthread_mutex_unlock(&mu);
+	return b;
 }
 
 int
