@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include "outpost/cli.h"
 #include "outpost/cliopt.h"
 #include "outpost/listen.h"
@@ -159,6 +161,11 @@ main(int argc, char **argv)
 	memset(&ctx, 0, sizeof ctx);
 	ctx.cfg = cli.cfg;
 	ctx.mb = &cli.mb;
+	/* Before the threads: curl_easy_init() would do it unlocked. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		err_set(&e, ERR_SOFTWARE, "cannot start libcurl");
+		cli_die(NULL, &e);
+	}
 	if (in_open(&ctx, &e) == -1)
 		cli_die(NULL, &e);
 	if (cli.cfg->drop_tokens == NULL)
@@ -178,6 +185,7 @@ main(int argc, char **argv)
 	sdnotify("STOPPING=1", &e);
 	listen_stop(srv);
 	in_close(&ctx);
+	curl_global_cleanup();
 	cli_close(&cli);
 	return 0;
 }
