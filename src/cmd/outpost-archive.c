@@ -276,6 +276,12 @@ escalate(const char *channel, const char *name, struct message *m)
 		return 0;
 	r = fallback_drop(&cli.mb, cli.cfg, channel, m, id_of(m, name), to,
 	    sizeof to, &e);
+	if (r == -1 && e.class == ERR_DATA) {
+		/* No copy can ever be made (an id too long): the message
+		 * must not wait for one. */
+		log_warn("%s/%s: no fallback copy: %s", channel, name, e.msg);
+		return 0;
+	}
 	if (r == -1) {
 		log_err("%s/%s: cannot drop the fallback copy: %s", channel,
 		    name, e.msg);

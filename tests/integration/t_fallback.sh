@@ -109,6 +109,16 @@ expect own2-archive 69 outpost-archive -q
 check own2-no-copy [ -z "$(find "$MB" -name 'own2~*')" ]
 check own2-no-escalated [ -z "$(fm "$MB/.deadletter/a/own2.md" escalated_to)" ]
 
+# An id with no room for ~b: dead-lettered all the same, with a warning,
+#    no copy (never held back waiting for one).
+long=$(printf 'L%.0s' $(seq 199))
+put a "$long" '' 'long id'
+expect long-dispatch 69 outpost-dispatch -q --channel a
+expect long-archive 69 outpost-archive -q
+check long-dead [ "$(find "$MB/.deadletter/a" -name 'LLL*.md' | wc -l)" = 1 ]
+check long-warned grep -q "no fallback copy: id .*too long" "$SCRATCH/err"
+check long-no-copy [ -z "$(find "$MB/outbound" -name 'LLL*')" ]
+
 # 4. x -> y -> z where y fails too: z, never back to x.  The message
 #    lists x again in its chain; x was tried, so it is skipped.
 put x ch1 'fallback: [y, x, z]' 'down the chain'
