@@ -30,6 +30,7 @@ static const struct known {
 	{ "sent_at", K_TIME }, { "receipt", K_STR }, { "from", K_STR },
 	{ "date", K_TIME }, { "message_id", K_STR },
 	{ "in_reply_to", K_STR }, { "source", K_STR },
+	{ "replaces", K_STR },
 };
 
 static const char *const formats[] = { "markdown", "text", "raw", NULL };
