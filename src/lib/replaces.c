@@ -15,6 +15,35 @@
 
 #define NHITS 4
 
+/* The ops that can edit what ch sent: a streaming platform's, or a
+ * Discord webhook's edit. */
+static const struct stream_ops *
+edit_ops(const struct channel *ch)
+{
+	const struct stream_ops *ops = stream_ops_of(ch);
+
+	if (ops == NULL && strcmp(ch->provider, "discord") == 0 &&
+	    ynode_map_get(ch->node, "url") != NULL)
+		return &stream_discord;
+	return ops;
+}
+
+/* Opens s on message id; a Discord webhook names no chat, which
+ * stream_open() would ask for. */
+static int
+open_edit(struct stream *s, struct delivery *d, const struct stream_ops *ops,
+    const struct message *old, const char *id, struct err *e)
+{
+	if (ops != &stream_discord)
+		return stream_open(s, d->mb, d->ch, old, id, e);
+	memset(s, 0, sizeof *s);
+	s->ops = ops;
+	s->ch = d->ch;
+	s->m = old;
+	snprintf(s->id, sizeof s->id, "%s", id);
+	return webget_init_channel(&s->w, d->mb, d->ch, e);
+}
+
 /* Where the old message is, for this channel. */
 enum where { W_NONE, W_BUSY, W_SENT };
 
@@ -112,7 +141,7 @@ static int
 edit(struct delivery *d, const struct idhit *at, const char *id,
     struct err *e)
 {
-	const struct stream_ops *ops = stream_ops_of(d->ch);
+	const struct stream_ops *ops = edit_ops(d->ch);
 	struct message *old = NULL;
 	struct stream s;
 	char rel[PATH_MAX], *text;
@@ -139,7 +168,7 @@ edit(struct delivery *d, const struct idhit *at, const char *id,
 		message_free(old);
 		return -1;
 	}
-	if ((rc = stream_open(&s, d->mb, d->ch, old, id, e)) == 0) {
+	if ((rc = open_edit(&s, d, ops, old, id, e)) == 0) {
 		rc = ops->edit(&s, text, 1, e);
 		stream_close(&s);
 	}
@@ -178,7 +207,8 @@ replaces_apply(struct delivery *d)
 	struct err e = { 0 };
 	int w;
 
-	if (old == NULL)
+	/* A message naming itself would wait on its own claim forever. */
+	if (old == NULL || strcmp(old, d->id) == 0)
 		return 0;
 	if ((w = locate(d, old, &at, &e)) == -1)
 		return delivery_fail(d, OUT_TEMP, "replaces %s: %s", old,
@@ -189,7 +219,7 @@ replaces_apply(struct delivery *d)
 		    old), 1;
 	if (w == W_SENT)
 		old_receipt(d, &at, id, sizeof id);
-	if (w == W_SENT && id[0] != '\0' && stream_ops_of(d->ch) != NULL) {
+	if (w == W_SENT && id[0] != '\0' && edit_ops(d->ch) != NULL) {
 		if (edit(d, &at, id, &e) == 0) {
 			log_info("%s: id %s: edited %s in place", d->ch->name,
 			    d->id, old);

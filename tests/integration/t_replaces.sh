@@ -30,6 +30,11 @@ start_recorder tgold "[$(tgok sendMessage 801),
   {\"status\": 400, \"path\": \"/bot$gtok/editMessageText\", \"body\": \"{\\\"ok\\\":false,\\\"error_code\\\":400,\\\"description\\\":\\\"Bad Request: message can't be edited\\\"}\"}]"
 start_recorder sl '[{"status": 200, "path": "/api/chat.postMessage", "body": "{\"ok\":true,\"channel\":\"C1\",\"ts\":\"1700000000.000100\"}"},
   {"status": 200, "path": "/api/chat.update", "body": "{\"ok\":true,\"channel\":\"C1\",\"ts\":\"1700000000.000100\"}"}]'
+start_recorder lk '[{"path": "/open-apis/auth/v3/tenant_access_token/internal", "body": "{\"code\":0,\"msg\":\"ok\",\"tenant_access_token\":\"t-lark0001\",\"expire\":7200}"},
+  {"path": "/open-apis/im/v1/messages", "body": "{\"code\":0,\"msg\":\"success\",\"data\":{\"message_id\":\"om_1\"}}"},
+  {"path": "/open-apis/im/v1/messages/om_1", "body": "{\"code\":0,\"msg\":\"success\",\"data\":{}}"}]'
+start_recorder dc '[{"path": "/api/webhooks/1/DCSECRET?", "body": "{\"id\":\"1100000000000000001\",\"channel_id\":\"9\"}"},
+  {"path": "/api/webhooks/1/DCSECRET/messages/1100000000000000001", "body": "{\"id\":\"1100000000000000001\",\"channel_id\":\"9\"}"}]'
 start_recorder hook '[{"status": 200, "body": "ok", "headers": {"Content-Type": "text/plain"}}]'
 cat >"$OUTPOST_CONFIG" <<X
 channels:
@@ -38,6 +43,8 @@ channels:
   tgact: {provider: telegram, token: "$gtok", to: "42", base_url: "http://127.0.0.1:$tgact_port"}
   tgold: {provider: telegram, token: "$gtok", to: "42", base_url: "http://127.0.0.1:$tgold_port"}
   sl: {provider: slack, token: $stok, to: C1, base_url: "http://127.0.0.1:$sl_port/api"}
+  lk: {provider: lark, app_id: cli_a1, app_secret: larkappsecret01, to: [ou_default], base_url: "http://127.0.0.1:$lk_port"}
+  dc: {provider: discord, url: "http://127.0.0.1:$dc_port/api/webhooks/1/DCSECRET"}
   hook: {provider: slack, url: "http://127.0.0.1:$hook_port/services/T0/B0/HOOKSECRET"}
 X
 chmod go-rwx "$OUTPOST_CONFIG"
@@ -72,6 +79,41 @@ assert r["method"] == "POST" and r["h"]["authorization"] == "Bearer xoxb-SLACKSE
 assert r["j"] == {"channel": "C1", "ts": "1700000000.000100", "text": "Build 12 passed."}, r["j"]
 m = fm(sys.argv[1])
 assert m["status"] == "sent" and m["receipt"] == "1700000000.000100", m
+PY
+
+# Lark (an app): PUT of the message with A's om_ id, a post.
+a=$(echo 'Rollout 10%.' | outpost-drop -C lk)
+dispatch lk
+b=$(update lk "$a" 'Rollout 100%.')
+dispatch lk
+py replaces-lark "$(out sent lk "$b")" <<'PY'
+rs = reqs("lk")
+assert [(r["method"], r["path"]) for r in rs][1:] == [
+    ("POST", "/open-apis/im/v1/messages?receive_id_type=open_id"),
+    ("PUT", "/open-apis/im/v1/messages/om_1")], [(r["method"], r["path"]) for r in rs]
+r = rs[2]
+assert r["h"]["authorization"] == "Bearer t-lark0001", r["h"]
+assert r["j"]["msg_type"] == "post", r["j"]
+c = json.loads(r["j"]["content"])
+assert "Rollout 100%." in json.dumps(c, ensure_ascii=False), c
+assert "Rollout 10%." not in json.dumps(c, ensure_ascii=False), c
+m = fm(sys.argv[1])
+assert m["status"] == "sent" and m["receipt"] == "om_1", m
+PY
+
+# Discord (a webhook, posted with ?wait=true): PATCH .../messages/<id>.
+a=$(echo 'Job queued.' | outpost-drop -C dc)
+dispatch dc
+b=$(update dc "$a" 'Job done.')
+dispatch dc
+py replaces-discord "$(out sent dc "$b")" <<'PY'
+rs = reqs("dc")
+assert [(r["method"], r["path"]) for r in rs] == [
+    ("POST", "/api/webhooks/1/DCSECRET?wait=true"),
+    ("PATCH", "/api/webhooks/1/DCSECRET/messages/1100000000000000001")], rs
+assert rs[1]["body"] == b'{"content":"Job done.","allowed_mentions":{"parse":[]}}', rs[1]["body"]
+m = fm(sys.argv[1])
+assert m["status"] == "sent" and m["receipt"] == "1100000000000000001", m
 PY
 
 # Still queued: the update takes A's place at drop; only B is sent, once,
@@ -142,4 +184,4 @@ assert [r["path"].rsplit("/", 1)[1] for r in rs] == ["sendMessage",
 assert rs[1]["json"]["message_id"] == 701 and rs[1]["json"]["text"] == "Step 2 of 2.", rs[1]["json"]
 assert fm(sys.argv[2])["status"] == "sent"
 PY
-check replaces-no-secret sh -c "! grep -q TGSECRETTOKEN '$SCRATCH/dispatch.err'"
+check replaces-no-secret sh -c "! grep -qE 'TGSECRETTOKEN|DCSECRET|larkappsecret' '$SCRATCH/dispatch.err'"
