@@ -44,6 +44,23 @@ open_edit(struct stream *s, struct delivery *d, const struct stream_ops *ops,
 	return webget_init_channel(&s->w, d->mb, d->ch, e);
 }
 
+/*
+ * How many chats the old message went to: its to, else the channel's.
+ * Its receipt is its last message's, in the last chat; an edit goes to
+ * the first, so it is made only where they are the same one.
+ */
+static size_t
+chats(const struct message *old, const struct channel *ch)
+{
+	const struct ynode *v;
+	size_t n = message_list(old, "to", NULL, 0);
+
+	if (n > 0)
+		return n;
+	v = ynode_map_get(ch->node, "to");
+	return v != NULL && v->type == YNODE_SEQ ? v->n : 1;
+}
+
 /* Where the old message is, for this channel. */
 enum where { W_NONE, W_BUSY, W_SENT };
 
@@ -164,6 +181,12 @@ edit(struct delivery *d, const struct idhit *at, const char *id,
 	close(dir);
 	if (rc == -1)
 		return -1;
+	/* Lark and Discord edit by the message's id alone. */
+	if ((ops == &stream_telegram || ops == &stream_slack) &&
+	    chats(old, d->ch) > 1) {
+		message_free(old);
+		return err_set(e, ERR_PERM, "it went to several chats");
+	}
 	if ((text = edit_text(d, ops, e)) == NULL) {
 		message_free(old);
 		return -1;

@@ -24,6 +24,7 @@ tgok() { printf '{"status": 200, "path": "/bot%s/%s", "body": "{\\"ok\\":true,\\
 gtok=123456:TGSECRETTOKEN
 stok=xoxb-SLACKSECRET-1
 start_recorder tg "[$(tgok sendMessage 501), $(tgok editMessageText 501)]"
+start_recorder tgm "[$(tgok sendMessage 901)]"
 start_recorder tgq "[$(tgok sendMessage 601)]"
 start_recorder tgact "[$(tgok sendMessage 701), $(tgok editMessageText 701)]"
 start_recorder tgold "[$(tgok sendMessage 801),
@@ -39,6 +40,7 @@ start_recorder hook '[{"status": 200, "body": "ok", "headers": {"Content-Type": 
 cat >"$OUTPOST_CONFIG" <<X
 channels:
   tg: {provider: telegram, token: "$gtok", to: "42", base_url: "http://127.0.0.1:$tg_port"}
+  tgm: {provider: telegram, token: "$gtok", to: "42", base_url: "http://127.0.0.1:$tgm_port"}
   tgq: {provider: telegram, token: "$gtok", to: "42", base_url: "http://127.0.0.1:$tgq_port"}
   tgact: {provider: telegram, token: "$gtok", to: "42", base_url: "http://127.0.0.1:$tgact_port"}
   tgold: {provider: telegram, token: "$gtok", to: "42", base_url: "http://127.0.0.1:$tgold_port"}
@@ -114,6 +116,21 @@ assert [(r["method"], r["path"]) for r in rs] == [
 assert rs[1]["body"] == b'{"content":"Job done.","allowed_mentions":{"parse":[]}}', rs[1]["body"]
 m = fm(sys.argv[1])
 assert m["status"] == "sent" and m["receipt"] == "1100000000000000001", m
+PY
+
+# Sent to two chats: the receipt is the last chat's, so no edit; the
+# update goes to both, headed by its line.
+a=$(echo 'Two chats.' | outpost-drop -C tgm -t 7 -t 8)
+dispatch tgm
+b=$(printf -- '---\nreplaces: %s\nto: ["7", "8"]\n---\nStill two.\n' "$a" | outpost-drop -C tgm)
+dispatch tgm
+py replaces-several-chats "$a" "$(out sent tgm "$b")" <<'PY'
+rs = jreq("tgm")
+assert [r["path"].rsplit("/", 1)[1] for r in rs] == ["sendMessage"] * 4, [r["path"] for r in rs]
+assert [(r["json"]["chat_id"], r["json"]["text"]) for r in rs[2:]] == [
+    ("7", "(update of message %s)\n\nStill two." % sys.argv[1]),
+    ("8", "(update of message %s)\n\nStill two." % sys.argv[1])], rs[2:]
+assert fm(sys.argv[2])["status"] == "sent"
 PY
 
 # Still queued: the update takes A's place at drop; only B is sent, once,
