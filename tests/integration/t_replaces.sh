@@ -36,6 +36,9 @@ start_recorder lk '[{"path": "/open-apis/auth/v3/tenant_access_token/internal", 
   {"path": "/open-apis/im/v1/messages/om_1", "body": "{\"code\":0,\"msg\":\"success\",\"data\":{}}"}]'
 start_recorder dc '[{"path": "/api/webhooks/1/DCSECRET?", "body": "{\"id\":\"1100000000000000001\",\"channel_id\":\"9\"}"},
   {"path": "/api/webhooks/1/DCSECRET/messages/1100000000000000001", "body": "{\"id\":\"1100000000000000001\",\"channel_id\":\"9\"}"}]'
+start_recorder hook2 '[{"status": 200, "body": "ok", "headers": {"Content-Type": "text/plain"}},
+  {"status": 500, "body": "down", "headers": {"Content-Type": "text/plain"}},
+  {"status": 200, "body": "ok", "headers": {"Content-Type": "text/plain"}}]'
 start_recorder hook '[{"status": 200, "body": "ok", "headers": {"Content-Type": "text/plain"}}]'
 cat >"$OUTPOST_CONFIG" <<X
 channels:
@@ -47,6 +50,7 @@ channels:
   sl: {provider: slack, token: $stok, to: C1, base_url: "http://127.0.0.1:$sl_port/api"}
   lk: {provider: lark, app_id: cli_a1, app_secret: larkappsecret01, to: [ou_default], base_url: "http://127.0.0.1:$lk_port"}
   dc: {provider: discord, url: "http://127.0.0.1:$dc_port/api/webhooks/1/DCSECRET"}
+  hook2: {provider: slack, url: "http://127.0.0.1:$hook2_port/services/T0/B0/HOOKSECRET"}
   hook: {provider: slack, url: "http://127.0.0.1:$hook_port/services/T0/B0/HOOKSECRET"}
 X
 chmod go-rwx "$OUTPOST_CONFIG"
@@ -160,6 +164,22 @@ rs = reqs("hook")
 assert len(rs) == 2, len(rs)
 t = rs[1]["j"]["text"]
 assert t == "(update of message %s)\n\nBackup done." % sys.argv[1], t
+assert fm(sys.argv[2])["status"] == "sent"
+PY
+
+# A retry of an update sent as new: its line once, not twice.
+a=$(echo 'Queue 1.' | outpost-drop -C hook2)
+dispatch hook2
+b=$(update hook2 "$a" 'Queue 2.')
+dispatch hook2
+check replaces-retry-failed [ "$(fm "$(out failed hook2 "$b")" error_class)" = temporary ]
+later=$(($(date +%s) + 86400))
+OUTPOST_NOW=$later outpost-archive --once 2>>"$SCRATCH/dispatch.err"
+OUTPOST_NOW=$((later + 3600)) dispatch hook2
+py replaces-retry-once "$a" "$(out sent hook2 "$b")" <<'PY'
+rs = reqs("hook2")
+want = "(update of message %s)\n\nQueue 2." % sys.argv[1]
+assert [r["j"]["text"] for r in rs] == ["Queue 1.", want, want], [r["j"] for r in rs]
 assert fm(sys.argv[2])["status"] == "sent"
 PY
 
