@@ -9,7 +9,8 @@
  *    as a message of its own (its replaces: key is cleared);
  *  - at dispatch (here): the old one was sent (sent/ or archive/, with
  *    a receipt): its text is edited in place where the channel can edit
- *    (stream.h: Telegram, Slack with a token, Lark as an app); the old
+ *    (stream.h: Telegram, Slack with a token, Lark as an app; a Discord
+ *    webhook by stream_discord.c); the old
  *    one still being sent or still queued (claimed meanwhile, or queued
  *    by other means): temporary, tried again once it is sent; anything
  *    else (not found, failed, a channel that cannot edit, a platform
