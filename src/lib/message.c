@@ -32,6 +32,7 @@ static const struct known {
 	{ "in_reply_to", K_STR }, { "source", K_STR },
 	{ "fallback", K_STRLIST }, { "fallback_tried", K_STRLIST },
 	{ "escalated_to", K_STR },
+	{ "replaces", K_STR },
 };
 
 static const char *const formats[] = { "markdown", "text", "raw", NULL };
