@@ -11,11 +11,15 @@
 
 #define CHAIN_MAX 64
 
-/* What one delivery recorded: a copy starts afresh on its channel. */
+/*
+ * What one delivery recorded: a copy starts afresh on its channel.  And
+ * replaces: the message it updates was sent on the first channel, so
+ * there is nothing to edit on the next.
+ */
 static const char *const state_keys[] = { "status", "attempts",
 	"next_retry_at", "last_error", "error_class", "sent_at", "receipt",
 	"retry_after", "parts_sent", "escalated_to", "fallback",
-	"fallback_tried", NULL };
+	"fallback_tried", "replaces", NULL };
 
 /* The chain: the message's fallback: key wins, even an empty one. */
 static size_t

@@ -96,11 +96,14 @@ check slow3-copy-from-failed [ -f "$MB/outbound/b/$id3~b.md" ]
 check slow3-escalated [ "$(fm "$MB/deferred/slow/$id3.md" escalated_to)" = b ]
 
 # 3. The message's own fallback: wins over its channel's.
-put a own1 'fallback: [z]' 'own chain'
+put a own1 'fallback: [z]
+replaces: old1' 'own chain'
 expect own-dispatch 69 outpost-dispatch -q --channel a
 expect own-archive 69 outpost-archive -q
 check own-copy-in-z [ -f "$MB/outbound/z/own1~z.md" ]
 check own-not-in-b [ "$(copies own1~b)" = 0 ]
+check own-copy-no-replaces [ -z "$(fm "$MB/outbound/z/own1~z.md" replaces)" ]
+check own-original-replaces [ "$(fm "$MB/.deadletter/a/own1.md" replaces)" = old1 ]
 check own-escalated [ "$(fm "$MB/.deadletter/a/own1.md" escalated_to)" = z ]
 # An empty own fallback: means no chain at all.
 put a own2 'fallback: []' 'no chain'
