@@ -722,7 +722,7 @@ claim(struct chan *c, const struct pend *p)
 		    p->name);
 		if (outcome_deadletter(&cli.mb, c->actfd, claimed,
 		    c->cfg->name, p->name, "no id, and the file name is not "
-		    "a valid id ([A-Za-z0-9._:@+-]); add an id: key", &e) ==
+		    "a valid id ([A-Za-z0-9._:@+~-]); add an id: key", &e) ==
 		    -1)
 			log_errx(c->cfg->name, &e);
 		return;

@@ -193,7 +193,7 @@ check_args(int64_t *nb, int64_t *ex, struct err *e)
 		    "[a-z0-9][a-z0-9_-]{0,63})", channel);
 	if (idflag != NULL && !message_id_valid(idflag))
 		return err_set(e, ERR_USAGE, "invalid id '%s' (want 1 to %d "
-		    "of [A-Za-z0-9._:@+-])", idflag, MESSAGE_ID_MAX);
+		    "of [A-Za-z0-9._:@+~-])", idflag, MESSAGE_ID_MAX);
 	if (format != NULL && strcmp(format, "markdown") != 0 &&
 	    strcmp(format, "text") != 0 && strcmp(format, "raw") != 0)
 		return err_set(e, ERR_USAGE, "invalid format '%s' (want "

@@ -52,7 +52,7 @@ listen_answer(struct listen_resp *r, int status, const char *fmt, ...)
 	r->ctype = NULL;
 }
 
-/* value is an id or a word: [A-Za-z0-9._:@+-], nothing to escape. */
+/* value is an id or a word: [A-Za-z0-9._:@+~-], nothing to escape. */
 void
 listen_answer_json(struct listen_resp *r, int status, const char *key,
     const char *value)

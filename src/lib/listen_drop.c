@@ -281,7 +281,7 @@ accept_message(const struct listen_req *q, const char *channel,
 	msgname_stem(name, stem, sizeof stem);
 	/* Checked before it names a file idfind() looks for. */
 	if (id != NULL && !message_id_valid(id)) {
-		listen_answer(r, 400, "id: want 1 to %d of [A-Za-z0-9._:@+-]",
+		listen_answer(r, 400, "id: want 1 to %d of [A-Za-z0-9._:@+~-]",
 		    MESSAGE_ID_MAX);
 		return;
 	}

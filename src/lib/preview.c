@@ -997,7 +997,7 @@ set_id(struct message *m, const char *name, struct err *e)
 	id = message_str(m, "id");
 	if (!message_id_valid(id))
 		return err_set(e, ERR_DATA, "no id, and the file name is not a "
-		    "valid id ([A-Za-z0-9._:@+-]); add an id: key");
+		    "valid id ([A-Za-z0-9._:@+~-]); add an id: key");
 	return 0;
 }
 
