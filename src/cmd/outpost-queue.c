@@ -851,7 +851,7 @@ static int
 wait_mark(const struct entry *en, int64_t now, struct wait *w)
 {
 	char *buf = NULL, *sp;
-	size_t len;
+	size_t len, n;
 	struct err e;
 	int fd;
 
@@ -866,9 +866,10 @@ wait_mark(const struct entry *en, int64_t now, struct wait *w)
 		return 1;
 	if (mailbox_read_file(fd, en->channel, 1024, &buf, &len, &e) == 0) {
 		buf[strcspn(buf, "\n")] = '\0';
+		n = strlen(w->detail);
 		if ((sp = strchr(buf, ' ')) != NULL && sp[1] != '\0')
-			snprintf(w->detail + strlen(w->detail), sizeof w->detail -
-			    strlen(w->detail), ": %s", sp + 1);
+			snprintf(w->detail + n, sizeof w->detail - n, ": %s",
+			    sp + 1);
 		free(buf);
 	}
 	close(fd);
