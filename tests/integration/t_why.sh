@@ -5,6 +5,7 @@ start_recorder flaky '[{"status": 503, "headers": {"Retry-After": "120"}, "body"
 start_recorder bad '[{"status": 400, "body": "no such room"}]'
 start_recorder busy '[{"status": 429, "headers": {"Retry-After": "300"}, "body": "slow down"}]'
 start_recorder ok '[{"status": 200}]'
+start_recorder down '[{"status": 500, "body": "down"}]'
 cat >"$OUTPOST_CONFIG" <<X
 defaults: {max_attempts: 3, backoff: {min: 10s, max: 1m}}
 channels:
@@ -12,6 +13,8 @@ channels:
   bad: {provider: webhook, url: "http://127.0.0.1:$bad_port/"}
   busy: {provider: webhook, url: "http://127.0.0.1:$busy_port/"}
   ok: {provider: webhook, url: "http://127.0.0.1:$ok_port/"}
+  down: {provider: webhook, url: "http://127.0.0.1:$down_port/"}
+  rated: {provider: webhook, url: "http://127.0.0.1:$ok_port/", rate: 1/min}
 X
 chmod 600 "$OUTPOST_CONFIG"
 outpost-queue init 2>/dev/null
@@ -151,16 +154,63 @@ wait: retry_after until 2026-12-07T10:05:00Z: next_retry_at, set by the provider
 now: due at 2026-12-07T10:05:00Z
 X
 
-# 6. An unknown id: as show says it (66), one line.
+# 6. Back-off (random within its upper half, so the times are matched,
+#    not known) until max_attempts gives up.
+id=$(echo x | outpost-drop -C down --id down-1)
+for t in 0 100 200; do
+	run_at $t outpost-archive --once
+	run_at $t outpost-dispatch --once
+	run_at $t outpost-archive --once
+	[ $t = 0 ] && expect why-backoff 0 env OUTPOST_NOW=$T0 outpost-queue why down-1 &&
+	    cp "$SCRATCH/out" "$SCRATCH/backoff.out"
+done
+T='2026-12-07T10:0[0-9]:[0-9][0-9]Z'
+check why-backoff-line grep -qx "  2026-12-07T10:00:00Z deferred until $T by back-off [0-9]*s" "$SCRATCH/backoff.out"
+check why-backoff-wait grep -qx "wait: backoff until $T: next_retry_at, set by the channel's back-off after 1 attempt" "$SCRATCH/backoff.out"
+expect why-gave-up 0 env OUTPOST_NOW=$((T0 + 300)) outpost-queue why down-1
+sed -n '/^history:/,/^now:/p' "$SCRATCH/out" | sed "s/$T/T/g; s/back-off [0-9]*s/back-off Ns/" >"$SCRATCH/out2"
+mv "$SCRATCH/out2" "$SCRATCH/out"
+want why-gave-up-text <<X
+history:
+  T attempt 1: temporary: webhook: HTTP 500 down
+  T deferred until T by back-off Ns
+  T attempt 2: temporary: webhook: HTTP 500 down
+  T deferred until T by back-off Ns
+  T attempt 3: temporary: webhook: HTTP 500 down
+  T dead-lettered: gave up after 3 attempts: webhook: HTTP 500 down
+now: dead: gave up after 3 attempts: webhook: HTTP 500 down; outpost-queue retry queues it again
+X
+
+# 7. Expiry: shown while it waits; past it, failed for good.
+id=$(echo x | OUTPOST_NOW=$T0 outpost-drop -C ok --id exp-1 --expires +1m)
+expect why-expires 0 env OUTPOST_NOW=$T0 outpost-queue why exp-1
+check why-expires-line grep -qx 'expires_at: 2026-12-07T10:01:00Z' "$SCRATCH/out"
+run_at 300 outpost-dispatch --once --channel ok
+run_at 300 outpost-archive --once
+expect why-expired 0 env OUTPOST_NOW=$((T0 + 300)) outpost-queue why exp-1
+check why-expired-attempt grep -qx '  2026-12-07T10:05:00Z attempt 1: permanent: expired at 2026-12-07T10:01:00Z before delivery' "$SCRATCH/out"
+check why-expired-dead grep -qx '  2026-12-07T10:05:00Z dead-lettered: permanent failure: expired at 2026-12-07T10:01:00Z before delivery' "$SCRATCH/out"
+
+# 8. The channel's rate: this minute's slot is taken by the first send.
+id=$(echo x | outpost-drop -C rated --id rated-1)
+run_at 0 outpost-dispatch --once --channel rated
+id=$(echo x | outpost-drop -C rated --id rated-2)
+expect why-rate 0 env OUTPOST_NOW=$((T0 + 5)) outpost-queue why rated-2
+check why-rate-wait grep -qx 'wait: rate until 2026-12-07T10:01:00Z: channel rated sends 1 per 60s; this slot is taken' "$SCRATCH/out"
+check why-rate-now grep -qx 'now: due at 2026-12-07T10:01:00Z' "$SCRATCH/out"
+expect why-rate-next 0 env OUTPOST_NOW=$((T0 + 60)) outpost-queue why rated-2
+check why-rate-free grep -qx 'now: due now: the next outpost-dispatch run takes it' "$SCRATCH/out"
+
+# 9. An unknown id: as show says it (66), one line.
 expect why-unknown 66 outpost-queue why no-such-id
 err_says why-unknown-msg "no-such-id: no such message"
 expect why-needs-id 64 outpost-queue why
 
-# 7. The history is bounded: 20 lines, the oldest dropped.
+# 10. The history is bounded: 20 lines, the oldest dropped.
 { echo ---; echo 'id: long-1'; echo 'history:'
   for i in $(seq 1 20); do echo "  - 'old line $i'"; done
   echo ---; echo x; } >"$MB/tmp/long" && mv "$MB/tmp/long" "$MB/outbound/bad/long-1.md"
-run_at 0 outpost-dispatch --once
+run_at 0 outpost-dispatch --once --channel bad	# rated waits for its slot
 expect why-failed 0 env OUTPOST_NOW=$T0 outpost-queue why long-1
 check why-bounded [ "$(grep -c '^  ' "$SCRATCH/out")" = 20 ]
 check why-oldest-dropped [ "$(grep -m1 '^  ' "$SCRATCH/out")" = '  old line 2' ]
