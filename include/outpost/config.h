@@ -30,6 +30,7 @@ struct policy {
 	int64_t timeout;			/* seconds */
 	int64_t concurrency;
 	int64_t rate_n, rate_per;		/* rate_n sends per rate_per s; 0 = none */
+	int64_t escalate_after;			/* seconds; 0 = never */
 };
 
 struct channel {

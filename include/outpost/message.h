@@ -79,7 +79,7 @@ int message_set_int(struct message *, const char *key, int64_t);
 int message_set_time(struct message *, const char *key, int64_t);
 int message_set_null(struct message *, const char *key);
 
-/* Checks an id: [A-Za-z0-9._:@+-], 1 to MESSAGE_ID_MAX bytes. */
+/* Checks an id: [A-Za-z0-9._:@+~-], 1 to MESSAGE_ID_MAX bytes. */
 int message_id_valid(const char *);
 /* Checks len bytes are UTF-8 without NUL; on failure *bad is the offset. */
 int utf8_valid(const char *, size_t, size_t *bad);

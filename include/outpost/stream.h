@@ -85,6 +85,8 @@ void stream_close(struct stream *);
 /* The platforms' ops (stream_telegram.c, stream_slack.c,
  * stream_lark.c). */
 extern const struct stream_ops stream_telegram, stream_slack, stream_lark;
+/* Discord's webhook edit: edit only, for updates (replaces.h). */
+extern const struct stream_ops stream_discord;
 
 /* For the ops: a string key of the channel (resolved), or NULL. */
 const char *stream_key(const struct stream *, const char *key);

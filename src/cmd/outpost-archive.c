@@ -9,6 +9,10 @@
  *   active/C/N:host:pid -> failed/C/N when its claimer is gone
  *   tmp/ files older than 36 hours are removed, as Maildir readers do.
  *
+ * A message dead-lettered, or waiting for a retry escalate_after after it
+ * was queued, is first copied into the next channel of its fallback chain
+ * (fallback.h), and escalated_to: records where, once.
+ *
  * With --prune DAYS, archive days older than that and blobs no message
  * refers to any more are removed.  Everything is a rename, except the
  * rewrite that records next_retry_at or the interruption.
@@ -37,6 +41,7 @@
 #include "outpost/cli.h"
 #include "outpost/cliopt.h"
 #include "outpost/clock.h"
+#include "outpost/fallback.h"
 #include "outpost/follow.h"
 #include "outpost/history.h"
 #include "outpost/log.h"
@@ -255,6 +260,57 @@ id_of(const struct message *m, const char *name)
 	return stem;
 }
 
+/*
+ * Copies m into the next channel of its chain, once: a message that
+ * escalated already made its copy.  Sets escalated_to in m for the
+ * caller's rewrite; 1 when set, 0 nothing to do, -1 a copy is owed but
+ * could not be made (the message stays for the next pass).
+ */
+static int
+escalate(const char *channel, const char *name, struct message *m)
+{
+	char to[CHANNEL_MAX + 1];
+	struct err e;
+	int r;
+
+	if (message_str(m, "escalated_to") != NULL)
+		return 0;
+	r = fallback_drop(&cli.mb, cli.cfg, channel, m, id_of(m, name), to,
+	    sizeof to, &e);
+	if (r == -1 && e.class == ERR_DATA) {
+		/* No copy can ever be made (an id too long): the message
+		 * must not wait for one. */
+		log_warn("%s/%s: no fallback copy: %s", channel, name, e.msg);
+		return 0;
+	}
+	if (r == -1) {
+		log_err("%s/%s: cannot drop the fallback copy: %s", channel,
+		    name, e.msg);
+		status = 75;
+		return -1;
+	}
+	if (r == 0)
+		return 0;
+	if (message_set_str(m, "escalated_to", to) == -1 ||
+	    history_add(m, clock_now(), "escalated: a fallback copy in %s",
+	    to) == -1)
+		return -1;
+	log_notice("%s/%s: id %s: fallback copy in %s", channel, name,
+	    id_of(m, name), to);
+	return 1;
+}
+
+/* Has m waited escalate_after since it was queued (its name's time)? */
+static int
+overdue(const char *channel, const char *name)
+{
+	struct policy p = policy_of(channel);
+	int64_t born = name_time(name);
+
+	return p.escalate_after > 0 && born != -1 &&
+	    clock_now() - born >= p.escalate_after;
+}
+
 /* Files dir/from as .deadletter/<channel>/<to>, status dead. */
 static void
 dead(const char *channel, int dir, const char *from, const char *to,
@@ -262,6 +318,10 @@ dead(const char *channel, int dir, const char *from, const char *to,
 {
 	struct err e = { ERR_TEMP, 0, 0, "out of memory" };
 
+	/* The copy before the move: killed between, the next pass sees the
+	 * message again, finds the copy's id taken, and records it. */
+	if (m != NULL && escalate(channel, from, m) == -1)
+		return;
 	if (m != NULL && (message_set_str(m, "status", "dead") == -1 ||
 	    history_add(m, clock_now(), "dead-lettered: %s", why) == -1 ||
 	    outcome_rewrite(&cli.mb, dir, from, m, 0, &e) == -1))
@@ -305,6 +365,10 @@ judge_one(const char *channel, int dir, const char *name)
 		message_free(m);
 		return;
 	}
+	if (overdue(channel, name) && escalate(channel, name, m) == -1) {
+		message_free(m);
+		return;
+	}
 	now = clock_now();
 	next = now + policy_backoff(&p, message_attempts(m));
 	by = "back-off";
@@ -337,6 +401,31 @@ judge_one(const char *channel, int dir, const char *name)
 		next_due = next;
 }
 
+/*
+ * A deferred message past escalate_after: its copy, and escalated_to in
+ * it with its mtime (next_retry_at) kept.  0 when it may move on.
+ */
+static int
+escalate_deferred(const char *channel, int dir, const char *name,
+    const struct stat *st)
+{
+	struct message *m;
+	struct err e = { ERR_TEMP, 0, 0, "out of memory" };
+	int r;
+
+	if (!overdue(channel, name) || message_load(dir, name, &m, &e) == -1)
+		return 0;	/* unparseable: judged after its next try */
+	if ((r = escalate(channel, name, m)) == 1 &&
+	    outcome_rewrite(&cli.mb, dir, name, m, (int64_t)st->st_mtime,
+	    &e) == -1 && e.class != ERR_GONE) {
+		log_err("%s/%s: cannot record escalated_to: %s", channel,
+		    name, e.msg);
+		status = 75;
+	}
+	message_free(m);
+	return r == -1 ? -1 : 0;
+}
+
 /* deferred/ -> outbound/ when due. */
 static void
 promote_one(const char *channel, int dir, const char *name)
@@ -345,7 +434,8 @@ promote_one(const char *channel, int dir, const char *name)
 	struct err e;
 	int out;
 
-	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    escalate_deferred(channel, dir, name, &st) == -1)
 		return;
 	if (st.st_mtime > clock_now()) {
 		if (next_due == 0 || st.st_mtime < next_due)

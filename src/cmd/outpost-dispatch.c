@@ -40,6 +40,7 @@
 #include "outpost/outcome.h"
 #include "outpost/preview.h"
 #include "outpost/provider.h"
+#include "outpost/replaces.h"
 
 #define MAXJOBS 256
 #define FOREVER (-1)
@@ -761,6 +762,12 @@ claim(struct chan *c, const struct pend *p)
 
 		delivery_fail(&j->d, OUT_PERM, "expired at %s before "
 		    "delivery", time_format(t, when));
+		job_end(j);
+		return;
+	}
+	/* An update edits what it replaces, or is sent headed by a line
+	 * naming it (replaces.h). */
+	if (replaces_apply(&j->d) == 1) {
 		job_end(j);
 		return;
 	}

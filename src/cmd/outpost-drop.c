@@ -638,6 +638,68 @@ replace_old(const struct idhit *old, const char *buf, size_t len)
 }
 
 /*
+ * replaces: an update of a message still queued on this channel
+ * (outbound/, deferred/ or hold/) takes its place, so that only the
+ * newest is sent (replaces.h).  Returns 1 with *old filled, else 0: the
+ * update is queued as it is, and outpost-dispatch edits or heads it.
+ */
+static int
+update_queued(const struct message *m, struct idhit *old)
+{
+	const char *id = message_str(m, "replaces");
+	struct idhit v[2];
+	struct err e;
+	int n;
+
+	if (id == NULL)
+		return 0;
+	if (!message_id_valid(id)) {
+		log_err("replaces: '%s' is not a message id", id);
+		exit(65);
+	}
+	if ((n = idfind(&cli.mb, id, v, 2, &e)) == -1)
+		cli_die("replaces", &e);
+	if (n != 1 || strcmp(v[0].channel, channel) != 0 ||
+	    (v[0].st != ST_OUTBOUND && v[0].st != ST_DEFERRED &&
+	    v[0].st != ST_HOLD))
+		return 0;
+	*old = v[0];
+	return 1;
+}
+
+/*
+ * The update in the place of the old message, no longer an update: 0,
+ * or -1 when a dispatcher claimed the old one first (then the update is
+ * queued as it is and edits it once sent).
+ */
+static int
+update_old(const struct idhit *old, struct message *m)
+{
+	struct err e;
+	char *out;
+	size_t len;
+	int dir, rc;
+
+	if (message_set_null(m, "replaces") == -1 ||
+	    message_emit(m, &out, &len, &e) == -1)
+		cli_die(NULL, &e);
+	if ((dir = mailbox_dir(&cli.mb, old->st, old->channel, 0, &e)) == -1)
+		cli_die(NULL, &e);
+	rc = mailbox_replace(&cli.mb, dir, old->name, out, len, 0, &e);
+	free(out);
+	if (rc == -1 && e.class != ERR_GONE)
+		cli_die(NULL, &e);
+	if (rc == 0 && fsync(dir) == -1)
+		log_warn("%s/%s: fsync: %s", state_dir[old->st], old->channel,
+		    strerror(errno));
+	close(dir);
+	if (rc == 0)
+		log_info("%s/%s/%s: replaced by the update", state_dir[old->st],
+		    old->channel, old->name);
+	return rc;
+}
+
+/*
  * A name whose stem is over STEM_MAX cannot be claimed under its own
  * stem: refuse it here rather than queue what dispatch must rename.
  * Today the name is always mailbox_uniq()'s, which fits; the check holds
@@ -736,6 +798,8 @@ main(int argc, char **argv)
 		cli_die(NULL, &e);
 	if (replacing)
 		replace_old(&old, out, olen);
+	else if (update_queued(m, &old) && update_old(&old, m) == 0)
+		replacing = 1;
 	else if (mailbox_write_tmp(&cli.mb, out, olen, tmp, &e) == -1)
 		cli_die(NULL, &e);
 	else if (publish(dir, tmp, name, &e) == -1) {

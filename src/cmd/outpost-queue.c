@@ -1066,6 +1066,8 @@ why_json(const struct entry *en, const char **h, size_t nh,
 	json_object_set_new(o, "last_error", jstr(str_or_null(en,
 	    "last_error")));
 	json_object_set_new(o, "expires_at", jtime(en, "expires_at"));
+	json_object_set_new(o, "escalated_to", jstr(str_or_null(en,
+	    "escalated_to")));
 	for (i = 0; i < nh; i++)
 		json_array_append_new(a, jstr(h[i]));
 	json_object_set_new(o, "history", a);
@@ -1112,6 +1114,8 @@ why_text(const struct entry *en, const char **h, size_t nh,
 		line("last_error", err);
 	if (en->m != NULL && message_time(en->m, "expires_at", &t) == 1)
 		line("expires_at", time_format(t, when));
+	if ((err = str_or_null(en, "escalated_to")) != NULL)
+		line("escalated_to", err);
 	line("history", nh ? "" : "none recorded");
 	for (i = 0; i < nh; i++) {
 		fputs("  ", stdout);

@@ -59,6 +59,8 @@ static const struct key common_keys[] = {
 	{ "max_attempts", V_COUNT, NULL }, { "backoff", V_BACKOFF, NULL },
 	{ "max_age", V_DURATION, NULL }, { "timeout", V_DURATION, NULL },
 	{ "concurrency", V_COUNT, NULL }, { "ca_file", V_STR, NULL },
+	{ "fallback", V_STRLIST, NULL },
+	{ "escalate_after", V_DURATION, NULL },
 	{ NULL, 0, NULL }
 };
 
@@ -631,6 +633,8 @@ check_value(struct loader *l, struct ynode *v, const struct key *k,
 			p->max_age = x;
 		else if (p != NULL && strcmp(k->name, "timeout") == 0)
 			p->timeout = x;
+		else if (p != NULL && strcmp(k->name, "escalate_after") == 0)
+			p->escalate_after = x;
 		return 0;
 	case V_RATE:
 		if (p == NULL)
@@ -741,7 +745,8 @@ check_defaults(struct loader *l, struct ynode *n, struct policy *p)
 
 		key = key_find(common_keys, k->str);
 		if (key == NULL || strcmp(k->str, "provider") == 0 ||
-		    strcmp(k->str, "ca_file") == 0)
+		    strcmp(k->str, "ca_file") == 0 ||
+		    strcmp(k->str, "fallback") == 0)
 			return fail(l, k, "defaults: unknown key \"%s\"",
 			    k->str);
 		if (check_value(l, v, key, p) == -1)
@@ -1020,6 +1025,54 @@ check_drops(struct loader *l, struct config *c, struct ynode *n)
 	return 0;
 }
 
+/*
+ * Walks the fallback: chains from channel i (mark: 0 unseen, 1 on the
+ * walk, 2 done): each name a channel, none leading back onto the walk, so
+ * no copy can ever be made round a loop (outpost-archive's fallback).
+ */
+static int
+fallback_walk(struct loader *l, struct config *c, size_t i,
+    unsigned char *mark)
+{
+	struct ynode *n = ynode_map_get(c->channels[i].node, "fallback"), *k;
+	const struct channel *ch;
+	size_t j, nk;
+
+	mark[i] = 1;
+	nk = n == NULL || ynode_is_null(n) ? 0 :
+	    n->type == YNODE_SEQ ? n->n : 1;
+	for (j = 0; j < nk; j++) {
+		k = n->type == YNODE_SEQ ? n->kids[j] : n;
+		if ((ch = config_channel(c, k->str)) == NULL)
+			return fail(l, k, "fallback: no channel named \"%s\"",
+			    k->str);
+		if (mark[ch - c->channels] == 1)
+			return fail(l, k, "fallback: %s leads back to %s: a "
+			    "cycle", c->channels[i].name, ch->name);
+		if (mark[ch - c->channels] == 0 &&
+		    fallback_walk(l, c, (size_t)(ch - c->channels), mark) == -1)
+			return -1;
+	}
+	mark[i] = 2;
+	return 0;
+}
+
+static int
+check_fallbacks(struct loader *l, struct config *c)
+{
+	unsigned char *mark = calloc(c->nchannels + 1, 1);
+	size_t i;
+	int r = 0;
+
+	if (mark == NULL)
+		return err_set(l->e, ERR_TEMP, "out of memory");
+	for (i = 0; i < c->nchannels && r == 0; i++)
+		if (mark[i] == 0)
+			r = fallback_walk(l, c, i, mark);
+	free(mark);
+	return r;
+}
+
 static int
 load_tree(struct loader *l, struct config *c)
 {
@@ -1079,7 +1132,7 @@ load_tree(struct loader *l, struct config *c)
 	}
 	/* Channels inherit the defaults, wherever the file put them. */
 	if (chans != NULL && !ynode_is_null(chans) &&
-	    load_channels(l, c, chans) == -1)
+	    (load_channels(l, c, chans) == -1 || check_fallbacks(l, c) == -1))
 		return -1;
 	if (srcs != NULL && !ynode_is_null(srcs) &&
 	    load_sources(l, c, srcs) == -1)

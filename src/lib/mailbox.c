@@ -85,7 +85,7 @@ msgname_valid(const char *s)
 	return n > 3 && n < NAME_LEN && s[0] != '.' &&
 	    strcmp(s + n - 3, ".md") == 0 &&
 	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789._:-") == n;
+	    "0123456789._:~-") == n;
 }
 
 void

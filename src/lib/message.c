@@ -30,6 +30,9 @@ static const struct known {
 	{ "sent_at", K_TIME }, { "receipt", K_STR }, { "from", K_STR },
 	{ "date", K_TIME }, { "message_id", K_STR },
 	{ "in_reply_to", K_STR }, { "source", K_STR },
+	{ "fallback", K_STRLIST }, { "fallback_tried", K_STRLIST },
+	{ "escalated_to", K_STR },
+	{ "replaces", K_STR },
 };
 
 static const char *const formats[] = { "markdown", "text", "raw", NULL };
@@ -102,7 +105,7 @@ message_id_valid(const char *s)
 
 	return n > 0 && n <= MESSAGE_ID_MAX &&
 	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789._:@+-") == n;
+	    "0123456789._:@+~-") == n;
 }
 
 static int
@@ -189,7 +192,7 @@ check_value(const struct ynode *v, const char *key, enum ktype t,
 	case K_ID:
 		if (!ynode_is_str(v) || !message_id_valid(v->str))
 			return bad(e, v, key, "expected 1 to 200 of "
-			    "[A-Za-z0-9._:@+-]");
+			    "[A-Za-z0-9._:@+~-]");
 		return 0;
 	case K_STRLIST:
 		if (v->type == YNODE_SCALAR)

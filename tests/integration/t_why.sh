@@ -15,6 +15,7 @@ channels:
   ok: {provider: webhook, url: "http://127.0.0.1:$ok_port/"}
   down: {provider: webhook, url: "http://127.0.0.1:$down_port/"}
   rated: {provider: webhook, url: "http://127.0.0.1:$ok_port/", rate: 1/min}
+  chain: {provider: webhook, url: "http://127.0.0.1:$bad_port/", fallback: [ok]}
 X
 chmod 600 "$OUTPOST_CONFIG"
 outpost-queue init 2>/dev/null
@@ -201,12 +202,21 @@ check why-rate-now grep -qx 'now: due at 2026-12-07T10:01:00Z' "$SCRATCH/out"
 expect why-rate-next 0 env OUTPOST_NOW=$((T0 + 60)) outpost-queue why rated-2
 check why-rate-free grep -qx 'now: due now: the next outpost-dispatch run takes it' "$SCRATCH/out"
 
-# 9. An unknown id: as show says it (66), one line.
+# 9. A fallback: the dead letter says where its copy went.
+id=$(echo x | outpost-drop -C chain --id chain-1)
+run_at 0 outpost-dispatch --once --channel chain
+run_at 5 outpost-archive --once
+expect why-escalated 0 env OUTPOST_NOW=$((T0 + 10)) outpost-queue why chain-1
+check why-escalated-key grep -qx 'escalated_to: ok' "$SCRATCH/out"
+check why-escalated-line grep -qx '  2026-12-07T10:00:05Z escalated: a fallback copy in ok' "$SCRATCH/out"
+check why-escalated-dead grep -qx '  2026-12-07T10:00:05Z dead-lettered: permanent failure: webhook: HTTP 400 no such room' "$SCRATCH/out"
+
+# 10. An unknown id: as show says it (66), one line.
 expect why-unknown 66 outpost-queue why no-such-id
 err_says why-unknown-msg "no-such-id: no such message"
 expect why-needs-id 64 outpost-queue why
 
-# 10. The history is bounded: 20 lines, the oldest dropped.
+# 11. The history is bounded: 20 lines, the oldest dropped.
 { echo ---; echo 'id: long-1'; echo 'history:'
   for i in $(seq 1 20); do echo "  - 'old line $i'"; done
   echo ---; echo x; } >"$MB/tmp/long" && mv "$MB/tmp/long" "$MB/outbound/bad/long-1.md"

@@ -116,7 +116,7 @@ def main():
             self.wfile.write(data)
             os.rename(tmp, os.path.join(out, "%04d.json" % seq))
 
-        do_POST = do_GET = do_PUT = do_DELETE = handle_any
+        do_POST = do_GET = do_PUT = do_PATCH = do_DELETE = handle_any
 
     class Server(http.server.ThreadingHTTPServer):
         daemon_threads = True

@@ -526,3 +526,43 @@ Test(config, url_is_loopback)
 	cr_assert_not(url_is_loopback("smtp://"));
 	cr_assert_not(url_is_loopback("smtp://a@b@127.0.0.1"));
 }
+
+Test(config, fallback_and_escalate_after)
+{
+	struct config *c;
+	struct err e;
+
+	/* A diamond is no cycle: a falls back to b and c, b to c. */
+	cr_assert_eq(load("defaults: {escalate_after: 1h}\nchannels:\n"
+	    "  a: {provider: maildir, path: /x, fallback: [b, c],"
+	    " escalate_after: 15m}\n"
+	    "  b: {provider: maildir, path: /x, fallback: c}\n"
+	    "  c: {provider: maildir, path: /x}\n", 0600, &c, &e), 0, "%s",
+	    e.msg);
+	cr_assert_eq(config_channel(c, "a")->policy.escalate_after, 900);
+	cr_assert_eq(config_channel(c, "b")->policy.escalate_after, 3600);
+	cr_assert_eq(c->defaults.escalate_after, 3600);
+	config_free(c);
+	cr_assert_eq(load("channels: {a: {provider: maildir, path: /x}}\n",
+	    0600, &c, &e), 0, "%s", e.msg);
+	cr_assert_eq(config_channel(c, "a")->policy.escalate_after, 0);
+	config_free(c);
+}
+
+Test(config, fallback_refused)
+{
+	refused("channels:\n  a: {provider: maildir, path: /x, fallback: [b]}\n"
+	    "  b: {provider: maildir, path: /x, fallback: [a]}\n", 3, 47,
+	    "fallback: b leads back to a: a cycle");
+	refused("channels:\n  a: {provider: maildir, path: /x, fallback: a}\n",
+	    2, 46, "fallback: a leads back to a: a cycle");
+	refused("channels:\n  a: {provider: maildir, path: /x, fallback: [z]}\n",
+	    2, 47, "fallback: no channel named \"z\"");
+	refused("channels:\n  a: {provider: maildir, path: /x, fallback: {b: 1}}\n",
+	    2, 46, "fallback: expected");
+	refused("channels:\n  a: {provider: maildir, path: /x, "
+	    "escalate_after: soon}\n", 2, 52, "escalate_after");
+	refused("defaults: {fallback: [a]}\n"
+	    "channels: {a: {provider: maildir, path: /x}}\n", 1, 12,
+	    "defaults: unknown key \"fallback\"");
+}

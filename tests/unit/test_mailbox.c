@@ -21,6 +21,7 @@
 #include "outpost/clock.h"
 #include "outpost/claim.h"
 #include "outpost/mailbox.h"
+#include "outpost/message.h"
 
 #define ABC_SHA256 \
 	"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
@@ -313,6 +314,9 @@ Test(mailbox, msgname_valid)
 	cr_assert(msgname_valid("20261125T101500.123456Z.4242_1.host1.md"));
 	cr_assert(msgname_valid("x:host-1:4242.md"));
 	cr_assert(msgname_valid("A-b_c.d.md"));
+	/* A fallback copy's id, <id>~<channel>, is its name's stem. */
+	cr_assert(msgname_valid("20261125T101500.1Z.4242_1.h~mail~sms.md"));
+	cr_assert(message_id_valid("20261125T101500.1Z.4242_1.h~mail"));
 
 	cr_assert_not(msgname_valid(""));
 	cr_assert_not(msgname_valid(".md"));
