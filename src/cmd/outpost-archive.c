@@ -43,6 +43,7 @@
 #include "outpost/clock.h"
 #include "outpost/fallback.h"
 #include "outpost/follow.h"
+#include "outpost/history.h"
 #include "outpost/log.h"
 #include "outpost/message.h"
 #include "outpost/notice.h"
@@ -290,7 +291,9 @@ escalate(const char *channel, const char *name, struct message *m)
 	}
 	if (r == 0)
 		return 0;
-	if (message_set_str(m, "escalated_to", to) == -1)
+	if (message_set_str(m, "escalated_to", to) == -1 ||
+	    history_add(m, clock_now(), "escalated: a fallback copy in %s",
+	    to) == -1)
 		return -1;
 	log_notice("%s/%s: id %s: fallback copy in %s", channel, name,
 	    id_of(m, name), to);
@@ -320,6 +323,7 @@ dead(const char *channel, int dir, const char *from, const char *to,
 	if (m != NULL && escalate(channel, from, m) == -1)
 		return;
 	if (m != NULL && (message_set_str(m, "status", "dead") == -1 ||
+	    history_add(m, clock_now(), "dead-lettered: %s", why) == -1 ||
 	    outcome_rewrite(&cli.mb, dir, from, m, 0, &e) == -1))
 		log_err("%s/%s: cannot record status dead: %s", channel,
 		    from, e.msg);
@@ -344,7 +348,8 @@ judge_one(const char *channel, int dir, const char *name)
 	struct message *m;
 	struct err e = { ERR_TEMP, 0, 0, "out of memory" };
 	char why[700], when[CLOCK_RFC3339_MAX];
-	int64_t next, ra;
+	int64_t next, ra, now;
+	const char *by;
 	int def;
 
 	if (message_load(dir, name, &m, &e) == -1) {
@@ -364,10 +369,16 @@ judge_one(const char *channel, int dir, const char *name)
 		message_free(m);
 		return;
 	}
-	next = clock_now() + policy_backoff(&p, message_attempts(m));
-	if (message_time(m, "retry_after", &ra) == 1 && ra > next)
+	now = clock_now();
+	next = now + policy_backoff(&p, message_attempts(m));
+	by = "back-off";
+	if (message_time(m, "retry_after", &ra) == 1 && ra > next) {
 		next = ra;	/* the provider's word wins */
+		by = "Retry-After";
+	}
 	if (message_set_time(m, "next_retry_at", next) == -1 ||
+	    history_add(m, now, "deferred until %s by %s %llds",
+	    time_format(next, when), by, (long long)(next - now)) == -1 ||
 	    outcome_rewrite(&cli.mb, dir, name, m, next, &e) == -1 ||
 	    (def = open_dir(ST_DEFERRED, channel)) == -1) {
 		if (e.class != ERR_GONE)
@@ -460,6 +471,8 @@ interrupted(const char *channel, int dir, const char *mine,
 	    message_set_int(m, "attempts", message_attempts(m) + 1) == -1 ||
 	    message_set_str(m, "last_error", "interrupted") == -1 ||
 	    message_set_str(m, "error_class", "temporary") == -1 ||
+	    history_add(m, clock_now(), "attempt %lld: temporary: "
+	    "interrupted (%s)", (long long)message_attempts(m), why) == -1 ||
 	    outcome_rewrite(&cli.mb, dir, mine, m, 0, &e) == -1 ||
 	    (fail = open_dir(ST_FAILED, channel)) == -1) {
 		message_free(m);

@@ -34,6 +34,7 @@
 #include "outpost/cliopt.h"
 #include "outpost/clock.h"
 #include "outpost/follow.h"
+#include "outpost/history.h"
 #include "outpost/log.h"
 #include "outpost/message.h"
 #include "outpost/outcome.h"
@@ -401,6 +402,24 @@ lost(struct chan *c, const char *claimed)
 	    claimed);
 }
 
+/* The attempt's line in the history (history.h), before attempts grows. */
+static int
+note_attempt(const struct outcome_rec *o, int64_t now)
+{
+	long long n = (long long)message_attempts(o->m) + 1;
+	char ra[64] = "";
+
+	if (o->outcome == OUT_SENT)
+		return history_add(o->m, now, "attempt %lld: sent%s%s", n,
+		    o->receipt[0] ? ": " : "", o->receipt);
+	if (o->retry_after > now)
+		snprintf(ra, sizeof ra, " (Retry-After %llds)",
+		    (long long)(o->retry_after - now));
+	return history_add(o->m, now, "attempt %lld: %s: %s%s", n,
+	    o->outcome == OUT_PERM ? "permanent" : "temporary",
+	    o->error[0] ? o->error : "failed", ra);
+}
+
 /* Writes the outcome into the message and files it in sent/ or failed/. */
 static void
 record(struct outcome_rec *o)
@@ -425,6 +444,7 @@ record(struct outcome_rec *o)
 	}
 	if (!ok)
 		say_failure(c, o);
+	r |= note_attempt(o, now);
 	r |= message_set_str(m, "status", ok ? "sent" : "failed");
 	r |= message_set_int(m, "attempts", message_attempts(m) + 1);
 	if (ok) {

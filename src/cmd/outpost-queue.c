@@ -25,6 +25,8 @@
 
 #include "outpost/cli.h"
 #include "outpost/clock.h"
+#include "outpost/history.h"
+#include "outpost/idfind.h"
 #include "outpost/log.h"
 #include "outpost/message.h"
 #include "outpost/outcome.h"
@@ -70,6 +72,7 @@ static const struct command {
 	{ "init", NOARG }, { "list", NOARG }, { "show", ID },
 	{ "flush", NOARG }, { "retry", ID_OR_ALL }, { "hold", ID },
 	{ "release", ID_OR_ALL }, { "delete", ID_OR_ALL }, { "stats", NOARG },
+	{ "why", ID },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -97,6 +100,7 @@ usage(int code)
 	    "  delete ID | --all --state S  remove messages\n"
 	    "  stats [--json | --prometheus]  counts and ages per state "
 	    "and channel\n"
+	    "  why [--json] ID            its history and why it waits now\n"
 	    "options:\n"
 	    "  -M dir          the mailbox\n"
 	    "  -c file         the configuration file\n"
@@ -109,7 +113,7 @@ usage(int code)
 	    "  --state S       only state S: outbound active sent failed "
 	    "deferred\n"
 	    "                  hold archive deadletter inbound\n"
-	    "  --json          print JSON (list, show, stats)\n"
+	    "  --json          print JSON (list, show, stats, why)\n"
 	    "  --prometheus    print Prometheus gauges (stats)\n"
 	    "  --raw           show: the file's bytes even on a terminal\n"
 	    "  --group G       init: share the drop points with group G\n");
@@ -812,6 +816,347 @@ cmd_show(const char *id)
 	return 0;
 }
 
+/*
+ * why: one message's history and the reasons it waits now.  Each waiter
+ * looks at one rule dispatch obeys and says whether it holds the message
+ * back, and until when (0: until someone acts).  A later policy (quiet
+ * hours, digest, throttle, fallback) adds its waiter to the table.
+ */
+struct wait {
+	const char *rule;
+	int64_t until;
+	char detail[320];
+};
+
+static int
+waiting_state(const struct entry *en)
+{
+	return en->st == ST_OUTBOUND || en->st == ST_DEFERRED;
+}
+
+static int
+wait_hold(const struct entry *en, int64_t now, struct wait *w)
+{
+	(void)now;
+	if (en->st != ST_HOLD)
+		return 0;
+	w->rule = "hold";
+	snprintf(w->detail, sizeof w->detail, "parked by outpost-queue hold; "
+	    "outpost-queue release queues it again");
+	return 1;
+}
+
+/* A provider's back-off mark: state/backoff/<channel>, "TIME why". */
+static int
+wait_mark(const struct entry *en, int64_t now, struct wait *w)
+{
+	char *buf = NULL, *sp;
+	size_t len, n;
+	struct err e;
+	int fd;
+
+	(void)now;
+	if (!waiting_state(en) ||
+	    (w->until = backoff_until(&cli.mb, en->channel)) == 0)
+		return 0;
+	w->rule = "backoff_mark";
+	snprintf(w->detail, sizeof w->detail, "the provider's back-off mark "
+	    "on channel %s (state/backoff/%s)", en->channel, en->channel);
+	if ((fd = mailbox_subdir(&cli.mb, "state/backoff", 0, &e)) == -1)
+		return 1;
+	if (mailbox_read_file(fd, en->channel, 1024, &buf, &len, &e) == 0) {
+		buf[strcspn(buf, "\n")] = '\0';
+		n = strlen(w->detail);
+		if ((sp = strchr(buf, ' ')) != NULL && sp[1] != '\0')
+			snprintf(w->detail + n, sizeof w->detail - n, ": %s",
+			    sp + 1);
+		free(buf);
+	}
+	close(fd);
+	return 1;
+}
+
+/* next_retry_at, set by outpost-archive from back-off or Retry-After. */
+static int
+wait_retry(const struct entry *en, int64_t now, struct wait *w)
+{
+	int64_t nb, ra;
+
+	if (en->st != ST_DEFERRED || en->mtime <= now)
+		return 0;
+	if (en->m != NULL && message_time(en->m, "not_before", &nb) == 1 &&
+	    nb == en->mtime)
+		return 0;	/* parked for its not_before: wait_not_before */
+	w->until = en->mtime;
+	if (en->m != NULL && message_time(en->m, "retry_after", &ra) == 1 &&
+	    ra >= en->mtime) {
+		w->rule = "retry_after";
+		snprintf(w->detail, sizeof w->detail, "next_retry_at, set by "
+		    "the provider's Retry-After");
+	} else {
+		w->rule = "backoff";
+		snprintf(w->detail, sizeof w->detail, "next_retry_at, set by "
+		    "the channel's back-off after %lld attempt%s",
+		    en->m ? (long long)message_attempts(en->m) : 0LL,
+		    en->m && message_attempts(en->m) == 1 ? "" : "s");
+	}
+	return 1;
+}
+
+static int
+wait_not_before(const struct entry *en, int64_t now, struct wait *w)
+{
+	if (!waiting_state(en) || en->m == NULL ||
+	    message_time(en->m, "not_before", &w->until) != 1 ||
+	    w->until <= now)
+		return 0;
+	w->rule = "not_before";
+	snprintf(w->detail, sizeof w->detail, "the message's not_before");
+	return 1;
+}
+
+/* The channel's rate: is the current send slot taken (outcome.h)? */
+static int
+wait_rate(const struct entry *en, int64_t now, struct wait *w)
+{
+	const struct channel *ch = config_channel(cli.cfg, en->channel);
+	char rel[PATH_MAX], slot[32];
+	int64_t gap, us = clock_now_us(), s;
+	struct err e;
+	int fd, taken;
+
+	(void)now;
+	if (!waiting_state(en) || ch == NULL || ch->policy.rate_n <= 0 ||
+	    (gap = ch->policy.rate_per * 1000000 / ch->policy.rate_n) <= 0)
+		return 0;
+	snprintf(rel, sizeof rel, "state/rate/%s", en->channel);
+	if ((fd = mailbox_subdir(&cli.mb, rel, 0, &e)) == -1)
+		return 0;
+	s = us / gap;
+	snprintf(slot, sizeof slot, "%lld", (long long)s);
+	taken = faccessat(fd, slot, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+	close(fd);
+	if (!taken)
+		return 0;
+	w->rule = "rate";
+	w->until = ((s + 1) * gap + 999999) / 1000000;
+	snprintf(w->detail, sizeof w->detail, "channel %s sends %lld per "
+	    "%llds; this slot is taken", en->channel,
+	    (long long)ch->policy.rate_n, (long long)ch->policy.rate_per);
+	return 1;
+}
+
+static int (*const waiters[])(const struct entry *, int64_t, struct wait *) = {
+	wait_hold, wait_mark, wait_retry, wait_not_before, wait_rate,
+};
+#define NWAITERS (sizeof waiters / sizeof waiters[0])
+
+/* The waits that hold en back now; returns how many, at most NWAITERS. */
+static size_t
+waits_of(const struct entry *en, int64_t now, struct wait *v)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < NWAITERS; i++) {
+		memset(&v[n], 0, sizeof v[n]);
+		n += (size_t)waiters[i](en, now, &v[n]);
+	}
+	return n;
+}
+
+/*
+ * One sentence for where the message is now; *due is when it is next
+ * tried (the latest of the waits; 0: not waiting on a time).
+ */
+static void
+summary(const struct entry *en, const struct wait *w, size_t nw,
+    char *buf, size_t size, int64_t *due)
+{
+	char when[CLOCK_RFC3339_MAX], *dead;
+	int64_t t = 0;
+	size_t i;
+
+	*due = 0;
+	for (i = 0; i < nw; i++)
+		if (w[i].until == 0) {
+			snprintf(buf, size, "waits until someone acts (%s)",
+			    w[i].rule);
+			return;
+		} else if (w[i].until > *due)
+			*due = w[i].until;
+	if (*due != 0) {
+		snprintf(buf, size, "due at %s", time_format(*due, when));
+		return;
+	}
+	switch (en->st) {
+	case ST_OUTBOUND:
+	case ST_DEFERRED:
+		snprintf(buf, size, "due now: the next outpost-dispatch run "
+		    "takes it");
+		break;
+	case ST_ACTIVE:
+		snprintf(buf, size, "being delivered (claimed)");
+		break;
+	case ST_FAILED:
+		snprintf(buf, size, "failed: outpost-archive decides on a "
+		    "retry or the dead letter");
+		break;
+	case ST_SENT:
+	case ST_ARCHIVE:
+		if (en->m != NULL)
+			message_time(en->m, "sent_at", &t);
+		snprintf(buf, size, "delivered%s%s", t ? " at " : "",
+		    t ? time_format(t, when) : "");
+		break;
+	case ST_DEADLETTER:
+		dead = reason(en);
+		snprintf(buf, size, "dead: %s; outpost-queue retry queues it "
+		    "again", dead ? dead : "see the file");
+		free(dead);
+		break;
+	default:
+		snprintf(buf, size, "an inbound message: nothing to deliver");
+	}
+}
+
+/* Finds id: idfind(3) for the exact id, else as show does (prefixes). */
+static struct entry *
+why_find(struct scan *s, const char *id)
+{
+	struct idhit hit;
+	char rel[PATH_MAX];
+	struct err e;
+	int fd, n;
+
+	n = idfind(&cli.mb, id, &hit, 1, &e);
+	if (n == 1) {
+		if (hit.day[0] != '\0')
+			snprintf(rel, sizeof rel, "%s/%s/%s",
+			    state_dir[hit.st], hit.channel, hit.day);
+		else
+			snprintf(rel, sizeof rel, "%s/%s", state_dir[hit.st],
+			    hit.channel);
+		if ((fd = mailbox_subdir(&cli.mb, rel, 0, &e)) != -1) {
+			n = add(s, hit.st, hit.channel, hit.day[0] ? hit.day :
+			    NULL, fd, hit.name, 1);
+			close(fd);
+			if (n == 0)
+				return &s->v[0];
+		}
+	}
+	scan_mask(s, ALL_STATES, 1);
+	return lookup(s, id);
+}
+
+static void
+why_json(const struct entry *en, const char **h, size_t nh,
+    const struct wait *w, size_t nw, const char *sum, int64_t due)
+{
+	json_t *o = json_object(), *a = json_array(), *x;
+	char path[PATH_MAX];
+	size_t i;
+
+	relpath(en, path, sizeof path);
+	json_object_set_new(o, "id", jstr(en->id));
+	json_object_set_new(o, "state", json_string(state_name[en->st]));
+	json_object_set_new(o, "channel", jstr(en->channel));
+	json_object_set_new(o, "file", jstr(path));
+	json_object_set_new(o, "attempts", json_integer(en->m ?
+	    message_attempts(en->m) : 0));
+	json_object_set_new(o, "last_error", jstr(str_or_null(en,
+	    "last_error")));
+	json_object_set_new(o, "expires_at", jtime(en, "expires_at"));
+	json_object_set_new(o, "escalated_to", jstr(str_or_null(en,
+	    "escalated_to")));
+	for (i = 0; i < nh; i++)
+		json_array_append_new(a, jstr(h[i]));
+	json_object_set_new(o, "history", a);
+	a = json_array();
+	for (i = 0; i < nw; i++) {
+		x = json_object();
+		json_object_set_new(x, "rule", json_string(w[i].rule));
+		json_object_set_new(x, "until", w[i].until ?
+		    jtime_of(w[i].until) : json_null());
+		json_object_set_new(x, "detail", jstr(w[i].detail));
+		json_array_append_new(a, x);
+	}
+	json_object_set_new(o, "waits", a);
+	json_object_set_new(o, "due", due ? jtime_of(due) : json_null());
+	json_object_set_new(o, "now", jstr(sum));
+	jprint(o);
+}
+
+/* "label: text", text escaped as list escapes it. */
+static void
+line(const char *label, const char *text)
+{
+	printf("%s:%s", label, *text ? " " : "");
+	cell(text, 0);
+	putchar('\n');
+}
+
+static void
+why_text(const struct entry *en, const char **h, size_t nh,
+    const struct wait *w, size_t nw, const char *sum)
+{
+	char buf[512], when[CLOCK_RFC3339_MAX];
+	const char *err = str_or_null(en, "last_error");
+	int64_t t;
+	size_t i;
+
+	line("id", en->id);
+	line("state", state_name[en->st]);
+	line("channel", en->channel);
+	snprintf(buf, sizeof buf, "%lld", en->m ?
+	    (long long)message_attempts(en->m) : 0LL);
+	line("attempts", buf);
+	if (err != NULL)
+		line("last_error", err);
+	if (en->m != NULL && message_time(en->m, "expires_at", &t) == 1)
+		line("expires_at", time_format(t, when));
+	if ((err = str_or_null(en, "escalated_to")) != NULL)
+		line("escalated_to", err);
+	line("history", nh ? "" : "none recorded");
+	for (i = 0; i < nh; i++) {
+		fputs("  ", stdout);
+		cell(h[i], 0);
+		putchar('\n');
+	}
+	for (i = 0; i < nw; i++) {
+		snprintf(buf, sizeof buf, "%s%s%s: %s", w[i].rule,
+		    w[i].until ? " until " : "",
+		    w[i].until ? time_format(w[i].until, when) : "",
+		    w[i].detail);
+		line("wait", buf);
+	}
+	line("now", sum);
+}
+
+static int
+cmd_why(const char *id)
+{
+	struct scan s = { 0 };
+	struct entry *en;
+	struct wait w[NWAITERS];
+	const char *h[HISTORY_MAX];
+	char sum[512];
+	size_t nh = 0, nw;
+	int64_t due;
+
+	en = why_find(&s, id);
+	if (en->m != NULL && (nh = history_lines(en->m, h, HISTORY_MAX)) >
+	    HISTORY_MAX)
+		nh = HISTORY_MAX;
+	nw = waits_of(en, clock_now(), w);
+	summary(en, w, nw, sum, sizeof sum, &due);
+	if (json)
+		why_json(en, h, nh, w, nw, sum, due);
+	else
+		why_text(en, h, nh, w, nw, sum);
+	scan_free(&s);
+	return 0;
+}
+
 /* Renames en from its state into `to` under the same channel and name. */
 static int
 move(struct entry *en, enum state to)
@@ -1283,7 +1628,8 @@ args_check(const struct command *c, const char *arg, int extra)
 	if (raw && strcmp(c->name, "show") != 0)
 		refuse("%s: takes no --raw", c->name);
 	if (json && strcmp(c->name, "list") != 0 &&
-	    strcmp(c->name, "show") != 0 && strcmp(c->name, "stats") != 0)
+	    strcmp(c->name, "show") != 0 && strcmp(c->name, "stats") != 0 &&
+	    strcmp(c->name, "why") != 0)
 		refuse("%s: takes no --json", c->name);
 }
 
@@ -1300,6 +1646,8 @@ run(const struct command *c, const char *arg)
 		return cmd_flush();
 	if (strcmp(cmd, "show") == 0)
 		return cmd_show(arg);
+	if (strcmp(cmd, "why") == 0)
+		return cmd_why(arg);
 	if (strcmp(cmd, "retry") == 0)
 		return all ? cmd_retry_all() :
 		    cmd_move(arg, RETRYABLE, ST_OUTBOUND, "retry");
@@ -1354,8 +1702,8 @@ main(int argc, char **argv)
 				usage(64);
 		}
 	if (optind == argc)
-		refuse("needs a command: init, list, show, flush, retry, "
-		    "hold, release, delete or stats (see --help)");
+		refuse("needs a command: init, list, show, why, flush, "
+		    "retry, hold, release, delete or stats (see --help)");
 	cmd = argv[optind];
 	arg = optind + 1 < argc ? argv[optind + 1] : NULL;
 	c = command_find(cmd);

@@ -48,7 +48,7 @@ for p in outpost outpost-drop outpost-queue outpost-dispatch outpost-archive \
 	    complete -p $p >/dev/null"
 done
 is commands "archive dispatch drop poll queue render route watch" outpost ''
-is queue-commands "delete flush hold init list release retry show stats" outpost-queue ''
+is queue-commands "delete flush hold init list release retry show stats why" outpost-queue ''
 is queue-commands-after-M "init" outpost-queue -M /tmp in
 is drop-channels "alerts ops ops-mail" outpost-drop -C ''
 is drop-channel-prefix "ops ops-mail" outpost-drop -s x -C op
@@ -68,6 +68,7 @@ has drop-strict --strict outpost-drop --st
 has drop-replace --replace outpost-drop --re
 has queue-list-json --json outpost-queue list --j
 has queue-show-raw --raw outpost-queue show --r
+has queue-why-json --json outpost-queue why --j
 has queue-delete-state --state outpost-queue delete --s
 has queue-release-all --all outpost-queue release --a
 has queue-retry-all --all outpost-queue retry --a
