@@ -96,6 +96,14 @@ int mailbox_write_tmp(struct mailbox *, const void *, size_t,
 int mailbox_publish(struct mailbox *, const char *tmpname, int dirfd,
     const char *name, struct err *);
 void mailbox_discard(struct mailbox *, const char *tmpname);
+/*
+ * Puts len bytes in place of dirfd/name, whatever was there: written and
+ * fsynced in tmp/, then renamed over it.  For the files a program keeps
+ * replacing (a cursor, a token, a retry note), never a message.  what
+ * names the file in an error; the directory is not fsynced.
+ */
+int mailbox_overwrite(struct mailbox *, int dirfd, const char *name,
+    const void *, size_t, const char *what, struct err *);
 /* write_tmp + publish under a new unique name, returned in name. */
 int mailbox_create(struct mailbox *, int dirfd, const void *, size_t,
     char name[NAME_LEN], struct err *);

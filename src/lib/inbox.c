@@ -395,8 +395,8 @@ inbox_cursor_load(struct inbox *ib, struct cursor *c, struct err *e)
 int
 inbox_cursor_store(struct inbox *ib, const struct cursor *c, struct err *e)
 {
-	char buf[CURSOR_MAX], tmp[NAME_LEN], when[CLOCK_RFC3339_MAX];
-	int dir, n;
+	char buf[CURSOR_MAX], rel[NAME_LEN], when[CLOCK_RFC3339_MAX];
+	int dir, n, r;
 
 	n = 0;
 	if (c->uidvalidity != 0)
@@ -410,20 +410,13 @@ inbox_cursor_store(struct inbox *ib, const struct cursor *c, struct err *e)
 		    "offset: %lld\n", (long long)c->offset);
 	if ((dir = mailbox_subdir(ib->mb, "state/cursors", 1, e)) == -1)
 		return -1;
-	if (mailbox_write_tmp(ib->mb, buf, (size_t)n, tmp, e) == -1) {
-		close(dir);
-		return -1;
-	}
+	snprintf(rel, sizeof rel, "state/cursors/%s", ib->source);
 	/*
 	 * No directory fsync: a crash that undoes this rename only makes
 	 * the next run list again what the seen set then skips.
 	 */
-	if (renameat(ib->mb->tmpfd, tmp, dir, ib->source) == -1) {
-		err_sys(e, "state/cursors/%s", ib->source);
-		mailbox_discard(ib->mb, tmp);
-		close(dir);
-		return -1;
-	}
+	r = mailbox_overwrite(ib->mb, dir, ib->source, buf, (size_t)n, rel,
+	    e);
 	close(dir);
-	return 0;
+	return r;
 }

@@ -471,6 +471,22 @@ mailbox_publish(struct mailbox *mb, const char *tmpname, int dirfd,
 }
 
 int
+mailbox_overwrite(struct mailbox *mb, int dirfd, const char *name,
+    const void *buf, size_t len, const char *what, struct err *e)
+{
+	char tmp[NAME_LEN];
+
+	if (mailbox_write_tmp(mb, buf, len, tmp, e) == -1)
+		return -1;
+	if (renameat(mb->tmpfd, tmp, dirfd, name) == -1) {
+		err_sys(e, "%s", what);
+		mailbox_discard(mb, tmp);
+		return -1;
+	}
+	return 0;
+}
+
+int
 mailbox_create(struct mailbox *mb, int dirfd, const void *buf, size_t len,
     char name[NAME_LEN], struct err *e)
 {

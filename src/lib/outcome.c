@@ -59,7 +59,8 @@ outcome_deadletter(struct mailbox *mb, int fromfd, const char *from,
     const char *channel, const char *name, const char *reason,
     struct err *e)
 {
-	char rname[NAME_LEN + 8], tmp[NAME_LEN], line[1024], fresh[NAME_LEN];
+	char rname[NAME_LEN + 8], what[NAME_LEN + 16], line[1024];
+	char fresh[NAME_LEN];
 	struct stat st;
 	int dir, n;
 
@@ -72,15 +73,11 @@ outcome_deadletter(struct mailbox *mb, int fromfd, const char *from,
 	}
 	n = snprintf(line, sizeof line, "%s\n", reason);
 	snprintf(rname, sizeof rname, "%s.reason", name);
-	if (mailbox_write_tmp(mb, line, (size_t)n < sizeof line ? (size_t)n :
-	    sizeof line - 1, tmp, e) == -1)
-		goto fail;
+	snprintf(what, sizeof what, "rename %s", rname);
 	/* A reason left from an earlier death of the same name is stale. */
-	if (renameat(mb->tmpfd, tmp, dir, rname) == -1) {
-		err_sys(e, "rename %s", rname);
-		mailbox_discard(mb, tmp);
+	if (mailbox_overwrite(mb, dir, rname, line, (size_t)n < sizeof line ?
+	    (size_t)n : sizeof line - 1, what, e) == -1)
 		goto fail;
-	}
 	if (mailbox_move(fromfd, from, dir, name, 1, e) == -1)
 		goto fail;
 	close(dir);

@@ -169,34 +169,11 @@ route_window(struct route_state *st, const char *source, char from[32])
 	strftime(from, 32, "%Y%m%dT%H%M%S", &tm);
 }
 
-/* dirfd/file replaced by buf, durably: written, fsynced, renamed. */
-static int
-replace_file(int dirfd, const char *file, const char *buf, size_t len)
-{
-	char tmp[NAME_LEN + 8];
-	int fd, r = -1;
-
-	snprintf(tmp, sizeof tmp, ".%s.new", file);
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
-	    O_NOFOLLOW, 0600);
-	if (fd == -1)
-		return -1;
-	if (write(fd, buf, len) == (ssize_t)len && fsync(fd) == 0)
-		r = 0;
-	if (close(fd) == -1)
-		r = -1;
-	if (r == 0 && renameat(dirfd, tmp, dirfd, file) == -1)
-		r = -1;
-	if (r == -1)
-		unlinkat(dirfd, tmp, 0);
-	return r;
-}
-
 int
 route_cursor_store(struct route_state *st, const char *source,
     const char *name, struct err *e)
 {
-	char file[NAME_LEN], *old = NULL;
+	char file[NAME_LEN], what[2 * NAME_LEN], *old = NULL;
 	size_t len;
 	struct err ignore;
 	int newer = 1;
@@ -213,9 +190,11 @@ route_cursor_store(struct route_state *st, const char *source,
 		    name_time(name) - name_time(old) >= CURSOR_STEP;
 		free(old);
 	}
-	if (newer && replace_file(st->dirfd, file, name, strlen(name)) == -1)
-		return err_sys(e, "state/routes/%s/%s", st->route, file);
-	return 0;
+	if (!newer)
+		return 0;
+	snprintf(what, sizeof what, "state/routes/%s/%s", st->route, file);
+	return mailbox_overwrite(st->mb, st->dirfd, file, name, strlen(name),
+	    what, e);
 }
 
 int
@@ -254,7 +233,7 @@ int
 route_retry_put(struct route_state *st, const char *id,
     const struct route_retry *r, struct err *e)
 {
-	char buf[RETRY_MAX], when[CLOCK_RFC3339_MAX];
+	char buf[RETRY_MAX], when[CLOCK_RFC3339_MAX], what[2 * NAME_LEN];
 	int n;
 
 	n = snprintf(buf, sizeof buf, "source: %s\nattempts: %d\nnext: %s\n"
@@ -262,9 +241,13 @@ route_retry_put(struct route_state *st, const char *id,
 	    time_format(r->next, when), r->error);
 	if (n >= (int)sizeof buf)
 		n = (int)sizeof buf - 1;
-	if (replace_file(st->retryfd, id, buf, (size_t)n) == -1 ||
-	    fsync(st->retryfd) == -1)
-		return err_sys(e, "state/routes/%s/retry/%s", st->route, id);
+	snprintf(what, sizeof what, "state/routes/%s/retry/%s", st->route,
+	    id);
+	if (mailbox_overwrite(st->mb, st->retryfd, id, buf, (size_t)n, what,
+	    e) == -1)
+		return -1;
+	if (fsync(st->retryfd) == -1)
+		return err_sys(e, "%s", what);
 	return 0;
 }
 
@@ -300,9 +283,15 @@ int
 route_stream_put(struct route_state *st, const char *id, const char *pid,
     struct err *e)
 {
-	if (replace_file(st->streamfd, id, pid, strlen(pid)) == -1 ||
-	    fsync(st->streamfd) == -1)
-		return err_sys(e, "state/routes/%s/stream/%s", st->route, id);
+	char what[2 * NAME_LEN];
+
+	snprintf(what, sizeof what, "state/routes/%s/stream/%s", st->route,
+	    id);
+	if (mailbox_overwrite(st->mb, st->streamfd, id, pid, strlen(pid), what,
+	    e) == -1)
+		return -1;
+	if (fsync(st->streamfd) == -1)
+		return err_sys(e, "%s", what);
 	return 0;
 }
 

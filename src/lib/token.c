@@ -107,9 +107,9 @@ int
 token_store(struct mailbox *mb, const char *name, const struct token *tok,
     struct err *e)
 {
-	char buf[TOKEN_FILE_MAX], tmp[NAME_LEN];
+	char buf[TOKEN_FILE_MAX], what[NAME_LEN + 16];
 	char ob[CLOCK_RFC3339_MAX], ex[CLOCK_RFC3339_MAX];
-	int dir, n;
+	int dir, n, r;
 
 	if (!name_valid(name))
 		return err_set(e, ERR_USAGE, "invalid token name '%s'", name);
@@ -124,22 +124,14 @@ token_store(struct mailbox *mb, const char *name, const struct token *tok,
 		return 0;
 	if ((dir = dir_open(mb, 1, e)) == -1)
 		return -1;
-	if (mailbox_write_tmp(mb, buf, (size_t)n, tmp, e) == -1) {
-		close(dir);
-		return -1;
-	}
 	/*
 	 * The one deliberate overwrite of a cache.  No directory fsync: a
 	 * crash that undoes the rename costs one token request, nothing more.
 	 */
-	if (renameat(mb->tmpfd, tmp, dir, name) == -1) {
-		err_sys(e, "state/tokens/%s", name);
-		mailbox_discard(mb, tmp);
-		close(dir);
-		return -1;
-	}
+	snprintf(what, sizeof what, "state/tokens/%s", name);
+	r = mailbox_overwrite(mb, dir, name, buf, (size_t)n, what, e);
 	close(dir);
-	return 0;
+	return r;
 }
 
 int
