@@ -31,6 +31,18 @@ struct policy {
 	int64_t concurrency;
 	int64_t rate_n, rate_per;		/* rate_n sends per rate_per s; 0 = none */
 	int64_t escalate_after;			/* seconds; 0 = never */
+	/* digest: messages with one value of digest_key (NULL: all) in
+	 * digest_window seconds go as one; at most digest_max (0: any). */
+	int64_t digest_window, digest_max;	/* 0 window = no digest */
+	const char *digest_key;
+	/* throttle: throttle_max messages per throttle_per seconds for one
+	 * value of throttle_key (NULL: all); more are suppressed. */
+	int64_t throttle_max, throttle_per;	/* 0 max = no throttle */
+	const char *throttle_key;
+	/* quiet_hours: minutes after midnight in quiet_tz (NULL: local);
+	 * from == to means none. */
+	int quiet_from, quiet_to;
+	const char *quiet_tz;
 };
 
 struct channel {

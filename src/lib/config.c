@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -40,6 +41,9 @@ enum vtype {
 	V_DURATION,	/* 30s, 5m, 2h, 1d */
 	V_RATE,		/* N/s or N/min */
 	V_BACKOFF,	/* {min: duration, max: duration} */
+	V_DIGEST,	/* {window: duration, key: str, max: count} */
+	V_THROTTLE,	/* {per: duration, max: count, key: str} */
+	V_QUIET,	/* {from: HH:MM, to: HH:MM, tz: zone} */
 	V_ENUM,		/* one of the words in `words` */
 	V_ENV		/* a list of variable names, or a map of names to
 			   values (secrets) */
@@ -61,6 +65,8 @@ static const struct key common_keys[] = {
 	{ "concurrency", V_COUNT, NULL }, { "ca_file", V_STR, NULL },
 	{ "fallback", V_STRLIST, NULL },
 	{ "escalate_after", V_DURATION, NULL },
+	{ "digest", V_DIGEST, NULL }, { "throttle", V_THROTTLE, NULL },
+	{ "quiet_hours", V_QUIET, NULL },
 	{ NULL, 0, NULL }
 };
 
@@ -222,7 +228,7 @@ static const struct provider {
 static const struct policy policy_builtin = {
 	.max_attempts = 8, .backoff_min = 30, .backoff_max = 3600,
 	.max_age = 86400, .timeout = 30, .concurrency = 4,
-	.rate_n = 0, .rate_per = 0,
+	.rate_n = 0, .rate_per = 0, .quiet_from = -1, .quiet_to = -1,
 };
 
 
@@ -438,6 +444,155 @@ check_backoff(struct loader *l, struct ynode *n, struct policy *p)
 	return 0;
 }
 
+/* A front-matter key to group by: a name as message keys are written. */
+static int
+check_fm_key(struct loader *l, struct ynode *v, const char *what,
+    const char **out)
+{
+	size_t i;
+
+	if (scalar_str(l, v, what) == -1)
+		return -1;
+	for (i = 0; v->str[i] != '\0'; i++)
+		if (!(v->str[i] >= 'a' && v->str[i] <= 'z') &&
+		    !(v->str[i] >= '0' && v->str[i] <= '9' && i > 0) &&
+		    v->str[i] != '_' && v->str[i] != '-')
+			break;
+	if (i == 0 || v->str[i] != '\0' || i > 64)
+		return fail(l, v, "%s: expected a front-matter key such as "
+		    "alert", what);
+	*out = v->str;
+	return 0;
+}
+
+static int
+check_count(struct loader *l, struct ynode *v, const char *what,
+    int64_t *out)
+{
+	if (ynode_int(v, out) == -1 || *out < 1 || *out > 1000000)
+		return fail(l, v, "%s: expected a whole number from 1", what);
+	return 0;
+}
+
+/* HH:MM, 00:00 to 24:00, as minutes after midnight. */
+static int
+check_hhmm(struct loader *l, struct ynode *v, const char *what, int *out)
+{
+	unsigned h, m;
+	int n = 0;
+
+	if (scalar_str(l, v, what) == -1)
+		return -1;
+	if (sscanf(v->str, "%2u:%2u%n", &h, &m, &n) != 2 ||
+	    v->str[n] != '\0' || n != 5 || m > 59 || h > 24 ||
+	    (h == 24 && m != 0))
+		return fail(l, v, "%s: expected a time of day such as 22:00",
+		    what);
+	*out = (int)(h * 60 + m);
+	return 0;
+}
+
+/* A zone of the tz database, by name: its file must be installed. */
+static int
+check_tz(struct loader *l, struct ynode *v, const char **out)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	size_t i;
+
+	if (scalar_str(l, v, "quiet_hours.tz") == -1)
+		return -1;
+	for (i = 0; v->str[i] != '\0'; i++)
+		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789_+-/", v->str[i]) == NULL)
+			break;
+	if (i == 0 || v->str[i] != '\0' || v->str[0] == '/' ||
+	    strstr(v->str, "..") != NULL)
+		return fail(l, v, "quiet_hours.tz: expected a zone name such "
+		    "as Europe/Berlin");
+	snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", v->str);
+	if (strcmp(v->str, "UTC") != 0 && (stat(path, &st) == -1 ||
+	    !S_ISREG(st.st_mode)))
+		return fail(l, v, "quiet_hours.tz: no zone \"%s\" in "
+		    "/usr/share/zoneinfo (is tzdata installed?)", v->str);
+	*out = v->str;
+	return 0;
+}
+
+/* One entry of digest:, throttle: or quiet_hours:, into p. */
+static int
+policy_entry(struct loader *l, enum vtype t, struct ynode *k,
+    struct ynode *v, struct policy *p)
+{
+	const char *w = k->str;
+
+	if (t == V_DIGEST && strcmp(w, "window") == 0)
+		return check_duration(l, v, "digest.window", &p->digest_window);
+	if (t == V_DIGEST && strcmp(w, "max") == 0)
+		return check_count(l, v, "digest.max", &p->digest_max);
+	if (t == V_DIGEST && strcmp(w, "key") == 0)
+		return check_fm_key(l, v, "digest.key", &p->digest_key);
+	if (t == V_THROTTLE && strcmp(w, "per") == 0)
+		return check_duration(l, v, "throttle.per", &p->throttle_per);
+	if (t == V_THROTTLE && strcmp(w, "max") == 0)
+		return check_count(l, v, "throttle.max", &p->throttle_max);
+	if (t == V_THROTTLE && strcmp(w, "key") == 0)
+		return check_fm_key(l, v, "throttle.key", &p->throttle_key);
+	if (t == V_QUIET && strcmp(w, "from") == 0)
+		return check_hhmm(l, v, "quiet_hours.from", &p->quiet_from);
+	if (t == V_QUIET && strcmp(w, "to") == 0)
+		return check_hhmm(l, v, "quiet_hours.to", &p->quiet_to);
+	if (t == V_QUIET && strcmp(w, "tz") == 0)
+		return check_tz(l, v, &p->quiet_tz);
+	return fail(l, k, "%s: unknown key \"%s\"", t == V_DIGEST ?
+	    "digest" : t == V_THROTTLE ? "throttle" : "quiet_hours", w);
+}
+
+/*
+ * digest: {window, key, max}, throttle: {per, max, key} or quiet_hours:
+ * {from, to, tz}, into p (checked only, without p).  A mapping replaces
+ * the one inherited from defaults: whole, never key by key.
+ */
+static int
+check_policy_map(struct loader *l, struct ynode *n, const struct key *k,
+    struct policy *p)
+{
+	static const char *const want[] = {
+		[V_DIGEST] = "{window: DURATION, key: KEY, max: N}",
+		[V_THROTTLE] = "{per: DURATION, max: N, key: KEY}",
+		[V_QUIET] = "{from: HH:MM, to: HH:MM, tz: ZONE}",
+	};
+	struct policy scratch = policy_builtin, *q = p ? p : &scratch;
+	size_t i;
+
+	if (n->type != YNODE_MAP)
+		return fail(l, n, "%s: expected %s", k->name, want[k->type]);
+	if (k->type == V_DIGEST) {
+		q->digest_window = q->digest_max = 0;
+		q->digest_key = NULL;
+	} else if (k->type == V_THROTTLE) {
+		q->throttle_max = q->throttle_per = 0;
+		q->throttle_key = NULL;
+	} else {
+		q->quiet_from = q->quiet_to = -1;
+		q->quiet_tz = NULL;
+	}
+	for (i = 0; i < n->n; i++)
+		if (policy_entry(l, (enum vtype)k->type, n->kids[2 * i],
+		    n->kids[2 * i + 1], q) == -1)
+			return -1;
+	if (k->type == V_DIGEST && q->digest_window == 0)
+		return fail(l, n, "digest: window is required");
+	if (k->type == V_THROTTLE && (q->throttle_per == 0 ||
+	    q->throttle_max == 0))
+		return fail(l, n, "throttle: per and max are required");
+	if (k->type == V_QUIET && (q->quiet_from < 0 || q->quiet_to < 0))
+		return fail(l, n, "quiet_hours: from and to are required");
+	if (k->type == V_QUIET && q->quiet_from == q->quiet_to)
+		return fail(l, n, "quiet_hours: from and to are the same time");
+	return 0;
+}
+
 static int
 check_enum(struct loader *l, struct ynode *n, const struct key *k)
 {
@@ -647,6 +802,10 @@ check_value(struct loader *l, struct ynode *v, const struct key *k,
 			return check_backoff(l, v, &scratch);
 		}
 		return check_backoff(l, v, p);
+	case V_DIGEST:
+	case V_THROTTLE:
+	case V_QUIET:
+		return check_policy_map(l, v, k, p);
 	case V_ENUM:
 		if (scalar_str(l, v, k->name) == -1)
 			return -1;
