@@ -35,6 +35,20 @@ int outcome_deadletter(struct mailbox *, int fromfd, const char *from,
     const char *channel, const char *name, const char *reason,
     struct err *);
 
+/*
+ * The directory a message of channel finished at t is archived in,
+ * "archive/<channel>/<YYYY-MM-DD>" (UTC), into rel.
+ */
+void archive_rel(char *rel, size_t size, const char *channel, int64_t t);
+/*
+ * Files fromfd/from, finished without a delivery of its own (suppressed,
+ * or sent inside a digest), in archive_rel() of its mtime as name, and
+ * syncs that directory.  The caller has rewritten it with its status and
+ * the time first, so it is never there unexplained.
+ */
+int outcome_archive(struct mailbox *, int fromfd, const char *from,
+    const char *channel, const char *name, struct err *);
+
 /* The time until which channel is held off (0 when not), from the mtime
  * of state/backoff/<channel>. */
 int64_t backoff_until(struct mailbox *, const char *channel);

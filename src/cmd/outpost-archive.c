@@ -176,12 +176,10 @@ open_dir(enum state st, const char *channel)
 static void
 archive_one(const char *channel, int dir, const char *name)
 {
-	char rel[NAME_LEN + 64], day[16];
+	char rel[NAME_LEN + 64];
 	static char lastrel[NAME_LEN + 64];
 	static int dayfd = -1;
 	struct stat st;
-	struct tm tm;
-	time_t t;
 	struct err e;
 
 	if (name == NULL) {	/* end of the pass */
@@ -195,10 +193,7 @@ archive_one(const char *channel, int dir, const char *name)
 	}
 	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
 		return;
-	t = st.st_mtime;
-	gmtime_r(&t, &tm);
-	strftime(day, sizeof day, "%Y-%m-%d", &tm);
-	snprintf(rel, sizeof rel, "archive/%s/%s", channel, day);
+	archive_rel(rel, sizeof rel, channel, st.st_mtime);
 	if (strcmp(rel, lastrel) != 0) {
 		archive_one(NULL, -1, NULL);
 		if ((dayfd = mailbox_subdir(&cli.mb, rel, 1, &e)) == -1) {

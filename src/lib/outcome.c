@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "outpost/clock.h"
@@ -85,6 +86,38 @@ outcome_deadletter(struct mailbox *mb, int fromfd, const char *from,
 fail:
 	close(dir);
 	return -1;
+}
+
+void
+archive_rel(char *rel, size_t size, const char *channel, int64_t t)
+{
+	char day[16];
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(day, sizeof day, "%Y-%m-%d", &tm);
+	snprintf(rel, size, "archive/%s/%s", channel, day);
+}
+
+int
+outcome_archive(struct mailbox *mb, int fromfd, const char *from,
+    const char *channel, const char *name, struct err *e)
+{
+	char rel[NAME_LEN + 64];
+	struct stat st;
+	int dir, r;
+
+	if (fstatat(fromfd, from, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return err_sys(e, "%s", from);
+	archive_rel(rel, sizeof rel, channel, st.st_mtime);
+	if ((dir = mailbox_subdir(mb, rel, 1, e)) == -1)
+		return -1;
+	r = outcome_move(fromfd, from, dir, name, e);
+	if (r == 0 && fsync(dir) == -1)
+		r = err_sys(e, "fsync %s", rel);
+	close(dir);
+	return r;
 }
 
 static int
