@@ -46,6 +46,12 @@ int message_load(int dirfd, const char *name, struct message **out,
 void message_free(struct message *);
 struct message *message_new(void);
 int message_set_body(struct message *, const char *, size_t);
+/*
+ * Heads m's body with line and a blank line, once (a body that starts
+ * with it is left as it is): the notes a policy puts first (replaces,
+ * throttle).  A body of format: raw is left alone.  -1: out of memory.
+ */
+int message_head_line(struct message *, const char *line);
 
 /* Writes the file back: front matter (if any keys) then the body. */
 int message_emit(const struct message *, char **out, size_t *outlen,

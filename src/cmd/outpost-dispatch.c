@@ -41,6 +41,7 @@
 #include "outpost/preview.h"
 #include "outpost/provider.h"
 #include "outpost/replaces.h"
+#include "outpost/throttle.h"
 
 #define MAXJOBS 256
 #define FOREVER (-1)
@@ -700,7 +701,7 @@ claim(struct chan *c, const struct pend *p)
 	char claimed[NAME_LEN], stem[NAME_LEN];
 	struct message *m;
 	struct job *j;
-	struct err e;
+	struct err e = { 0 };
 	int64_t t, now = clock_now();
 	const char *id;
 	CURL *easy;
@@ -754,6 +755,17 @@ claim(struct chan *c, const struct pend *p)
 	 * as its claim was, when it was too long for one). */
 	msgname_stem(claimed, stem, sizeof stem);
 	snprintf(j->name, sizeof j->name, "%s.md", stem);
+	/* Over its throttle: archived as suppressed, not sent (throttle.h). */
+	if (c->cfg->policy.throttle_max > 0 && throttle_apply(&cli.mb, c->cfg,
+	    c->actfd, claimed, j->name, m, now, &e) != THROTTLE_SEND) {
+		if (e.class != ERR_NONE && e.class != ERR_GONE) {
+			log_err("%s/%s: %s", c->cfg->name, claimed, e.msg);
+			status = 75;	/* left claimed: recovered */
+		}
+		j->d.m = NULL;
+		message_free(m);
+		return;
+	}
 	j->live = 1;
 	j->lost = 0;
 	c->inflight++;

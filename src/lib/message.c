@@ -33,11 +33,14 @@ static const struct known {
 	{ "fallback", K_STRLIST }, { "fallback_tried", K_STRLIST },
 	{ "escalated_to", K_STR },
 	{ "replaces", K_STR },
+	{ "throttled", K_STR }, { "suppressed_before", K_INT },
 };
 
 static const char *const formats[] = { "markdown", "text", "raw", NULL };
 static const char *const statuses[] = { "pending", "sending", "sent",
-    "failed", "dead", NULL };
+    "failed", "dead",
+    "suppressed",		/* throttle.h: archived, never sent */
+    NULL };
 static const char *const attachment_keys[] = { "name", "blob", "type",
     "size", "content_id", "inline", NULL };
 
@@ -349,6 +352,29 @@ message_set_body(struct message *m, const char *s, size_t len)
 	m->body = b;
 	m->bodylen = len;
 	return 0;
+}
+
+/* A raw body is the platform's own JSON: a line there would break it. */
+int
+message_head_line(struct message *m, const char *line)
+{
+	const char *fmt = message_str(m, "format");
+	size_t n = strlen(line);
+	char *body;
+	int rc;
+
+	if (fmt != NULL && strcmp(fmt, "raw") == 0)
+		return 0;
+	if (strncmp(m->body, line, n) == 0)
+		return 0;	/* a retry finds it there */
+	if ((body = malloc(n + 2 + m->bodylen + 1)) == NULL)
+		return -1;
+	memcpy(body, line, n);
+	memcpy(body + n, "\n\n", 2);
+	memcpy(body + n + 2, m->body, m->bodylen);
+	rc = message_set_body(m, body, n + 2 + m->bodylen);
+	free(body);
+	return rc;
 }
 
 int

@@ -200,25 +200,14 @@ edit(struct delivery *d, const struct idhit *at, const char *id,
 	return rc;
 }
 
-/* Heads d->m's body with the line naming what it updates, once (a retry
- * finds it there). */
+/* Heads d->m's body with the line naming what it updates. */
 static int
 first_line(struct delivery *d, const char *old)
 {
-	const char *fmt = message_str(d->m, "format");
-	char line[160], *body;
-	int rc;
+	char line[160];
 
-	if (fmt != NULL && strcmp(fmt, "raw") == 0)
-		return 0;	/* the platform's own JSON: left as it is */
 	snprintf(line, sizeof line, REPLACES_LINE, old);
-	if (strncmp(d->m->body, line, strlen(line)) == 0)
-		return 0;
-	if (asprintf(&body, "%s\n\n%s", line, d->m->body) == -1)
-		return -1;
-	rc = message_set_body(d->m, body, strlen(body));
-	free(body);
-	return rc;
+	return message_head_line(d->m, line);
 }
 
 int

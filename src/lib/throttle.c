@@ -1,0 +1,432 @@
+/*
+ * throttle.c - at most N messages per key and window; the rest archived
+ * as suppressed, and counted for the next one sent (throttle.h).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/sha.h>
+
+#include "outpost/clock.h"
+#include "outpost/history.h"
+#include "outpost/log.h"
+#include "outpost/outcome.h"
+#include "outpost/throttle.h"
+
+#define TRIES	8	/* rescans after losing a window's opening */
+
+/* What a directory listing says about the newest windows and one id. */
+struct scan {
+	int64_t k;		/* the newest window, 0 when none */
+	int64_t start;		/* its start */
+	int64_t taken;		/* its slots taken */
+	int64_t own_win, own_slot;	/* the id's slot, in k or k-1 */
+	int64_t mark_win;	/* the id's marker, in k or k-1 */
+};
+
+enum kind { N_OTHER, N_WIN, N_SLOT, N_MARK };
+
+/* "w<K>", "w<K>.<I>" or "w<K>.x.<ID>". */
+static enum kind
+parse(const char *s, int64_t *k, int64_t *i, const char **id)
+{
+	char *end;
+
+	if (s[0] != 'w' || s[1] < '1' || s[1] > '9')
+		return N_OTHER;
+	*k = strtoll(s + 1, &end, 10);
+	if (*end == '\0')
+		return N_WIN;
+	if (strncmp(end, ".x.", 3) == 0 && end[3] != '\0') {
+		*id = end + 3;
+		return N_MARK;
+	}
+	if (end[0] != '.' || end[1] < '1' || end[1] > '9')
+		return N_OTHER;
+	*i = strtoll(end + 1, &end, 10);
+	return *end == '\0' ? N_SLOT : N_OTHER;
+}
+
+/* The target of dir/name as a number (a window's start), or -1. */
+static int64_t
+link_num(int dir, const char *name)
+{
+	char buf[32], *end;
+	ssize_t n;
+	long long v;
+
+	if ((n = readlinkat(dir, name, buf, sizeof buf - 1)) <= 0)
+		return -1;
+	buf[n] = '\0';
+	v = strtoll(buf, &end, 10);
+	return *end == '\0' ? (int64_t)v : -1;
+}
+
+/* Whether dir/name links to id. */
+static int
+links_to(int dir, const char *name, const char *id)
+{
+	char buf[MESSAGE_ID_MAX + 2];
+	ssize_t n;
+
+	if ((n = readlinkat(dir, name, buf, sizeof buf - 1)) <= 0)
+		return 0;
+	buf[n] = '\0';
+	return strcmp(buf, id) == 0;
+}
+
+static DIR *
+open_list(int dir)
+{
+	DIR *dp;
+	int fd;
+
+	if ((fd = dup(dir)) == -1)
+		return NULL;
+	if ((dp = fdopendir(fd)) == NULL)
+		close(fd);
+	else
+		rewinddir(dp);
+	return dp;
+}
+
+/* The newest window, then what the id has in it and the one before. */
+static int
+scan(int dir, const char *id, struct scan *s)
+{
+	struct dirent *de;
+	const char *mid;
+	int64_t k, i;
+	enum kind t;
+	DIR *dp;
+
+	memset(s, 0, sizeof *s);
+	if ((dp = open_list(dir)) == NULL)
+		return -1;
+	while ((de = readdir(dp)) != NULL)
+		if (parse(de->d_name, &k, &i, &mid) == N_WIN && k > s->k)
+			s->k = k;
+	rewinddir(dp);
+	while (s->k > 0 && (de = readdir(dp)) != NULL) {
+		if ((t = parse(de->d_name, &k, &i, &mid)) == N_OTHER ||
+		    (k != s->k && k != s->k - 1))
+			continue;
+		if (t == N_SLOT && k == s->k)
+			s->taken++;
+		if (t == N_SLOT && s->own_slot == 0 &&
+		    links_to(dir, de->d_name, id)) {
+			s->own_win = k;
+			s->own_slot = i;
+		}
+		if (t == N_MARK && strcmp(mid, id) == 0)
+			s->mark_win = k;
+	}
+	closedir(dp);
+	if (s->k > 0) {
+		char name[32];
+
+		snprintf(name, sizeof name, "w%" PRId64, s->k);
+		s->start = link_num(dir, name);
+	}
+	return 0;
+}
+
+/* Window k's start, and how many were suppressed in it. */
+static int64_t
+count_marks(int dir, int64_t w, int64_t *start)
+{
+	struct dirent *de;
+	const char *mid;
+	char name[32];
+	int64_t k, i, n = 0;
+	DIR *dp;
+
+	snprintf(name, sizeof name, "w%" PRId64, w);
+	if (w < 1 || (*start = link_num(dir, name)) == -1 ||
+	    (dp = open_list(dir)) == NULL)
+		return 0;
+	while ((de = readdir(dp)) != NULL)
+		if (parse(de->d_name, &k, &i, &mid) == N_MARK && k == w)
+			n++;
+	closedir(dp);
+	return n;
+}
+
+/*
+ * Removes the windows before `keep` (the one just closed, whose markers
+ * the next window's first message counts, and whose slots a message
+ * retried after a crash may still hold).
+ */
+static void
+prune(int dir, int64_t keep)
+{
+	struct dirent *de;
+	const char *mid;
+	int64_t k, i;
+	DIR *dp;
+
+	if ((dp = open_list(dir)) == NULL)
+		return;
+	while ((de = readdir(dp)) != NULL)
+		if (parse(de->d_name, &k, &i, &mid) != N_OTHER && k < keep)
+			unlinkat(dir, de->d_name, 0);
+	closedir(dp);
+}
+
+/* Creates dir/name as a link to target: 0, 1 when it exists, -1. */
+static int
+make(int dir, const char *name, const char *target)
+{
+	if (symlinkat(target, dir, name) == 0)
+		return 0;
+	return errno == EEXIST ? 1 : -1;
+}
+
+/* state/throttle/<channel>/<hash>, created. */
+static int
+key_dir(struct mailbox *mb, const struct channel *ch,
+    const struct message *m, struct err *e)
+{
+	const char *key = ch->policy.throttle_key, *v = NULL;
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	char rel[NAME_LEN + 64];
+	int n, i;
+
+	if (key != NULL)
+		v = message_str(m, key);
+	if (v == NULL)
+		v = "";
+	SHA256((const unsigned char *)v, strlen(v), md);
+	n = snprintf(rel, sizeof rel, "state/throttle/%s/", ch->name);
+	for (i = 0; i < 8; i++)
+		n += snprintf(rel + n, sizeof rel - (size_t)n, "%02x", md[i]);
+	return mailbox_subdir(mb, rel, 1, e);
+}
+
+/* Takes a free slot of window s->k: its number, 0 when all are taken,
+ * -1 on an error. */
+static int64_t
+take_slot(int dir, const struct scan *s, int64_t max, const char *id)
+{
+	char name[48];
+	int64_t i;
+	int r;
+
+	if (s->taken >= max)
+		return 0;
+	for (i = 1; i <= max; i++) {
+		snprintf(name, sizeof name, "w%" PRId64 ".%" PRId64, s->k, i);
+		if ((r = make(dir, name, id)) == 0)
+			return i;
+		if (r == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* The verdict once a slot is known: send, with the note for slot 1. */
+static int
+sent(int dir, int64_t w, int64_t slot, int64_t per,
+    struct throttle_verdict *v)
+{
+	char name[32];
+
+	v->window = w;
+	v->slot = slot;
+	snprintf(name, sizeof name, "w%" PRId64, w);
+	v->start = link_num(dir, name);
+	v->end = v->start + per;
+	if (slot == 1)
+		v->before = count_marks(dir, w - 1, &v->before_start);
+	return THROTTLE_SEND;
+}
+
+static int
+suppressed(int dir, int64_t w, int64_t per, struct throttle_verdict *v)
+{
+	char name[32];
+
+	v->window = w;
+	snprintf(name, sizeof name, "w%" PRId64, w);
+	v->start = link_num(dir, name);
+	v->end = v->start + per;
+	return THROTTLE_SUPPRESS;
+}
+
+/* One pass: a verdict, or -2 to look again (a window was opened). */
+static int
+decide_once(int dir, const struct policy *p, const char *id, int64_t now,
+    struct throttle_verdict *v)
+{
+	char name[NAME_LEN], num[32];
+	struct scan s;
+	int64_t slot;
+	int r;
+
+	if (scan(dir, id, &s) == -1)
+		return -1;
+	if (s.own_slot > 0)	/* back after a crash or a failure */
+		return sent(dir, s.own_win, s.own_slot, p->throttle_per, v);
+	if (s.mark_win > 0)
+		return suppressed(dir, s.mark_win, p->throttle_per, v);
+	if (s.k == 0 || s.start + p->throttle_per <= now) {
+		snprintf(name, sizeof name, "w%" PRId64, s.k + 1);
+		snprintf(num, sizeof num, "%" PRId64, now);
+		if ((r = make(dir, name, num)) == -1)
+			return -1;
+		if (r == 0)	/* ours: the one it closes is kept */
+			prune(dir, s.k);
+		return -2;
+	}
+	if ((slot = take_slot(dir, &s, p->throttle_max, id)) == -1)
+		return -1;
+	if (slot > 0)
+		return sent(dir, s.k, slot, p->throttle_per, v);
+	snprintf(name, sizeof name, "w%" PRId64 ".x.%s", s.k, id);
+	if (make(dir, name, id) == -1)
+		log_warn("throttle: cannot count a suppression (%s); "
+		    "suppressed all the same", strerror(errno));
+	return suppressed(dir, s.k, p->throttle_per, v);
+}
+
+int
+throttle_decide(struct mailbox *mb, const struct channel *ch,
+    const struct message *m, int64_t now, struct throttle_verdict *v)
+{
+	const char *id = message_str(m, "id");
+	struct err e = { 0 };
+	int dir, r = -2, i;
+
+	memset(v, 0, sizeof *v);
+	if (ch->policy.throttle_max <= 0 || id == NULL)
+		return THROTTLE_SEND;
+	if ((dir = key_dir(mb, ch, m, &e)) == -1) {
+		log_warn("%s: throttle not applied: %s", ch->name, e.msg);
+		return THROTTLE_SEND;
+	}
+	for (i = 0; i < TRIES && r == -2; i++)
+		r = decide_once(dir, &ch->policy, id, now, v);
+	if (r < 0) {
+		log_warn("%s: id %s: throttle not applied: state/throttle: "
+		    "%s", ch->name, id, r == -1 ? strerror(errno) :
+		    "no window could be opened");
+		memset(v, 0, sizeof *v);
+		r = THROTTLE_SEND;
+	}
+	close(dir);
+	return r;
+}
+
+/* "1h", "90m", "45s": per as it was most likely written. */
+static void
+dur(int64_t d, char *out, size_t size)
+{
+	if (d % 86400 == 0)
+		snprintf(out, size, "%" PRId64 "d", d / 86400);
+	else if (d % 3600 == 0)
+		snprintf(out, size, "%" PRId64 "h", d / 3600);
+	else if (d % 60 == 0)
+		snprintf(out, size, "%" PRId64 "m", d / 60);
+	else
+		snprintf(out, size, "%" PRId64 "s", d);
+}
+
+void
+throttle_what(const struct channel *ch, const struct message *m, char *out,
+    size_t size)
+{
+	const struct policy *p = &ch->policy;
+	const char *v = NULL;
+	char per[32];
+
+	dur(p->throttle_per, per, sizeof per);
+	if (p->throttle_key != NULL && (v = message_str(m,
+	    p->throttle_key)) == NULL)
+		v = "";
+	if (p->throttle_key == NULL)
+		snprintf(out, size, "%" PRId64 " per %s", p->throttle_max,
+		    per);
+	else
+		snprintf(out, size, "%s=%.100s: %" PRId64 " per %s",
+		    p->throttle_key, v, p->throttle_max, per);
+}
+
+/* Heads a message that opens a window after suppressions with the count,
+ * in the claimed file too. */
+static int
+note(struct mailbox *mb, const struct channel *ch, int dirfd,
+    const char *claimed, struct message *m, int64_t now,
+    const struct throttle_verdict *v, struct err *e)
+{
+	char line[128], when[CLOCK_RFC3339_MAX];
+	int r = 0;
+
+	if (v->before <= 0 || ynode_map_get(m->fm, "suppressed_before"))
+		return 0;	/* nothing to say, or said before a crash */
+	snprintf(line, sizeof line, THROTTLE_LINE, (long long)v->before,
+	    time_format(v->before_start, when));
+	r |= message_set_int(m, "suppressed_before", v->before);
+	r |= history_add(m, now, "first sent after a throttle window: %lld "
+	    "suppressed since %s", (long long)v->before, when);
+	r |= message_head_line(m, line);
+	if (r != 0)
+		return err_set(e, ERR_TEMP, "out of memory");
+	if (outcome_rewrite(mb, dirfd, claimed, m, 0, e) == -1) {
+		if (e->class == ERR_GONE)
+			return -1;
+		log_warn("%s/%s: the throttle's count is not in the file (it "
+		    "is sent with it): %s", ch->name, claimed, e->msg);
+		e->class = ERR_NONE;
+	}
+	return 0;
+}
+
+static int
+suppress(struct mailbox *mb, const struct channel *ch, int dirfd,
+    const char *claimed, const char *name, struct message *m, int64_t now,
+    const struct throttle_verdict *v, struct err *e)
+{
+	char what[200], buf[400], t0[CLOCK_RFC3339_MAX], t1[CLOCK_RFC3339_MAX];
+	int r = 0;
+
+	throttle_what(ch, m, what, sizeof what);
+	time_format(v->start, t0);
+	time_format(v->end, t1);
+	snprintf(buf, sizeof buf, "%s, window %s to %s", what, t0, t1);
+	r |= message_set_str(m, "status", "suppressed");
+	r |= message_set_str(m, "throttled", buf);
+	r |= history_add(m, now, "suppressed by throttle (%s, window until "
+	    "%s)", what, t1);
+	if (r != 0)
+		return err_set(e, ERR_TEMP, "out of memory");
+	if (outcome_rewrite(mb, dirfd, claimed, m, now, e) == -1 ||
+	    outcome_archive(mb, dirfd, claimed, ch->name, name, e) == -1)
+		return -1;
+	log_notice("%s/%s: id %s: suppressed by throttle (%s, window until "
+	    "%s)", ch->name, name, message_str(m, "id"), what, t1);
+	return THROTTLE_SUPPRESS;
+}
+
+int
+throttle_apply(struct mailbox *mb, const struct channel *ch, int dirfd,
+    const char *claimed, const char *name, struct message *m, int64_t now,
+    struct err *e)
+{
+	struct throttle_verdict v;
+	int64_t t;
+
+	if (ch->policy.throttle_max <= 0)
+		return THROTTLE_SEND;
+	/* An expired message fails as such; it takes no slot. */
+	if (message_time(m, "expires_at", &t) == 1 && t <= now)
+		return THROTTLE_SEND;
+	if (throttle_decide(mb, ch, m, now, &v) == THROTTLE_SEND)
+		return note(mb, ch, dirfd, claimed, m, now, &v, e);
+	return suppress(mb, ch, dirfd, claimed, name, m, now, &v, e);
+}
