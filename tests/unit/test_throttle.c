@@ -1,0 +1,260 @@
+/*
+ * test_throttle.c - the state of state/throttle/: N slots per window,
+ * markers for the rest, windows opened once, a message back after a
+ * crash finding what it had, the count for the next window, pruning.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "outpost/clock.h"
+#include "outpost/mailbox.h"
+#include "outpost/message.h"
+#include "outpost/throttle.h"
+#include "scratch.h"
+
+static struct scratch sc;
+static struct mailbox mb = { .fd = -1, .tmpfd = -1 };
+static struct channel ch = { .name = "alerts" };
+#define T0 1796000000
+
+static void
+setup(void)
+{
+	scratch_mailbox(&sc, "throttle", &mb);
+	memset(&ch.policy, 0, sizeof ch.policy);
+	ch.policy.throttle_max = 2;
+	ch.policy.throttle_per = 600;
+	ch.policy.throttle_key = "alert";
+}
+
+static void
+teardown(void)
+{
+	scratch_remove(&sc, &mb);
+}
+
+TestSuite(throttle, .init = setup, .fini = teardown);
+
+/* A message with id and, unless NULL, alert: value. */
+static struct message *
+msg(const char *id, const char *alert)
+{
+	struct message *m = message_new();
+
+	cr_assert_not_null(m);
+	cr_assert_eq(message_set_str(m, "id", id), 0);
+	if (alert != NULL)
+		cr_assert_eq(message_set_str(m, "alert", alert), 0);
+	return m;
+}
+
+static int
+decide(const char *id, const char *alert, int64_t now,
+    struct throttle_verdict *v)
+{
+	struct message *m = msg(id, alert);
+	int r = throttle_decide(&mb, &ch, m, now, v);
+
+	message_free(m);
+	return r;
+}
+
+/* The names in the one key directory under state/throttle/alerts/. */
+static size_t
+names(char out[][NAME_LEN], size_t max)
+{
+	char path[256], sub[600];
+	struct dirent *de;
+	size_t n = 0;
+	DIR *dp;
+
+	snprintf(path, sizeof path, "%s/state/throttle/alerts", sc.mbpath);
+	cr_assert_not_null(dp = opendir(path));
+	while ((de = readdir(dp)) != NULL && de->d_name[0] == '.')
+		;
+	cr_assert_not_null(de);
+	snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
+	closedir(dp);
+	cr_assert_not_null(dp = opendir(sub));
+	while ((de = readdir(dp)) != NULL)
+		if (de->d_name[0] != '.' && n < max)
+			snprintf(out[n++], NAME_LEN, "%s", de->d_name);
+	closedir(dp);
+	return n;
+}
+
+static int
+has(char v[][NAME_LEN], size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+Test(throttle, n_sent_then_suppressed_per_key)
+{
+	struct throttle_verdict v;
+
+	cr_assert_eq(decide("a", "disk", T0, &v), THROTTLE_SEND);
+	cr_assert_eq(v.window, 1);
+	cr_assert_eq(v.slot, 1);
+	cr_assert_eq(v.start, T0);
+	cr_assert_eq(v.end, T0 + 600);
+	cr_assert_eq(v.before, 0);
+	cr_assert_eq(decide("b", "disk", T0 + 5, &v), THROTTLE_SEND);
+	cr_assert_eq(v.slot, 2);
+	cr_assert_eq(decide("c", "disk", T0 + 9, &v), THROTTLE_SUPPRESS);
+	cr_assert_eq(v.start, T0);
+	cr_assert_eq(v.end, T0 + 600);
+	/* Another value, and no value at all: groups of their own. */
+	cr_assert_eq(decide("d", "cpu", T0 + 9, &v), THROTTLE_SEND);
+	cr_assert_eq(decide("e", NULL, T0 + 9, &v), THROTTLE_SEND);
+	cr_assert_eq(decide("f", NULL, T0 + 9, &v), THROTTLE_SEND);
+	cr_assert_eq(decide("g", NULL, T0 + 9, &v), THROTTLE_SUPPRESS);
+	/* The empty value is the group of a message without the key. */
+	cr_assert_eq(decide("h", "", T0 + 9, &v), THROTTLE_SUPPRESS);
+}
+
+Test(throttle, without_a_key_all_are_one_group)
+{
+	struct throttle_verdict v;
+
+	ch.policy.throttle_key = NULL;
+	cr_assert_eq(decide("a", "disk", T0, &v), THROTTLE_SEND);
+	cr_assert_eq(decide("b", "cpu", T0, &v), THROTTLE_SEND);
+	cr_assert_eq(decide("c", NULL, T0, &v), THROTTLE_SUPPRESS);
+}
+
+Test(throttle, a_message_back_finds_its_slot_or_marker)
+{
+	struct throttle_verdict v;
+
+	cr_assert_eq(decide("a", "disk", T0, &v), THROTTLE_SEND);
+	cr_assert_eq(decide("b", "disk", T0, &v), THROTTLE_SEND);
+	cr_assert_eq(decide("c", "disk", T0, &v), THROTTLE_SUPPRESS);
+	/* Claimed again after a crash: the same verdict, nothing taken. */
+	cr_assert_eq(decide("a", "disk", T0 + 60, &v), THROTTLE_SEND);
+	cr_assert_eq(v.slot, 1);
+	cr_assert_eq(decide("c", "disk", T0 + 60, &v), THROTTLE_SUPPRESS);
+	/* In the next window, a slot of the one before still counts. */
+	cr_assert_eq(decide("x", "disk", T0 + 600, &v), THROTTLE_SEND);
+	cr_assert_eq(v.window, 2);
+	cr_assert_eq(decide("b", "disk", T0 + 601, &v), THROTTLE_SEND);
+	cr_assert_eq(v.window, 1);
+	cr_assert_eq(v.slot, 2);
+	cr_assert_eq(decide("y", "disk", T0 + 601, &v), THROTTLE_SEND);
+	cr_assert_eq(v.window, 2);
+	cr_assert_eq(v.slot, 2);
+}
+
+Test(throttle, the_next_window_counts_the_suppressed)
+{
+	struct throttle_verdict v;
+	char n[16][NAME_LEN];
+	size_t k;
+
+	decide("a", "disk", T0, &v);
+	decide("b", "disk", T0 + 1, &v);
+	decide("c", "disk", T0 + 2, &v);
+	decide("d", "disk", T0 + 599, &v);
+	decide("d", "disk", T0 + 599, &v);	/* a retry: counted once */
+	cr_assert_eq(decide("e", "disk", T0 + 600, &v), THROTTLE_SEND);
+	cr_assert_eq(v.window, 2);
+	cr_assert_eq(v.slot, 1);
+	cr_assert_eq(v.start, T0 + 600);
+	cr_assert_eq(v.before, 2);
+	cr_assert_eq(v.before_start, T0);
+	/* The holder of slot 1, back after a crash, finds the same count. */
+	cr_assert_eq(decide("e", "disk", T0 + 700, &v), THROTTLE_SEND);
+	cr_assert_eq(v.before, 2);
+	cr_assert_eq(decide("f", "disk", T0 + 700, &v), THROTTLE_SEND);
+	cr_assert_eq(v.before, 0);
+	k = names(n, 16);
+	cr_assert(has(n, k, "w1") && has(n, k, "w1.1") && has(n, k, "w1.x.c") &&
+	    has(n, k, "w1.x.d") && has(n, k, "w2") && has(n, k, "w2.1") &&
+	    has(n, k, "w2.2"));
+	cr_assert_eq(k, 8);
+}
+
+Test(throttle, a_window_opens_at_the_first_send_after_a_gap)
+{
+	struct throttle_verdict v;
+	char n[16][NAME_LEN];
+	size_t k;
+
+	decide("a", "disk", T0, &v);
+	decide("b", "disk", T0, &v);
+	decide("c", "disk", T0, &v);
+	cr_assert_eq(decide("d", "disk", T0 + 5000, &v), THROTTLE_SEND);
+	cr_assert_eq(v.window, 2);
+	cr_assert_eq(v.start, T0 + 5000);
+	cr_assert_eq(v.before, 1);
+	cr_assert_eq(decide("e", "disk", T0 + 5000 + 599, &v), THROTTLE_SEND);
+	/* Window 3 removes window 1 and keeps 2, whose slots a retry may
+	 * hold and whose markers window 3's first message counts. */
+	cr_assert_eq(decide("f", "disk", T0 + 9000, &v), THROTTLE_SEND);
+	cr_assert_eq(v.window, 3);
+	cr_assert_eq(v.before, 0);
+	k = names(n, 16);
+	cr_assert(!has(n, k, "w1") && !has(n, k, "w1.1") &&
+	    !has(n, k, "w1.x.c"));
+	cr_assert(has(n, k, "w2") && has(n, k, "w2.1") && has(n, k, "w3") &&
+	    has(n, k, "w3.1"));
+	cr_assert_eq(k, 5);
+}
+
+Test(throttle, a_window_opened_by_another_is_joined)
+{
+	struct throttle_verdict v;
+
+	/* Another host opened window 1 a minute ago and took both slots. */
+	ch.policy.throttle_key = NULL;
+	cr_assert_eq(decide("a", NULL, T0 - 60, &v), THROTTLE_SEND);
+	cr_assert_eq(decide("b", NULL, T0 - 60, &v), THROTTLE_SEND);
+	/* Our clock says T0: still inside its window, nothing opened. */
+	cr_assert_eq(decide("c", NULL, T0, &v), THROTTLE_SUPPRESS);
+	cr_assert_eq(v.window, 1);
+	cr_assert_eq(v.start, T0 - 60);
+}
+
+Test(throttle, no_throttle_or_no_id_is_sent_untouched)
+{
+	struct throttle_verdict v;
+	struct message *m = message_new();
+	char path[512];
+
+	ch.policy.throttle_max = 0;
+	cr_assert_eq(decide("a", "disk", T0, &v), THROTTLE_SEND);
+	snprintf(path, sizeof path, "%s/state/throttle", sc.mbpath);
+	cr_assert_neq(access(path, F_OK), 0);
+	ch.policy.throttle_max = 1;
+	cr_assert_eq(throttle_decide(&mb, &ch, m, T0, &v), THROTTLE_SEND);
+	cr_assert_eq(v.slot, 0);
+	message_free(m);
+}
+
+Test(throttle, what_names_the_group)
+{
+	struct message *m = msg("a", "disk");
+	char buf[200];
+
+	throttle_what(&ch, m, buf, sizeof buf);
+	cr_assert_str_eq(buf, "alert=disk: 2 per 10m");
+	ch.policy.throttle_key = "host";
+	ch.policy.throttle_per = 3600;
+	throttle_what(&ch, m, buf, sizeof buf);
+	cr_assert_str_eq(buf, "host=: 2 per 1h");
+	ch.policy.throttle_key = NULL;
+	ch.policy.throttle_per = 90;
+	throttle_what(&ch, m, buf, sizeof buf);
+	cr_assert_str_eq(buf, "2 per 90s");
+	message_free(m);
+}
