@@ -230,3 +230,10 @@ for r in range(1, rounds + 1):
     assert st.count("sent") == 3 and st.count("suppressed") == 3, (r, st)
     assert len(delivered[str(r)]) == 3, (r, delivered[str(r)])
 PY
+
+# The example in outpost.yaml(5) loads.
+awk '/ex: config a disk alert/ { f = 1; next } f && /^\.Bd/ { next }
+    f && /^\.Ed/ { exit } f' "$here/../../man/outpost.yaml.5" >"$SCRATCH/ex.yaml"
+chmod 600 "$SCRATCH/ex.yaml"
+check man-example-has-throttle grep -q 'throttle: {key: host, per: 1h, max: 3}' "$SCRATCH/ex.yaml"
+expect man-example-loads 0 outpost-queue -c "$SCRATCH/ex.yaml" -M "$SCRATCH/exmb" init
