@@ -566,3 +566,40 @@ Test(config, fallback_refused)
 	    "channels: {a: {provider: maildir, path: /x}}\n", 1, 12,
 	    "defaults: unknown key \"fallback\"");
 }
+
+Test(config, throttle)
+{
+	struct config *c;
+	struct err e;
+
+	cr_assert_eq(load("defaults: {throttle: {per: 1h, max: 5}}\nchannels:\n"
+	    "  a: {provider: maildir, path: /x,"
+	    " throttle: {key: host, per: 10m, max: 3}}\n"
+	    "  b: {provider: maildir, path: /x}\n", 0600, &c, &e), 0, "%s",
+	    e.msg);
+	cr_assert_eq(config_channel(c, "a")->policy.throttle_max, 3);
+	cr_assert_eq(config_channel(c, "a")->policy.throttle_per, 600);
+	cr_assert_str_eq(config_channel(c, "a")->policy.throttle_key, "host");
+	cr_assert_eq(config_channel(c, "b")->policy.throttle_max, 5);
+	cr_assert_eq(config_channel(c, "b")->policy.throttle_per, 3600);
+	cr_assert_null(config_channel(c, "b")->policy.throttle_key);
+	config_free(c);
+}
+
+Test(config, throttle_refused)
+{
+	refused("channels:\n  a: {provider: maildir, path: /x, "
+	    "throttle: {per: 1h}}\n", 2, 46, "throttle: per and max are "
+	    "required");
+	refused("channels:\n  a: {provider: maildir, path: /x, "
+	    "throttle: {per: 1h, max: 0}}\n", 2, 61, "throttle.max: expected "
+	    "a whole number from 1");
+	refused("channels:\n  a: {provider: maildir, path: /x, "
+	    "throttle: {per: soon, max: 2}}\n", 2, 52, "throttle.per");
+	refused("channels:\n  a: {provider: maildir, path: /x, "
+	    "throttle: {per: 1h, max: 2, every: 3}}\n", 2, 64,
+	    "throttle: unknown key \"every\"");
+	refused("channels:\n  a: {provider: maildir, path: /x, "
+	    "throttle: 3}\n", 2, 46, "throttle: expected {per: DURATION, "
+	    "max: N, key: KEY}");
+}
