@@ -213,3 +213,85 @@ outpost-archive -q 2>/dev/null
 check kill-one-copy [ "$(copies "$id5~b")" = 1 ]
 check kill-escalated [ "$(fm "$MB/.deadletter/a/$id5.md" escalated_to)" = b ]
 check kill-one-original [ "$(find "$MB" -name "$id5.md" ! -path "$MB/tmp/*" | wc -l)" = 1 ]
+
+# 7. Many rounds, each with dead letters and overdue messages, whose
+#    dispatchers and archivers are SIGKILLed at random points (the Nth
+#    call of any system call, or of a rename, a write, an fsync), then
+#    finished: every copy <id>~kb is in the mailbox once, was delivered
+#    once (the recorder saw one request for it), and its original
+#    records escalated_to: kb.  The copies' own channel is delivered by
+#    a dispatcher never killed: a kill between a delivery and its record
+#    sends again (at least once), which is not what is tested here.
+start_recorder kgood '[{"status": 200, "body": "ok"}]'
+export OUTPOST_MAILBOX=$SCRATCH/mb7 OUTPOST_CONFIG=$SCRATCH/k.yaml
+MB=$OUTPOST_MAILBOX
+cat >"$OUTPOST_CONFIG" <<Y
+claim_lease: 12s
+defaults: {max_attempts: 50, max_age: 30d, backoff: {min: 10s, max: 1m}}
+channels:
+  ka: {provider: webhook, url: "http://127.0.0.1:$bad_port/ka", fallback: [kb]}
+  kslow: {provider: webhook, url: "http://127.0.0.1:$down_port/kslow",
+          fallback: kb, escalate_after: 30m}
+  kb: {provider: webhook, url: "http://127.0.0.1:$kgood_port/kb"}
+Y
+chmod 600 "$OUTPOST_CONFIG"
+outpost-queue init
+# killed [ARGS...]: runs ARGS under strace, SIGKILLed at a random point
+killed() {
+	case $(shuf -i 0-3 -n 1) in
+	0|1) _sc=all _n=$(shuf -i 1-250 -n 1) ;;
+	2) _sc=rename,renameat,renameat2,link,linkat _n=$(shuf -i 1-6 -n 1) ;;
+	3) _sc=write,fsync,fdatasync _n=$(shuf -i 1-12 -n 1) ;;
+	esac
+	strace -f -o /dev/null -e trace=$_sc -e inject=$_sc:signal=KILL:when=$_n \
+	    "$@" >/dev/null 2>&1
+	[ $? -gt 128 ] && kills7=$((kills7 + 1))
+	return 0
+}
+kb() { outpost-dispatch -q --once --channel kb 2>/dev/null; }
+kills7=0 ids7= T=$((T0 + 100000))
+for r in $(seq 1 25); do
+	T=$((T + 10000))
+	export OUTPOST_NOW=$T
+	for i in 1 2; do
+		ids7="$ids7 $(echo "dead $r $i" | outpost-drop -C ka -s "D$r")"
+		ids7="$ids7 $(echo "slow $r $i" | outpost-drop -C kslow -s "S$r")"
+	done
+	killed outpost-dispatch -q --once --channel ka
+	killed outpost-dispatch -q --once --channel kslow
+	# a copy made by a killed archiver is delivered before the next one
+	# runs: the copy must be found where it went, not made again
+	killed outpost-archive -q; kb
+	OUTPOST_NOW=$((T + 1800)) killed outpost-archive -q; kb
+	OUTPOST_NOW=$((T + 1801)) killed outpost-dispatch -q --once --channel kslow
+	OUTPOST_NOW=$((T + 1802)) killed outpost-archive -q; kb
+	# finished: claims past their lease recovered, everything judged
+	for t in 1830 1900 2000; do
+		export OUTPOST_NOW=$((T + t))
+		outpost-archive -q 2>/dev/null
+		outpost-dispatch -q --once --channel ka 2>/dev/null
+		outpost-dispatch -q --once --channel kslow 2>/dev/null
+		outpost-archive -q 2>/dev/null
+		outpost-dispatch -q --once --channel kb 2>/dev/null
+		outpost-archive -q 2>/dev/null
+	done
+done
+echo "  kills: $kills7 in 25 rounds"
+check kill7-some [ $kills7 -gt 30 ]
+bad7=
+for id in $ids7; do
+	[ "$(copies "$id~kb")" = 1 ] || bad7="$bad7 $id~kb:$(copies "$id~kb")"
+	o=$(find "$MB" -path "$MB/tmp" -prune -o -name "$id.md" -type f -print)
+	[ "$(echo "$o" | grep -c .)" = 1 ] && [ "$(fm "$o" escalated_to)" = kb ] ||
+	    bad7="$bad7 $id:$(echo "$o" | tr '\n' ,)"
+done
+check kill7-each-copy-once-and-recorded [ -z "$bad7" ]
+check kill7-delivered-once python3 -c 'import json, sys, glob, base64, collections
+n = collections.Counter()
+for f in glob.glob(sys.argv[1] + "/kgood/0*.json"):
+    r = json.load(open(f))
+    n[json.loads(base64.b64decode(r["body_b64"]))["id"]] += 1
+want = [i + "~kb" for i in sys.argv[2].split()]
+assert sorted(n) == sorted(want), set(n) ^ set(want)
+assert all(v == 1 for v in n.values()), [k for k, v in n.items() if v != 1]' \
+    "$SCRATCH" "$ids7"
