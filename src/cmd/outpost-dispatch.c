@@ -764,6 +764,8 @@ claim(struct chan *c, const struct pend *p)
 		}
 		j->d.m = NULL;
 		message_free(m);
+		if (c->cfg->policy.rate_n > 0)	/* not sent: no send slot */
+			rate_giveback(&cli.mb, c->cfg->name);
 		return;
 	}
 	j->live = 1;

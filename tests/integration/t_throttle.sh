@@ -21,6 +21,8 @@ channels:
         throttle: {per: 10m, max: 2}}
   retry: {provider: webhook, url: "http://127.0.0.1:$rt_port/retry",
           concurrency: 1, throttle: {per: 1h, max: 3}}
+  paced: {provider: webhook, url: "http://127.0.0.1:$hook_port/paced",
+          rate: 2/h, throttle: {key: alert, per: 1h, max: 1}}
   race: {provider: maildir, path: "$SCRATCH/race", throttle: {per: 1h, max: 5}}
   kill: {provider: maildir, path: "$SCRATCH/kill", throttle: {key: k, per: 1h, max: 3}}
 X
@@ -143,6 +145,23 @@ assert st == {"r1.md": "sent", "r2.md": "sent", "r3.md": "sent",
     "r4.md": "suppressed"}, st
 m = fm(files("*", "retry", "r1.md")[0])
 assert m["attempts"] == "2" and "suppressed_before" not in m, m
+PY
+
+# 3c. With a rate too, a suppressed message gives back the send slot it
+#    was claimed under: the rate counts sends (outpost(7)).  Slots of
+#    30m from TP; p1 takes the first; in the second, p2 is suppressed and
+#    p3, of another key, is sent in the same slot.  Without the slot
+#    given back, p3 would wait for a slot the frozen clock never reaches
+#    (timeout only guards against that hang).
+TP=1796004000
+drop paced p1 x 'paced 1'
+OUTPOST_NOW=$TP expect paced-1 0 timeout 20 outpost-dispatch --once --channel paced
+OUTPOST_NOW=$((TP + 1800)) drop paced p2 x 'paced 2'
+OUTPOST_NOW=$((TP + 1800)) drop paced p3 y 'paced 3'
+OUTPOST_NOW=$((TP + 1800)) expect paced-2 0 timeout 20 outpost-dispatch --once --channel paced
+py rate-not-spent <<'PY'
+assert sorted(body(r)["id"] for r in reqs("hook", "/paced")) == ["p1", "p3"]
+assert fm(files("archive", "paced", "*", "p2.md")[0])["status"] == "suppressed"
 PY
 
 # 4. Two dispatchers at once, then two hosts at once: exactly 5 of 40.
