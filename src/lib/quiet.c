@@ -134,9 +134,10 @@ quiet_until(const struct policy *p, int64_t now)
 int64_t
 quiet_hold(const struct policy *p, const struct message *m, int64_t now)
 {
-	if (priority_of(m, NULL) == PRIO_HIGH)
-		return 0;
-	return quiet_until(p, now);
+	int64_t end = quiet_until(p, now);
+
+	/* The window first: without quiet hours nothing more is read. */
+	return end != 0 && priority_of(m, NULL) == PRIO_HIGH ? 0 : end;
 }
 
 void
