@@ -68,6 +68,8 @@ local_at(const struct tm *today, int days, int to, int64_t now)
 	time_t t;
 	int dst;
 
+	days += to / 1440;	/* 24:00 is the next day's 00:00 */
+	to %= 1440;
 	/* The date first (noon: never in a change), then the minute. */
 	memset(&want, 0, sizeof want);
 	want.tm_year = today->tm_year;

@@ -69,6 +69,16 @@ Test(quiet, across_midnight)
 	UNTIL(p, "2026-12-08T07:00:00Z", NULL);
 }
 
+/* 24:00, as the config takes it, is the next day's 00:00. */
+Test(quiet, until_midnight)
+{
+	struct policy p = window(22 * 60, 24 * 60, "UTC");
+
+	UNTIL(p, "2026-12-31T22:30:00Z", "2027-01-01T00:00:00Z");
+	UNTIL(p, "2026-11-30T23:59:59Z", "2026-12-01T00:00:00Z");
+	UNTIL(p, "2026-12-01T00:00:00Z", NULL);
+}
+
 /* 2026-03-29: 02:00 CET becomes 03:00 CEST (01:00Z). */
 Test(quiet, berlin_spring)
 {
