@@ -58,11 +58,13 @@ peek_class(int dirfd, const char *where, const char *name)
 	if (message_peek(dirfd, name, &m, &e) == -1)
 		return PRIO_NORMAL;	/* delivery says what is wrong */
 	p = priority_of(m, &bad);
-	if (bad)
+	if (bad && message_str(m, "priority") != NULL)
 		log_warn("%s/%s: priority: \"%s\" is not high, normal or "
 		    "low; sent as normal", where, name,
-		    message_str(m, "priority") ? message_str(m, "priority") :
-		    "(not a string)");
+		    message_str(m, "priority"));
+	else if (bad)
+		log_warn("%s/%s: priority: not a string; sent as normal",
+		    where, name);
 	message_free(m);
 	return (unsigned char)p;
 }

@@ -174,38 +174,3 @@ Test(quiet, describe)
 	cr_assert_str_eq(buf, "held by quiet_hours 22:00-07:00 Europe/Berlin "
 	    "until 2026-03-29T05:00:00Z");
 }
-
-Test(priority, parse)
-{
-	cr_assert_eq(priority_parse(NULL), PRIO_NORMAL);
-	cr_assert_eq(priority_parse("high"), PRIO_HIGH);
-	cr_assert_eq(priority_parse("low"), PRIO_LOW);
-	cr_assert_eq(priority_parse("urgent"), -1);
-	cr_assert_eq(priority_parse("High"), -1);
-}
-
-/* The 3-in-4 rule on long backlogs: 12 high, 3 normal, 1 low of 16. */
-Test(priority, order_shares)
-{
-	unsigned char cls[40];
-	size_t order[40], i, n = 0;
-	int run[PRIO_N] = { 0 };
-	char got[41];
-	const char *want = "HHHNHHHNHHHNHHHLHHHNHHHNHHHNHHHLNNLLLLLL";
-
-	for (i = 0; i < 24; i++)
-		cls[n++] = PRIO_HIGH;
-	for (i = 0; i < 8; i++)
-		cls[n++] = PRIO_NORMAL;
-	for (i = 0; i < 8; i++)
-		cls[n++] = PRIO_LOW;
-	prio_order(cls, n, order, run);
-	for (i = 0; i < n; i++)
-		got[i] = "HNL"[cls[order[i]]];
-	got[n] = '\0';
-	cr_assert_str_eq(got, want);
-	/* Within a class, the given (name) order. */
-	cr_assert_eq(order[0], 0);
-	cr_assert_eq(order[3], 24);
-	cr_assert_eq(order[15], 32);
-}
