@@ -4,8 +4,10 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "outpost/log.h"
+#include "outpost/mailbox.h"
 #include "outpost/peek.h"
 #include "outpost/priority.h"
 
@@ -46,6 +48,27 @@ priority_name(enum prio p)
 	return p < PRIO_N ? names[p] : "normal";
 }
 
+/*
+ * Whether dirfd/name may hold a priority: key: a file read whole
+ * without the word anywhere holds none, and costs no parse (most
+ * messages have none; the parse was most of the cost of a listing).
+ */
+static int
+may_have_key(int dirfd, const char *name)
+{
+	char buf[PEEK_HEAD];
+	struct err e;
+	ssize_t n;
+	int fd;
+
+	if ((fd = mailbox_open_file(dirfd, name, &e)) == -1)
+		return 1;	/* message_peek() says why */
+	n = read(fd, buf, sizeof buf);
+	close(fd);
+	return n < 0 || (size_t)n == sizeof buf ||
+	    memmem(buf, (size_t)n, "priority", 8) != NULL;
+}
+
 /* The class of dirfd/name from its head; said once when it is bad. */
 static unsigned char
 peek_class(int dirfd, const char *where, const char *name)
@@ -55,7 +78,8 @@ peek_class(int dirfd, const char *where, const char *name)
 	int bad;
 	enum prio p;
 
-	if (message_peek(dirfd, name, &m, &e) == -1)
+	if (!may_have_key(dirfd, name) ||
+	    message_peek(dirfd, name, &m, &e) == -1)
 		return PRIO_NORMAL;	/* delivery says what is wrong */
 	p = priority_of(m, &bad);
 	if (bad && message_str(m, "priority") != NULL)

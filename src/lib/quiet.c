@@ -109,17 +109,61 @@ local_at(const struct tm *today, int days, int to, int64_t now)
 	return lo;
 }
 
+/*
+ * The answers of the last few windows of named zones, each for one UTC
+ * minute: the wall-clock minute, hence the answer, cannot change within
+ * it (zone offsets are whole minutes), and switching TZ re-reads the
+ * zone's file, so a burst of messages costs one switch a minute, not
+ * two a message.  The host's own zone needs no switch, nor this.
+ */
+struct memo {
+	int from, to;
+	const char *tz;
+	int64_t minute, end;
+};
+static struct memo memo[8];
+static unsigned nmemo;
+
+static struct memo *
+memo_find(const struct policy *p, int64_t minute)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof memo / sizeof memo[0]; i++)
+		if (memo[i].tz != NULL && memo[i].minute == minute &&
+		    memo[i].from == p->quiet_from &&
+		    memo[i].to == p->quiet_to &&
+		    strcmp(memo[i].tz, p->quiet_tz) == 0)
+			return &memo[i];
+	return NULL;
+}
+
+static void
+memo_keep(const struct policy *p, int64_t minute, int64_t end)
+{
+	struct memo *m = &memo[nmemo++ % (sizeof memo / sizeof memo[0])];
+
+	m->from = p->quiet_from;
+	m->to = p->quiet_to;
+	m->tz = p->quiet_tz;	/* the config's: lives as long as we do */
+	m->minute = minute;
+	m->end = end;
+}
+
 int64_t
 quiet_until(const struct policy *p, int64_t now)
 {
 	int from = p->quiet_from, to = p->quiet_to, m, had, in;
-	int64_t end = 0;
+	int64_t end = 0, minute = now >= 0 ? now / 60 : (now - 59) / 60;
 	time_t t = (time_t)now;
+	struct memo *k;
 	struct tm tm;
 	char *old;
 
 	if (from < 0 || to < 0 || from == to)
 		return 0;
+	if (p->quiet_tz != NULL && (k = memo_find(p, minute)) != NULL)
+		return k->end;
 	if (zone_enter(p->quiet_tz, &old, &had) == -1)
 		return 0;	/* out of memory: deliver rather than lose */
 	if (localtime_r(&t, &tm) != NULL) {
@@ -130,6 +174,8 @@ quiet_until(const struct policy *p, int64_t now)
 			end = local_at(&tm, from > to && m >= from, to, now);
 	}
 	zone_leave(p->quiet_tz, old, had);
+	if (p->quiet_tz != NULL)
+		memo_keep(p, minute, end);
 	return end;
 }
 
