@@ -64,13 +64,6 @@ int backoff_set(struct mailbox *, const char *channel, int64_t until,
  */
 int64_t rate_take(struct mailbox *, const char *channel, int64_t n,
     int64_t per);
-/*
- * Gives back the slot this process's last rate_take() took on channel,
- * for a message claimed under it and then not sent (suppressed by a
- * throttle): the rate counts sends.  A slot already past is harmless
- * to free; another's is never touched.
- */
-void rate_giveback(struct mailbox *, const char *channel);
 
 /* The creation time encoded in a Maildir-unique name, or -1. */
 int64_t name_time(const char *name);

@@ -63,8 +63,8 @@ int throttle_decide(struct mailbox *, const struct channel *,
     const struct message *, int64_t now, struct throttle_verdict *);
 
 /*
- * For a message claimed as dirfd/claimed (name: its name out of active/):
- * decides, then
+ * For a message claimed as dirfd/claimed (name: its name out of active/,
+ * whose stem stands for its id when it has no id: key): decides, then
  *  - THROTTLE_SEND: when the message opens a window after suppressions,
  *    adds suppressed_before: and THROTTLE_LINE to m and rewrites the
  *    claimed file (so a crash keeps them); the caller sends m;

@@ -39,7 +39,9 @@
 #include "outpost/message.h"
 #include "outpost/outcome.h"
 #include "outpost/preview.h"
+#include "outpost/priority.h"
 #include "outpost/provider.h"
+#include "outpost/quiet.h"
 #include "outpost/replaces.h"
 #include "outpost/throttle.h"
 
@@ -49,6 +51,7 @@
 struct pend {
 	char *name;
 	int deferred;		/* from deferred/, not outbound/ */
+	unsigned char cls;	/* its priority (priority.h) */
 };
 
 struct chan {
@@ -60,6 +63,9 @@ struct chan {
 	int inflight;
 	int dirty;		/* sent/ or failed/ got a rename: fsync */
 	int64_t held;		/* back-off until */
+	struct prio_cache prio[2];	/* classes seen: outbound/, deferred/ */
+	int run[PRIO_N];	/* the 3-in-4 rule's counts (priority.h) */
+	struct job *ready;	/* claimed, waiting for its rate slot */
 };
 
 struct job {
@@ -68,6 +74,7 @@ struct job {
 	char claimed[NAME_LEN], name[NAME_LEN];
 	int live;
 	int lost;		/* its claim was taken over: record nothing */
+	int waiting;		/* claimed, its rate slot not yet come */
 };
 
 static struct cli cli;
@@ -150,7 +157,7 @@ pend_free(struct chan *c)
 }
 
 static int
-pend_add(struct chan *c, const char *name, int deferred)
+pend_add(struct chan *c, const char *name, int deferred, int cls)
 {
 	struct pend *p;
 
@@ -159,8 +166,55 @@ pend_add(struct chan *c, const char *name, int deferred)
 	c->pend = p;
 	if ((p[c->npend].name = strdup(name)) == NULL)
 		return -1;
+	p[c->npend].cls = (unsigned char)cls;
 	p[c->npend++].deferred = deferred;
 	return 0;
+}
+
+/*
+ * Adds names (sorted) of outbound/ or deferred/ with their priorities,
+ * read once per process (priority.h).
+ */
+static void
+pend_add_all(struct chan *c, int deferred, char **names, size_t n)
+{
+	unsigned char *cls = malloc(n ? n : 1);
+	char where[NAME_LEN + 16];
+	size_t i;
+
+	snprintf(where, sizeof where, "%s/%s", deferred ? "deferred" :
+	    "outbound", c->cfg->name);
+	if (cls == NULL)
+		n = 0;		/* out of memory: taken next time */
+	else
+		prio_classify(&c->prio[deferred], deferred ? c->deffd :
+		    c->outfd, where, names, n, cls);
+	for (i = 0; i < n; i++)
+		pend_add(c, names[i], deferred, cls[i]);
+	free(cls);
+}
+
+/* Puts the pending list in the order priority.h gives it. */
+static void
+pend_order(struct chan *c)
+{
+	unsigned char *cls = malloc(c->npend + 1);
+	size_t *order = malloc((c->npend + 1) * sizeof *order), i;
+	struct pend *np = malloc((c->npend + 1) * sizeof *np);
+
+	for (i = 0; cls != NULL && i < c->npend; i++)
+		cls[i] = c->pend[i].cls;
+	if (cls != NULL && order != NULL && np != NULL) {
+		prio_order(cls, c->npend, order, c->run);
+		for (i = 0; i < c->npend; i++)
+			np[i] = c->pend[order[i]];
+		free(c->pend);
+		c->pend = np;
+		np = NULL;
+	}			/* else out of memory: in name order */
+	free(np);
+	free(order);
+	free(cls);
 }
 
 static void
@@ -176,6 +230,8 @@ chan_close(struct chan *c)
 			*fds[i] = -1;
 		}
 	pend_free(c);
+	prio_cache_free(&c->prio[0]);
+	prio_cache_free(&c->prio[1]);
 }
 
 /* Finds or sets up the channel named name; NULL when it cannot run. */
@@ -237,8 +293,8 @@ chan_get(const char *name)
 static void
 chan_list(struct chan *c)
 {
-	char **names;
-	size_t n, i;
+	char **names, **due;
+	size_t n, i, ndue;
 	struct stat st;
 	struct err e;
 	int64_t now = clock_now();
@@ -252,22 +308,26 @@ chan_list(struct chan *c)
 		return;
 	}
 	if (mailbox_list(c->outfd, &names, &n, &e) == 0) {
-		for (i = 0; i < n; i++)
-			pend_add(c, names[i], 0);
+		pend_add_all(c, 0, names, n);
 		names_free(names, n);
 	}
 	if (mailbox_list(c->deffd, &names, &n, &e) == 0) {
-		for (i = 0; i < n; i++) {
+		due = malloc((n + 1) * sizeof *due);
+		for (i = ndue = 0; due != NULL && i < n; i++) {
 			if (fstatat(c->deffd, names[i], &st,
 			    AT_SYMLINK_NOFOLLOW) == -1)
 				continue;
 			if (st.st_mtime <= now)
-				pend_add(c, names[i], 1);
+				due[ndue++] = names[i];
 			else if (next_due == 0 || st.st_mtime < next_due)
 				next_due = st.st_mtime;
 		}
+		if (due != NULL)
+			pend_add_all(c, 1, due, ndue);
+		free(due);
 		names_free(names, n);
 	}
+	pend_order(c);
 }
 
 /*
@@ -694,27 +754,99 @@ take(struct chan *c, const struct pend *p, char claimed[NAME_LEN])
 	return NULL;
 }
 
-/* Claims p and starts its delivery. */
-static void
+/*
+ * quiet_hours (quiet.h): a normal or low message waits in deferred/ for
+ * their end, its history saying so; 1 when parked (m freed).
+ */
+static int
+hold_quiet(struct chan *c, struct message *m, const char *claimed,
+    const char *name, int64_t now)
+{
+	const struct policy *p = &c->cfg->policy;
+	int64_t until = quiet_hold(p, m, now);
+	char why[HISTORY_LINE];
+	struct err e;
+
+	if (until == 0)
+		return 0;
+	quiet_describe(p, until, why, sizeof why);
+	log_notice("%s/%s: %s", c->cfg->name, name, why);
+	/* Unrecorded, the message still waits: `why` then says less. */
+	if (history_add(m, now, "%s", why) == -1)
+		log_warn("%s/%s: cannot record its history: out of memory",
+		    c->cfg->name, claimed);
+	else if (outcome_rewrite(&cli.mb, c->actfd, claimed, m, until,
+	    &e) == -1)
+		log_warn("%s/%s: cannot record its history: %s", c->cfg->name,
+		    claimed, e.msg);
+	park(c, claimed, name, until);
+	if (next_due == 0 || until < next_due)
+		next_due = until;
+	message_free(m);
+	return 1;
+}
+
+/*
+ * throttle (throttle.h): 1 when m is over it, suppressed and filed in
+ * archive/ (or left claimed when that failed: recovered later), and
+ * freed; 0 to go on.
+ */
+static int
+throttled(struct chan *c, struct message *m, const char *claimed,
+    int64_t now)
+{
+	char stem[NAME_LEN], name[NAME_LEN + 4];
+	struct err e = { 0 };
+
+	if (c->cfg->policy.throttle_max <= 0)
+		return 0;
+	msgname_stem(claimed, stem, sizeof stem);
+	snprintf(name, sizeof name, "%s.md", stem);
+	if (throttle_apply(&cli.mb, c->cfg, c->actfd, claimed, name, m, now,
+	    &e) == THROTTLE_SEND)
+		return 0;
+	if (e.class != ERR_NONE && e.class != ERR_GONE) {
+		log_err("%s/%s: %s", c->cfg->name, claimed, e.msg);
+		status = 75;
+	}
+	message_free(m);
+	return 1;
+}
+
+/*
+ * Claims p and decides what becomes of it: parked for its not_before,
+ * failed as expired, held by a policy (in the order of outpost(7):
+ * throttle, digest, quiet hours), or to be delivered: then its job,
+ * claimed and counted in the channel's concurrency, for start() once
+ * the channel's rate allows.  NULL when nothing is left to deliver.
+ */
+static struct job *
 claim(struct chan *c, const struct pend *p)
 {
 	char claimed[NAME_LEN], stem[NAME_LEN];
 	struct message *m;
 	struct job *j;
-	struct err e = { 0 };
+	struct err e;
 	int64_t t, now = clock_now();
 	const char *id;
 	CURL *easy;
+	int expired;
 
 	if ((m = take(c, p, claimed)) == NULL)
-		return;
+		return NULL;
 	if (message_time(m, "not_before", &t) == 1 && t > now) {
 		park(c, claimed, p->name, t);
 		if (next_due == 0 || t < next_due)
 			next_due = t;
 		message_free(m);
-		return;
+		return NULL;
 	}
+	/* An expired message skips the policies: it fails now, below. */
+	expired = message_time(m, "expires_at", &t) == 1 && t <= now;
+	if (!expired && throttled(c, m, claimed, now))
+		return NULL;
+	if (!expired && hold_quiet(c, m, claimed, p->name, now))
+		return NULL;
 	j = job_free_slot();	/* never NULL: fill() checked */
 	easy = j->d.easy;
 	memset(&j->d, 0, sizeof j->d);
@@ -746,7 +878,7 @@ claim(struct chan *c, const struct pend *p)
 		    "a valid id ([A-Za-z0-9._:@+~-]); add an id: key", &e) ==
 		    -1)
 			log_errx(c->cfg->name, &e);
-		return;
+		return NULL;
 	}
 	j->d.id = id ? id : "";
 	j->c = c;
@@ -755,46 +887,88 @@ claim(struct chan *c, const struct pend *p)
 	 * as its claim was, when it was too long for one). */
 	msgname_stem(claimed, stem, sizeof stem);
 	snprintf(j->name, sizeof j->name, "%s.md", stem);
-	/* Over its throttle: archived as suppressed, not sent (throttle.h). */
-	if (c->cfg->policy.throttle_max > 0 && throttle_apply(&cli.mb, c->cfg,
-	    c->actfd, claimed, j->name, m, now, &e) != THROTTLE_SEND) {
-		if (e.class != ERR_NONE && e.class != ERR_GONE) {
-			log_err("%s/%s: %s", c->cfg->name, claimed, e.msg);
-			status = 75;	/* left claimed: recovered */
-		}
-		j->d.m = NULL;
-		message_free(m);
-		if (c->cfg->policy.rate_n > 0)	/* not sent: no send slot */
-			rate_giveback(&cli.mb, c->cfg->name);
-		return;
-	}
 	j->live = 1;
 	j->lost = 0;
+	j->waiting = 0;
 	c->inflight++;
-	if (message_time(m, "expires_at", &t) == 1 && t <= now) {
+	if (expired) {
 		char when[CLOCK_RFC3339_MAX];
 
 		delivery_fail(&j->d, OUT_PERM, "expired at %s before "
 		    "delivery", time_format(t, when));
 		job_end(j);
-		return;
+		return NULL;
 	}
+	return j;
+}
+
+/* Starts j's delivery: the channel's rate has given it its slot. */
+static void
+start(struct job *j)
+{
+	j->waiting = 0;
 	/* An update edits what it replaces, or is sent headed by a line
 	 * naming it (replaces.h). */
 	if (replaces_apply(&j->d) == 1) {
 		job_end(j);
 		return;
 	}
-	job_step(j, c->ops->start(&j->d));
+	job_step(j, j->c->ops->start(&j->d));
 }
 
-/* Starts what the free slots allow, channel by channel in turn. */
+/*
+ * rate: whether c may send now (outcome.h, rate_take()); else *wait_us
+ * is shortened to its next slot.  Only a message about to be delivered
+ * asks, so one parked or held by a policy costs no slot.
+ */
+static int
+rate_slot(struct chan *c, int64_t *wait_us)
+{
+	const struct policy *p = &c->cfg->policy;
+	int64_t w;
+
+	if (p->rate_n <= 0 || (w = rate_take(&cli.mb, c->cfg->name,
+	    p->rate_n, p->rate_per)) <= 0)
+		return 1;
+	if (*wait_us == 0 || w < *wait_us)
+		*wait_us = w;
+	return 0;
+}
+
+/*
+ * A claim that waited for its rate slot when the run stops (or lost its
+ * lease meanwhile): back to outbound/, unsent, unless it is not ours.
+ */
+static void
+unready(struct chan *c)
+{
+	struct job *j = c->ready;
+	struct err e;
+
+	c->ready = NULL;
+	if (!j->lost && outcome_move(c->actfd, j->claimed, c->outfd, j->name,
+	    &e) == -1)
+		log_err("%s/%s: %s (outpost-archive will recover it)",
+		    c->cfg->name, j->claimed, e.msg);
+	c->dirty++;
+	message_free(j->d.m);
+	j->d.m = NULL;
+	j->live = j->waiting = 0;
+	c->inflight--;
+}
+
+/*
+ * Starts what the free slots allow, channel by channel in turn.  A
+ * message claimed for delivery waits, claimed, for its channel's rate
+ * slot (its lease renewed as a live job's), and is the channel's next
+ * start: nothing else is claimed there meanwhile.  Returns the jobs
+ * running (not those waiting for a slot).
+ */
 static int
 fill(int64_t *wait_us)
 {
-	const struct policy *p;
 	size_t i, started = 1;
-	int64_t w;
+	struct job *j;
 	int live = 0;
 
 	*wait_us = 0;
@@ -803,24 +977,37 @@ fill(int64_t *wait_us)
 		for (i = 0; i < nchans; i++) {
 			struct chan *c = &chans[i];
 
-			p = &c->cfg->policy;
-			if (c->next >= c->npend ||
-			    c->inflight >= p->concurrency ||
-			    job_free_slot() == NULL)
-				continue;
-			/* rate: wait for this channel's next send slot. */
-			if (p->rate_n > 0 && (w = rate_take(&cli.mb,
-			    c->cfg->name, p->rate_n, p->rate_per)) > 0) {
-				if (*wait_us == 0 || w < *wait_us)
-					*wait_us = w;
+			if (c->ready != NULL && c->ready->lost)
+				unready(c);
+			if (c->ready != NULL) {
+				if (!rate_slot(c, wait_us))
+					continue;
+				j = c->ready;
+				c->ready = NULL;
+				start(j);
+				started = 1;
 				continue;
 			}
-			claim(c, &c->pend[c->next++]);
+			if (c->next >= c->npend ||
+			    c->inflight >= c->cfg->policy.concurrency ||
+			    job_free_slot() == NULL)
+				continue;
 			started = 1;
+			if ((j = claim(c, &c->pend[c->next++])) == NULL)
+				continue;
+			if (rate_slot(c, wait_us))
+				start(j);
+			else {
+				j->waiting = 1;
+				c->ready = j;
+			}
 		}
 	}
+	for (i = 0; i < nchans; i++)
+		if (cli_stop && chans[i].ready != NULL)
+			unready(&chans[i]);
 	for (i = 0; i < MAXJOBS; i++)
-		live += jobs[i].live;
+		live += jobs[i].live && !jobs[i].waiting;
 	return live;
 }
 
@@ -952,6 +1139,7 @@ drain(void *arg)
 		timeout = wait_us > 0 && wait_us < 1000000 ?
 		    (int)(wait_us / 1000) + 1 : 1000;
 		if (live == 0) {
+			renew_leases();		/* of claims waiting for a slot */
 			poll(NULL, 0, timeout);
 			continue;
 		}
@@ -1029,7 +1217,7 @@ queue_files(void)
 			continue;
 		}
 		if ((c = chan_get(ch)) != NULL)
-			pend_add(c, slash + 1, 0);
+			pend_add(c, slash + 1, 0, PRIO_NORMAL);
 	}
 }
 

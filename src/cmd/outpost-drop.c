@@ -25,6 +25,7 @@
 #include "outpost/idfind.h"
 #include "outpost/log.h"
 #include "outpost/message.h"
+#include "outpost/priority.h"
 #include "outpost/reply.h"
 #include "outpost/utf8fix.h"
 
@@ -34,7 +35,7 @@
 
 static struct cli cli;
 static const char *channel, *subject, *format, *notbefore, *expires, *idflag;
-static const char *charset, *replyto;
+static const char *charset, *replyto, *priority;
 static struct reply reply;	/* the inbound message answered */
 static int replying, opened;	/* reply holds it; the mailbox is open */
 static char *subjfix;		/* the subject made valid UTF-8 */
@@ -53,6 +54,7 @@ static const char options[] =
     "  --format f         the body is markdown (default), text or raw JSON\n"
     "  --not-before time  not delivered before time (RFC 3339 or +30m)\n"
     "  --expires time     not delivered after time (RFC 3339 or +1d)\n"
+    "  --priority p       high, normal (default) or low\n"
     "  --id id            the message id (default: made from the file name);\n"
     "                     refused (73) when a message has it already\n"
     "  --replace          with --id: replace that message if still queued\n"
@@ -75,7 +77,7 @@ usage(int code)
 	    "[-M dir] [-c file] -C channel [-t to]... [-s subject]\n"
 	    "       [-a file]... [--format markdown|text|raw] "
 	    "[--not-before time] [--expires time]\n"
-	    "       [--charset name] [--strict] [--id id [--replace]] "
+	    "       [--priority high|normal|low] [--charset name] [--strict] [--id id [--replace]] "
 	    "[--reply-to id] [file | -]\n");
 	if (code == 0)
 		fprintf(f, "\n%s", options);
@@ -127,6 +129,7 @@ parse_args(int argc, char **argv)
 		{ "format", required_argument, NULL, 'F' },
 		{ "not-before", required_argument, NULL, 'N' },
 		{ "expires", required_argument, NULL, 'E' },
+		{ "priority", required_argument, NULL, 'Y' },
 		{ "id", required_argument, NULL, 'I' },
 		{ "replace", no_argument, NULL, 'R' },
 		{ "reply-to", required_argument, NULL, 'P' },
@@ -146,6 +149,7 @@ parse_args(int argc, char **argv)
 		case 'F': format = optarg; break;
 		case 'N': notbefore = optarg; break;
 		case 'E': expires = optarg; break;
+		case 'Y': priority = optarg; break;
 		case 'I':
 			if (idflag != NULL && strcmp(idflag, optarg) != 0) {
 				log_err("--id given twice ('%s', '%s')",
@@ -198,6 +202,9 @@ check_args(int64_t *nb, int64_t *ex, struct err *e)
 	    strcmp(format, "text") != 0 && strcmp(format, "raw") != 0)
 		return err_set(e, ERR_USAGE, "invalid format '%s' (want "
 		    "markdown, text or raw)", format);
+	if (priority != NULL && priority_parse(priority) == -1)
+		return err_set(e, ERR_USAGE, "invalid priority '%s' (want "
+		    "high, normal or low)", priority);
 	if (notbefore != NULL && time_parse_when(notbefore, nb, e) == -1)
 		return err_prefix(e, "--not-before");
 	if (expires != NULL && time_parse_when(expires, ex, e) == -1)
@@ -535,6 +542,8 @@ compose(struct message *m, const char *id, int64_t nb, int64_t ex,
 		r |= message_set_time(m, "not_before", nb);
 	if (expires != NULL)
 		r |= message_set_time(m, "expires_at", ex);
+	if (priority != NULL)
+		r |= message_set_str(m, "priority", priority);
 	return r ? err_set(e, ERR_TEMP, "out of memory") : 0;
 }
 

@@ -31,6 +31,7 @@
 #include "outpost/message.h"
 #include "outpost/outcome.h"
 #include "outpost/privs.h"
+#include "outpost/quiet.h"
 #include "outpost/suggest.h"
 #include "outpost/termesc.h"
 
@@ -876,6 +877,33 @@ wait_mark(const struct entry *en, int64_t now, struct wait *w)
 	return 1;
 }
 
+/* The end of the quiet hours holding en now (quiet.h), else 0. */
+static int64_t
+quiet_end(const struct entry *en, int64_t now)
+{
+	const struct channel *ch = config_channel(cli.cfg, en->channel);
+
+	if (!waiting_state(en) || ch == NULL || en->m == NULL)
+		return 0;
+	return quiet_hold(&ch->policy, en->m, now);
+}
+
+static int
+wait_quiet(const struct entry *en, int64_t now, struct wait *w)
+{
+	const struct channel *ch = config_channel(cli.cfg, en->channel);
+	size_t n;
+
+	if ((w->until = quiet_end(en, now)) == 0)
+		return 0;
+	w->rule = "quiet_hours";
+	quiet_describe(&ch->policy, w->until, w->detail, sizeof w->detail);
+	n = strlen(w->detail);
+	snprintf(w->detail + n, sizeof w->detail - n, " on channel %s; "
+	    "priority: high would pass", en->channel);
+	return 1;
+}
+
 /* next_retry_at, set by outpost-archive from back-off or Retry-After. */
 static int
 wait_retry(const struct entry *en, int64_t now, struct wait *w)
@@ -887,6 +915,8 @@ wait_retry(const struct entry *en, int64_t now, struct wait *w)
 	if (en->m != NULL && message_time(en->m, "not_before", &nb) == 1 &&
 	    nb == en->mtime)
 		return 0;	/* parked for its not_before: wait_not_before */
+	if (quiet_end(en, now) == en->mtime)
+		return 0;	/* parked by quiet hours: wait_quiet */
 	w->until = en->mtime;
 	if (en->m != NULL && message_time(en->m, "retry_after", &ra) == 1 &&
 	    ra >= en->mtime) {
@@ -947,7 +977,8 @@ wait_rate(const struct entry *en, int64_t now, struct wait *w)
 }
 
 static int (*const waiters[])(const struct entry *, int64_t, struct wait *) = {
-	wait_hold, wait_mark, wait_retry, wait_not_before, wait_rate,
+	wait_hold, wait_mark, wait_retry, wait_not_before, wait_quiet,
+	wait_rate,
 };
 #define NWAITERS (sizeof waiters / sizeof waiters[0])
 

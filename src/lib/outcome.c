@@ -201,9 +201,6 @@ rate_prune(int dir, int64_t slot)
 	closedir(dp);
 }
 
-/* The slot this process took last, for rate_giveback(). */
-static char last_rel[NAME_LEN + 16], last_slot[32];
-
 int64_t
 rate_take(struct mailbox *mb, const char *channel, int64_t n, int64_t per)
 {
@@ -223,30 +220,12 @@ rate_take(struct mailbox *mb, const char *channel, int64_t n, int64_t per)
 		close(fd);
 		rate_prune(dir, slot);
 		close(dir);
-		memcpy(last_rel, rel, sizeof last_rel);
-		memcpy(last_slot, name, sizeof last_slot);
 		return 0;
 	}
 	close(dir);
 	if (errno != EEXIST)
 		return 0;
 	return (slot + 1) * gap - now;
-}
-
-void
-rate_giveback(struct mailbox *mb, const char *channel)
-{
-	char rel[NAME_LEN + 16];
-	int dir;
-
-	snprintf(rel, sizeof rel, "state/rate/%s", channel);
-	if (last_slot[0] == '\0' || strcmp(rel, last_rel) != 0)
-		return;
-	if ((dir = mailbox_subdir(mb, rel, 0, NULL)) != -1) {
-		unlinkat(dir, last_slot, 0);
-		close(dir);
-	}
-	last_slot[0] = '\0';
 }
 
 int64_t

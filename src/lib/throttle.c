@@ -72,7 +72,7 @@ link_num(int dir, const char *name)
 static int
 links_to(int dir, const char *name, const char *id)
 {
-	char buf[MESSAGE_ID_MAX + 2];
+	char buf[NAME_LEN];
 	ssize_t n;
 
 	if ((n = readlinkat(dir, name, buf, sizeof buf - 1)) <= 0)
@@ -295,11 +295,12 @@ decide_once(int dir, const struct policy *p, const char *id, int64_t now,
 	return suppressed(dir, s.k, p->throttle_per, v);
 }
 
-int
-throttle_decide(struct mailbox *mb, const struct channel *ch,
-    const struct message *m, int64_t now, struct throttle_verdict *v)
+/* throttle_decide() for the message known as id. */
+static int
+decide_id(struct mailbox *mb, const struct channel *ch,
+    const struct message *m, const char *id, int64_t now,
+    struct throttle_verdict *v)
 {
-	const char *id = message_str(m, "id");
 	struct err e = { 0 };
 	int dir, r = -2, i;
 
@@ -321,6 +322,13 @@ throttle_decide(struct mailbox *mb, const struct channel *ch,
 	}
 	close(dir);
 	return r;
+}
+
+int
+throttle_decide(struct mailbox *mb, const struct channel *ch,
+    const struct message *m, int64_t now, struct throttle_verdict *v)
+{
+	return decide_id(mb, ch, m, message_str(m, "id"), now, v);
 }
 
 /* "1h", "90m", "45s": per as it was most likely written. */
@@ -389,8 +397,9 @@ note(struct mailbox *mb, const struct channel *ch, int dirfd,
 
 static int
 suppress(struct mailbox *mb, const struct channel *ch, int dirfd,
-    const char *claimed, const char *name, struct message *m, int64_t now,
-    const struct throttle_verdict *v, struct err *e)
+    const char *claimed, const char *name, struct message *m,
+    const char *id, int64_t now, const struct throttle_verdict *v,
+    struct err *e)
 {
 	char what[200], buf[400], t0[CLOCK_RFC3339_MAX], t1[CLOCK_RFC3339_MAX];
 	int r = 0;
@@ -409,7 +418,7 @@ suppress(struct mailbox *mb, const struct channel *ch, int dirfd,
 	    outcome_archive(mb, dirfd, claimed, ch->name, name, e) == -1)
 		return -1;
 	log_notice("%s/%s: id %s: suppressed by throttle (%s, window until "
-	    "%s)", ch->name, name, message_str(m, "id"), what, t1);
+	    "%s)", ch->name, name, id, what, t1);
 	return THROTTLE_SUPPRESS;
 }
 
@@ -418,7 +427,9 @@ throttle_apply(struct mailbox *mb, const struct channel *ch, int dirfd,
     const char *claimed, const char *name, struct message *m, int64_t now,
     struct err *e)
 {
+	const char *id = message_str(m, "id");
 	struct throttle_verdict v;
+	char stem[NAME_LEN];
 	int64_t t;
 
 	if (ch->policy.throttle_max <= 0)
@@ -426,7 +437,12 @@ throttle_apply(struct mailbox *mb, const struct channel *ch, int dirfd,
 	/* An expired message fails as such; it takes no slot. */
 	if (message_time(m, "expires_at", &t) == 1 && t <= now)
 		return THROTTLE_SEND;
-	if (throttle_decide(mb, ch, m, now, &v) == THROTTLE_SEND)
+	/* Without an id: key, its name's stem, which it keeps, is its id. */
+	if (id == NULL) {
+		msgname_stem(name, stem, sizeof stem);
+		id = stem;
+	}
+	if (decide_id(mb, ch, m, id, now, &v) == THROTTLE_SEND)
 		return note(mb, ch, dirfd, claimed, m, now, &v, e);
-	return suppress(mb, ch, dirfd, claimed, name, m, now, &v, e);
+	return suppress(mb, ch, dirfd, claimed, name, m, id, now, &v, e);
 }

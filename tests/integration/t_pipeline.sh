@@ -215,7 +215,8 @@ wait $ap; check archive-linger-exit-0 [ $? = 0 ]
 
 # 13. rate: N/min spaces sends across processes (slots in state/rate/).
 #     The clock is frozen, so the second slot never opens; timeout ends
-#     each run while it waits, before it has claimed anything.
+#     each run while it waits, and the message it had claimed for the
+#     slot goes back to outbound/.
 start_recorder rated '[{"status": 200}]'
 cat >>"$OUTPOST_CONFIG" <<X
   rated: {provider: webhook, url: "http://127.0.0.1:$rated_port/", rate: 1/min}

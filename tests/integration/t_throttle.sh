@@ -23,6 +23,8 @@ channels:
           concurrency: 1, throttle: {per: 1h, max: 3}}
   paced: {provider: webhook, url: "http://127.0.0.1:$hook_port/paced",
           rate: 2/h, throttle: {key: alert, per: 1h, max: 1}}
+  bare: {provider: webhook, url: "http://127.0.0.1:$hook_port/bare",
+         throttle: {per: 1h, max: 1}}
   race: {provider: maildir, path: "$SCRATCH/race", throttle: {per: 1h, max: 5}}
   kill: {provider: maildir, path: "$SCRATCH/kill", throttle: {key: k, per: 1h, max: 3}}
 X
@@ -163,6 +165,21 @@ py rate-not-spent <<'PY'
 assert sorted(body(r)["id"] for r in reqs("hook", "/paced")) == ["p1", "p3"]
 assert fm(files("archive", "paced", "*", "p2.md")[0])["status"] == "suppressed"
 PY
+
+# 3d. Files without an id: key: their names' stems count as their ids.
+mkdir -p "$MB/outbound/bare"
+for i in 1 2; do
+	printf -- '---\nsubject: bare %s\n---\nbare %s\n' $i $i >"$MB/tmp/bare$i.md"
+	mv "$MB/tmp/bare$i.md" "$MB/outbound/bare/bare$i.md"
+done
+expect dispatch-bare 0 outpost-dispatch --once --channel bare
+py no-id "$day" <<'PY'
+rs = reqs("hook", "/bare")
+assert [body(r)["id"] for r in rs] == ["bare1"], [body(r)["id"] for r in rs]
+m = fm(files("archive", "bare", sys.argv[1], "bare2.md")[0])
+assert m["status"] == "suppressed" and "id" not in m, m
+PY
+check bare-logged grep -q 'bare/bare2.md: id bare2: suppressed by throttle (1 per 1h' "$SCRATCH/err"
 
 # 4. Two dispatchers at once, then two hosts at once: exactly 5 of 40.
 race() {	# race LABEL RUNNER: 40 messages, two dispatchers via RUNNER

@@ -603,3 +603,51 @@ Test(config, throttle_refused)
 	    "throttle: 3}\n", 2, 46, "throttle: expected {per: DURATION, "
 	    "max: N, key: KEY}");
 }
+
+Test(config, quiet_hours)
+{
+	const struct policy *p;
+	struct config *c;
+	struct err e;
+
+	cr_assert_eq(load("defaults: {quiet_hours: {from: \"22:00\", "
+	    "to: \"07:00\"}}\nchannels:\n"
+	    "  a: {provider: maildir, path: /x}\n"
+	    "  b: {provider: maildir, path: /x, quiet_hours: {from: \"23:30\","
+	    " to: \"24:00\", tz: Europe/Berlin}}\n", 0600, &c, &e), 0, "%s",
+	    e.msg);
+	p = &config_channel(c, "a")->policy;
+	cr_assert_eq(p->quiet_from, 22 * 60);
+	cr_assert_eq(p->quiet_to, 7 * 60);
+	cr_assert_null(p->quiet_tz);
+	p = &config_channel(c, "b")->policy;
+	cr_assert_eq(p->quiet_from, 23 * 60 + 30);
+	cr_assert_eq(p->quiet_to, 24 * 60);
+	cr_assert_str_eq(p->quiet_tz, "Europe/Berlin");
+	config_free(c);
+}
+
+Test(config, quiet_hours_refused)
+{
+	refused("channels:\n  a: {provider: maildir, path: /x, "
+	    "quiet_hours: {from: \"22:00\"}}\n", 2, 49,
+	    "quiet_hours: from and to are required");
+	refused("channels:\n  a: {provider: maildir, path: /x, "
+	    "quiet_hours: {from: \"22:00\", to: \"22:00\"}}\n", 2, 49,
+	    "quiet_hours: from and to are the same time");
+	refused("channels:\n  a: {provider: maildir, path: /x, "
+	    "quiet_hours: {from: \"25:00\", to: \"07:00\"}}\n", 2, 56,
+	    "quiet_hours.from: expected a time of day such as 22:00");
+	refused("channels:\n  a: {provider: maildir, path: /x, "
+	    "quiet_hours: {from: \"22:00\", to: 7}}\n", 2, 69,
+	    "quiet_hours.to: expected a time of day");
+	refused("channels:\n  a: {provider: maildir, path: /x, "
+	    "quiet_hours: {from: \"22:00\", to: \"07:00\", tz: Mars/Olympus}}\n",
+	    2, 82, "quiet_hours.tz: no zone \"Mars/Olympus\"");
+	refused("channels:\n  a: {provider: maildir, path: /x, "
+	    "quiet_hours: {from: \"22:00\", to: \"07:00\", tz: ../etc}}\n",
+	    2, 82, "quiet_hours.tz: expected a zone name");
+	refused("channels:\n  a: {provider: maildir, path: /x, "
+	    "quiet_hours: {from: \"22:00\", to: \"07:00\", when: x}}\n",
+	    2, 78, "quiet_hours: unknown key \"when\"");
+}
