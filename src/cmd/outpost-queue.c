@@ -25,6 +25,7 @@
 
 #include "outpost/cli.h"
 #include "outpost/clock.h"
+#include "outpost/digest.h"
 #include "outpost/history.h"
 #include "outpost/idfind.h"
 #include "outpost/log.h"
@@ -946,8 +947,24 @@ wait_rate(const struct entry *en, int64_t now, struct wait *w)
 	return 1;
 }
 
+/* A digest channel holds the message until its group's window closes. */
+static int
+wait_digest(const struct entry *en, int64_t now, struct wait *w)
+{
+	const struct channel *ch = config_channel(cli.cfg, en->channel);
+
+	if (!waiting_state(en) || ch == NULL || en->m == NULL ||
+	    (en->st == ST_DEFERRED && en->mtime > now) ||
+	    !digest_wait(&cli.mb, ch, en->name, en->m, now, &w->until,
+	    w->detail, sizeof w->detail))
+		return 0;
+	w->rule = "digest";
+	return 1;
+}
+
 static int (*const waiters[])(const struct entry *, int64_t, struct wait *) = {
 	wait_hold, wait_mark, wait_retry, wait_not_before, wait_rate,
+	wait_digest,
 };
 #define NWAITERS (sizeof waiters / sizeof waiters[0])
 
