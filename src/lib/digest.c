@@ -47,7 +47,8 @@ add_node(struct strbuf *b, const char *key, const struct ynode *n)
 	struct err e;
 	int r;
 
-	if (strbuf_add(b, key, strlen(key) + 1) == -1)
+	if (strbuf_add(b, key, strlen(key)) == -1 || strbuf_add(b, "=", 1) ==
+	    -1)
 		return -1;
 	if (n == NULL || ynode_is_null(n))
 		return strbuf_add(b, "\001\n", 2);

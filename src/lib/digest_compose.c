@@ -92,8 +92,8 @@ mark(const struct digest_env *env, struct held *h, const char *did,
 	if (message_set_str(h->m, "digest_of", did) == -1 ||
 	    message_set_str(h->m, "status", "digested") == -1 ||
 	    history_add(h->m, clock_now(), "%s", what) == -1 ||
-	    outcome_rewrite(env->mb, env->actfd, h->claimed, h->m, 0, &e) ==
-	    -1) {
+	    outcome_rewrite(env->mb, env->actfd, h->claimed, h->m,
+	    clock_now(), &e) == -1) {
 		log_err("%s/%s: cannot mark for digest %s: %s (outpost-archive "
 		    "recovers it)", env->ch->name, h->claimed, did, e.msg);
 		return -1;

@@ -1,0 +1,143 @@
+# t_digest.sh - digests (a channel's digest: {window, key, max}): the
+# window closing, max reached and the rest waiting, grouping by key, with
+# no key and without the key, recipients never merged, the exact requests
+# (a webhook's JSON, Telegram's sendMessage, a long digest in parts),
+# every original archived with digest_of and status digested, why for a
+# waiting member, an archived one and the digest, priority: high passing;
+# then SIGKILL at random points: nothing lost, no digest sent twice.
+# The clock is OUTPOST_NOW: nothing here sleeps for a window.
+T0=1796000000			# 2026-11-30T00:53:20Z
+export OUTPOST_NOW=$T0
+gtok=123456:TGSECRETTOKEN
+tgok='{"status": 200, "body": "{\"ok\":true,\"result\":{\"message_id\":7,\"chat\":{\"id\":42}}}"}'
+start_recorder hook '[{"status": 200, "body": "ok"}]'
+start_recorder tg "[$tgok]"
+start_recorder kill '[{"status": 200, "body": "ok", "delay": 0.05}]'
+cat >"$OUTPOST_CONFIG" <<X
+defaults: {max_attempts: 1000, max_age: 30d, backoff: {min: 1s, max: 2s}}
+claim_lease: 60
+channels:
+  ops: {provider: webhook, url: "http://127.0.0.1:$hook_port/ops",
+        digest: {window: 10m, key: alert, max: 3}}
+  all: {provider: webhook, url: "http://127.0.0.1:$hook_port/all",
+        digest: {window: 5m}}
+  tg: {provider: telegram, token: "$gtok", to: "42",
+       base_url: "http://127.0.0.1:$tg_port", digest: {window: 1m}}
+  kd: {provider: webhook, url: "http://127.0.0.1:$kill_port/kd",
+       digest: {window: 1m, max: 4}}
+X
+chmod 600 "$OUTPOST_CONFIG"
+outpost-queue init
+cat >"$SCRATCH/chk.py" <<'PY'
+import json, os, sys, glob
+from rec import *
+MB = os.environ["MB"]
+def archived(ch):
+    return sorted(glob.glob("%s/archive/%s/*/*.md" % (MB, ch)))
+def hooks(path):
+    return [r for r in jreq("hook") if r["path"] == path]
+PY
+export SCRATCH MB PYTHONPATH=$SCRATCH:$here
+py() {
+	_name=$1
+	shift
+	if { echo 'from chk import *'; cat; } | python3 - "$@" >"$SCRATCH/py.out" 2>&1
+	then ok "$_name"; else fail "$_name" "$(tail -3 "$SCRATCH/py.out" | tr '\n' ' ')"; fi
+}
+at() { OUTPOST_NOW=$(($T0 + $1)); export OUTPOST_NOW; }
+# drop CHANNEL ALERT SUBJECT TEXT [more front matter]: prints its id
+drop() { printf -- '---\n%s%s\n---\n%s\n' "${2:+alert: $2
+}" "${5:-}" "$4" | outpost-drop -C "$1" -s "$3"; }
+dispatch() { outpost-dispatch --once --channel "$1" 2>>"$SCRATCH/dispatch.err"; }
+n_out() { count "$MB/outbound/$1"; }
+hooks_n() { python3 -c "from chk import *; print(len(hooks(sys.argv[1])))" "$1"; }
+
+# 1. Window: three alerts "disk" within 10m wait while it is open.
+a1=$(drop ops disk 'Disk 90%' 'db1 disk at 90%')
+at 60
+a2=$(drop ops disk 'Disk 95%' 'db1 disk at 95%')
+b1=$(drop ops cpu 'CPU high' 'web1 cpu at 99%')
+n1=$(drop ops '' 'No key' 'a message without the alert key')
+at 120
+dispatch ops
+check window-open-nothing-sent [ "$(ls "$SCRATCH/hook" | grep -c json)" = 0 ]
+check window-open-all-queued [ "$(n_out ops)" = 4 ]
+outpost-queue why "$a2" >"$SCRATCH/why.wait" 2>&1
+check why-waiting-member grep -q 'digest group (alert: disk) on channel ops: 2 messages so far (max 3); the window opened at 2026-11-30T00:53:20Z' "$SCRATCH/why.wait"
+check why-waiting-due grep -q '2026-11-30T01:03:20Z' "$SCRATCH/why.wait"
+# max reached: a third disk alert sends the group at once, before the window closes.
+at 180
+a3=$(drop ops disk 'Disk 99%' 'db1 disk at 99%')
+a4=$(drop ops disk 'Disk full' 'db1 disk full')
+dispatch ops
+D=$a1+digest
+py max-reached-one-digest "$D" "$a1" "$a2" "$a3" <<'PY'
+rs = hooks("/ops")
+assert len(rs) == 1, len(rs)
+j = rs[0]["json"]
+assert j["id"] == sys.argv[1], j
+assert j["subject"] == "Digest: 3 messages (alert: disk)", j
+assert j["markdown"] == (
+    "- 2026-11-30T00:53:20Z Disk 90%\n"
+    "- 2026-11-30T00:54:20Z Disk 95%\n"
+    "- 2026-11-30T00:56:20Z Disk 99%\n"
+    "\n## Disk 90%\n\ndb1 disk at 90%\n"
+    "\n---\n\n## Disk 95%\n\ndb1 disk at 95%\n"
+    "\n---\n\n## Disk 99%\n\ndb1 disk at 99%\n"), repr(j["markdown"])
+PY
+check max-rest-waits [ "$(n_out ops)" = 3 ]
+check max-digest-sent [ -f "$MB/sent/ops/$D.md" ]
+py originals-archived "$D" "$a1" "$a2" "$a3" <<'PY'
+got = {}
+for f in archived("ops"):
+    m = fm(f)
+    got[m["id"]] = m
+for i in sys.argv[2:]:
+    assert got[i]["digest_of"] == sys.argv[1], got[i]
+    assert got[i]["status"] == "digested", got[i]
+assert len(got) == 3, got
+d = fm("%s/sent/ops/%s.md" % (MB, sys.argv[1]))
+assert d["status"] == "sent", d
+PY
+check digest-lists-members grep -qx "digest: \[$a1, $a2, $a3\]" "$MB/sent/ops/$D.md"
+outpost-queue why "$a1" >"$SCRATCH/why.arch" 2>&1
+check why-archived-member grep -q "digest: in digest $D of 3 messages (alert: disk)" "$SCRATCH/why.arch"
+check why-archived-state grep -q '^state: archive' "$SCRATCH/why.arch"
+outpost-queue why "$D" >"$SCRATCH/why.d" 2>&1
+check why-digest grep -q "digest of 3 messages: $a1, $a2, $a3" "$SCRATCH/why.d"
+check log-notice grep -q "ops: digest $D of 3 messages (alert: disk)" "$SCRATCH/dispatch.err"
+
+# 2. The window closes: cpu and the message without the key (each a
+#    group of its own, opened at +60) go at +660; disk (opened at +180
+#    by the fourth alert, the rest after max) still waits until +780.
+at 659
+dispatch ops
+check window-not-yet [ "$(hooks_n /ops)" = 1 ]
+at 660
+dispatch ops
+py window-closed-cpu-nokey "$b1" "$n1" <<'PY'
+rs = hooks("/ops")[1:]
+assert len(rs) == 2, len(rs)
+got = {r["json"]["id"]: r["json"] for r in rs}
+c = got[sys.argv[1] + "+digest"]
+assert c["subject"] == "Digest: 1 message (alert: cpu)", c
+assert c["markdown"] == ("- 2026-11-30T00:54:20Z CPU high\n\n## CPU high\n\n"
+    "web1 cpu at 99%\n"), repr(c["markdown"])
+n = got[sys.argv[2] + "+digest"]
+assert n["subject"] == "Digest: 1 message (alert: none)", n
+assert "a message without the alert key" in n["markdown"], n
+PY
+check rest-still-waits [ "$(n_out ops)" = 1 ]
+at 780
+dispatch ops
+py rest-after-its-window "$a4" <<'PY'
+rs = hooks("/ops")
+assert len(rs) == 4 and rs[3]["json"]["id"] == sys.argv[1] + "+digest", rs[3]["json"]
+PY
+check ops-queue-empty [ "$(n_out ops)" = 0 ]
+py every-ops-original-archived <<'PY'
+ms = [fm(f) for f in archived("ops")]
+assert len(ms) == 6, len(ms)
+for m in ms:
+    assert m["status"] == "digested" and m["digest_of"].endswith("+digest"), m
+PY
