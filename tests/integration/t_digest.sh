@@ -141,3 +141,69 @@ assert len(ms) == 6, len(ms)
 for m in ms:
     assert m["status"] == "digested" and m["digest_of"].endswith("+digest"), m
 PY
+
+# 3. Recipients are never merged, and priority: high passes the digest.
+at 1000
+x1=$(drop all '' 'To x' 'first for x' 'to: [x@example.org]')
+y1=$(drop all '' 'To y' 'only for y' 'to: y@example.org')
+x2=$(drop all '' 'To x again' 'second for x' 'to: [x@example.org]')
+hi=$(drop all '' 'Urgent' 'now, not in a digest' 'to: [x@example.org]
+priority: high')
+dispatch all
+py high-passes "$hi" <<'PY'
+rs = hooks("/all")
+assert len(rs) == 1, len(rs)
+j = rs[0]["json"]
+assert j["id"] == sys.argv[1] and j["subject"] == "Urgent", j
+assert j["markdown"] == "now, not in a digest\n", j
+PY
+check high-archived-not [ -f "$MB/sent/all/$hi.md" ]
+check others-wait [ "$(n_out all)" = 3 ]
+at 1300
+dispatch all
+py recipients-never-merged "$x1" "$y1" "$x2" <<'PY'
+rs = hooks("/all")[1:]
+assert len(rs) == 2, len(rs)
+got = {r["json"]["id"]: r["json"] for r in rs}
+x = got[sys.argv[1] + "+digest"]
+assert x["to"] == ["x@example.org"] and x["subject"] == "Digest: 2 messages", x
+assert x["markdown"] == ("- 2026-11-30T01:10:00Z To x\n"
+    "- 2026-11-30T01:10:00Z To x again\n"
+    "\n## To x\n\nfirst for x\n"
+    "\n---\n\n## To x again\n\nsecond for x\n"), repr(x["markdown"])
+y = got[sys.argv[2] + "+digest"]
+assert y["to"] == ["y@example.org"] and y["subject"] == "Digest: 1 message", y
+assert y["markdown"].endswith("## To y\n\nonly for y\n"), repr(y["markdown"])
+PY
+
+# 4. Telegram: a digest longer than 4096 characters goes in parts, by
+#    the provider's own splitting; a short one in one sendMessage.
+at 2000
+long=$(python3 -c 'print(" ".join("word%d" % i for i in range(700)))')
+t1=$(drop tg '' 'Backup' 'backup **done** on db1')
+t2=$(drop tg '' 'Long log' "$long")
+t3=$(drop tg '' '' 'no subject here
+second line')
+at 2060
+dispatch tg
+py telegram-digest-parts "$gtok" "$long" <<'PY'
+rs = jreq("tg")
+paths = [r["path"] for r in rs]
+assert paths == ["/bot%s/sendMessage" % sys.argv[1]] * 3, paths
+for r in rs:
+    j = r["json"]
+    assert j["chat_id"] == "42" and j["parse_mode"] == "HTML", j
+    assert len(j["text"]) <= 4096, len(j["text"])
+t = [r["json"]["text"] for r in rs]
+assert t[0] == ("<b>Digest: 3 messages</b>\n"
+    "\u2022 2026-11-30T01:26:40Z Backup\n"
+    "\u2022 2026-11-30T01:26:40Z Long log\n"
+    "\u2022 2026-11-30T01:26:40Z no subject here\n\n"
+    "<b>Backup</b>\n\nbackup <b>done</b> on db1\n\n" + "\u2500" * 6), \
+    repr(t[0])
+assert t[1].startswith("<b>Long log</b>\n\nword0 word1 "), repr(t[1][:40])
+words = (t[1].split("\n\n", 1)[1] + " " + t[2].split("\n\n")[0]).split()
+assert words == sys.argv[2].split(), "the long body is not whole"
+assert t[2].endswith("\n\n" + "\u2500" * 6 + "\n\n<b>no subject here</b>\n\n"
+    "no subject here\nsecond line"), repr(t[2][-120:])
+PY
