@@ -207,3 +207,95 @@ assert words == sys.argv[2].split(), "the long body is not whole"
 assert t[2].endswith("\n\n" + "\u2500" * 6 + "\n\n<b>no subject here</b>\n\n"
     "no subject here\nsecond line"), repr(t[2][-120:])
 PY
+
+# 5. SIGKILL at random points.  24 messages on kd (max 4 a digest),
+#    its window closed, and 4 more a round; 50 rounds of a dispatcher killed at a random
+#    system call (strace), each followed by outpost-archive with the
+#    clock moved on, recovering the claims through failed/ and
+#    deferred/.  Meanwhile kd answers 503, so what a round sends is a
+#    temporary failure: the duplicate a kill after a send may cause (any
+#    message's, outpost(7)) does not hide a digest composed twice.  Then,
+#    kd answering 200, runs without kills until the queue is empty:
+#    every original archived once with digest_of, every digest id sent
+#    once, every original's text in exactly one digest.
+start_recorder kdok '[{"status": 200, "body": "ok"}]'
+start_recorder kd503 '[{"status": 503, "body": "busy"}]'
+sed "s|127.0.0.1:$kill_port/kd|127.0.0.1:$kd503_port/kd|" "$OUTPOST_CONFIG" >"$SCRATCH/kill.yaml"
+sed -i "s|127.0.0.1:$kill_port/kd|127.0.0.1:$kdok_port/kd|" "$OUTPOST_CONFIG"
+chmod 600 "$SCRATCH/kill.yaml"
+strace() { ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+    command strace "$@"; }
+at 3000
+for i in $(seq -w 1 24); do
+	printf 'text of k%s\n' "$i" | outpost-drop -C kd --id "k$i" -s "Kill $i" >/dev/null
+done
+clock=3100
+kills=0 mid=0
+round=0
+# at the Nth rename (claims, rewrites, the digest, archiving), fsync or
+# send of a run: counted per system call, as strace counts them
+for n in $(python3 -c 'import random; r = random.Random(14)
+print(" ".join(r.choice(["renameat2:when=%d" % r.randint(1, 30),
+    "fsync:when=%d" % r.randint(1, 25), "sendto:when=%d" % r.randint(1, 3)])
+    for _ in range(50)))'); do
+	round=$((round + 1))
+	at $((clock - 100))
+	for i in 1 2 3 4; do	# more each round, so each round composes
+		printf 'text of r%02d.%d\n' $round $i | outpost-drop -C kd \
+		    --id "r$round.$i" -s "Round $round.$i" >/dev/null
+	done
+	at $clock
+	OUTPOST_CONFIG=$SCRATCH/kill.yaml strace -f -o /dev/null -e trace=all \
+	    -e inject=$n:signal=KILL outpost-dispatch -q --once \
+	    --channel kd >/dev/null 2>&1
+	rc=$?; echo "$n $rc" >>"$SCRATCH/kills"
+	[ $rc -gt 128 ] && kills=$((kills + 1))
+	grep -lqs '^status: digested' "$MB"/active/kd/*.md && mid=$((mid + 1))
+	clock=$((clock + 100))
+	at $clock
+	OUTPOST_CONFIG=$SCRATCH/kill.yaml outpost-archive -q 2>/dev/null
+	OUTPOST_CONFIG=$SCRATCH/kill.yaml outpost-archive -q 2>/dev/null
+done
+echo "  kills: $kills of 50, $mid while composing"
+check kill-rounds [ $kills -ge 25 ]
+check kill-mid-compose [ $mid -ge 3 ]
+r=0
+while [ $r -lt 40 ] && [ -n "$(find "$MB/outbound/kd" "$MB/deferred/kd" "$MB/active/kd" "$MB/failed/kd" -name '*.md' 2>/dev/null)" ]; do
+	clock=$((clock + 100))
+	at $clock
+	outpost-archive -q 2>/dev/null
+	outpost-dispatch -q --once --channel kd 2>>"$SCRATCH/dispatch.err"
+	r=$((r + 1))
+done
+check kill-queue-empty [ $r -lt 40 ]
+py kill-nothing-lost-nothing-twice <<'PY'
+import collections
+ids = ["k%02d" % i for i in range(1, 25)] + ["r%d.%d" % (r, i)
+    for r in range(1, 51) for i in range(1, 5)]
+# every original in archive/ exactly once, digested, naming a digest
+seen = collections.Counter()
+of = {}
+for f in glob.glob("%s/archive/kd/*/*.md" % MB):
+    m = fm(f)
+    if m["id"] in ids:
+        seen[m["id"]] += 1
+        assert m["status"] == "digested", m
+        of[m["id"]] = m["digest_of"]
+assert sorted(seen) == sorted(ids) and set(seen.values()) == {1}, seen
+for f in glob.glob("%s/*/kd/*.md" % MB) + glob.glob("%s/.deadletter/kd/*" % MB):
+    assert "/archive/" in f or "/sent/" in f, f
+# every digest id sent once (200), each original's text in exactly one
+sent = collections.Counter(r["json"]["id"] for r in jreq("kdok"))
+assert set(sent.values()) == {1}, sent
+texts = collections.defaultdict(set)
+for r in jreq("kdok") + jreq("kd503"):
+    for i in ids:
+        t = i if i[0] == "k" else "r%02d.%s" % tuple(map(int, i[1:].split(".")))
+        if "text of %s\n" % t in r["json"]["markdown"]:
+            texts[i].add(r["json"]["id"])
+for i in ids:
+    assert len(texts[i]) == 1, (i, texts[i])
+    (d,) = texts[i]
+    assert d == of[i] and d in sent, (i, d, of[i])
+print(len(sent), "digests")
+PY
