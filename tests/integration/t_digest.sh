@@ -208,6 +208,31 @@ assert t[2].endswith("\n\n" + "\u2500" * 6 + "\n\n<b>no subject here</b>\n\n"
     "no subject here\nsecond line"), repr(t[2][-120:])
 PY
 
+# 6. Found again after a crash: a member whose digest_of names a digest
+#    that lists it is archived without another digest; one whose digest
+#    exists but does not list it (it was marked, then the dispatcher
+#    died before writing, and another digest took that id) goes afresh.
+at 2500
+mkdir -p "$MB/sent/all" "$MB/deferred/all"
+printf -- '---\nid: q0+digest\ndigest: [q0, q1]\nstatus: sent\n---\nx\n' >"$MB/tmp/q.md"
+mv "$MB/tmp/q.md" "$MB/sent/all/q0+digest.md"
+printf -- '---\nid: q1\nsubject: Q1\ndigest_of: q0+digest\nstatus: failed\n---\nq1 text\n' >"$MB/tmp/q1.md"
+printf -- '---\nid: m1\nsubject: M1\ndigest_of: q0+digest\nstatus: failed\n---\nm1 text\n' >"$MB/tmp/m1.md"
+touch -d @$((T0 + 2000)) "$MB/tmp/q1.md" "$MB/tmp/m1.md"
+mv "$MB/tmp/q1.md" "$MB/tmp/m1.md" "$MB/deferred/all/"
+before=$(hooks_n /all)
+dispatch all
+py recovered-listed-archived-unlisted-afresh "$before" <<'PY'
+rs = hooks("/all")[int(sys.argv[1]):]
+assert [r["json"]["id"] for r in rs] == ["m1+digest"], [r["json"]["id"] for r in rs]
+assert rs[0]["json"]["markdown"].endswith("## M1\n\nm1 text\n"), rs[0]["json"]
+q = [fm(f) for f in archived("all") if fm(f)["id"] == "q1"]
+assert len(q) == 1 and q[0]["status"] == "digested" and q[0]["digest_of"] == "q0+digest", q
+m = [fm(f) for f in archived("all") if fm(f)["id"] == "m1"]
+assert len(m) == 1 and m[0]["digest_of"] == "m1+digest", m
+PY
+check recovered-log grep -q 'id q1: was in digest q0+digest already; archived' "$SCRATCH/dispatch.err"
+
 # 5. SIGKILL at random points.  24 messages on kd (max 4 a digest),
 #    its window closed, and 4 more a round; 50 rounds of a dispatcher killed at a random
 #    system call (strace), each followed by outpost-archive with the
