@@ -70,7 +70,8 @@ int64_t digest_queued(int dirfd, const char *name);
  * its window closes. */
 int digest_due(const struct policy *, int64_t opened, size_t n,
     int64_t now, int64_t *closes);
-/* 1 when the digest with id x exists in mb and lists id as a member. */
+/* 1 when the digest with id x exists in mb and lists id as a member, 0
+ * when not, -1 when the mailbox cannot be searched (logged). */
 int digest_listed(struct mailbox *, const char *x, const char *id);
 
 /*

@@ -135,27 +135,40 @@ peek_hit(struct mailbox *mb, const struct idhit *h, struct message **out)
 	return r;
 }
 
+/* 1 when the digest m lists id among its members. */
+static int
+lists(const struct message *m, const char *id)
+{
+	const struct ynode *n = ynode_map_get(m->fm, "digest");
+	size_t i;
+
+	if (n == NULL || n->type != YNODE_SEQ)
+		return 0;
+	for (i = 0; i < n->n; i++)
+		if (ynode_is_str(n->kids[i]) && strcmp(n->kids[i]->str, id) ==
+		    0)
+			return 1;
+	return 0;
+}
+
 int
 digest_listed(struct mailbox *mb, const char *x, const char *id)
 {
 	struct idhit h[4];
 	struct message *m;
-	const char *v[MESSAGE_ATT_MAX * 16];
-	size_t n, i, k;
+	size_t k;
 	struct err e;
 	int found, listed = 0;
 
-	if ((found = idfind(mb, x, h, 4, &e)) <= 0)
-		return 0;
-	for (k = 0; k < (size_t)found && k < 4 && !listed; k++) {
-		if (peek_hit(mb, &h[k], &m) == -1)
-			continue;
-		n = message_list(m, "digest", v, sizeof v / sizeof v[0]);
-		for (i = 0; i < n; i++)
-			if (v[i] != NULL && strcmp(v[i], id) == 0)
-				listed = 1;
-		message_free(m);
+	if ((found = idfind(mb, x, h, 4, &e)) == -1) {
+		log_err("digest %s: %s", x, e.msg);
+		return -1;
 	}
+	for (k = 0; k < (size_t)found && k < 4 && !listed; k++)
+		if (peek_hit(mb, &h[k], &m) == 0) {
+			listed = lists(m, id);
+			message_free(m);
+		}
 	return listed;
 }
 
@@ -250,7 +263,7 @@ digest_pass(const struct digest_env *env, const struct digest_file *f,
 {
 	struct dmember *v;
 	size_t i, k = 0, j;
-	int r;
+	int r, l;
 
 	if ((v = calloc(n ? n : 1, sizeof *v)) == NULL) {
 		for (i = 0; i < n; i++)	/* not held: never lost */
@@ -261,8 +274,10 @@ digest_pass(const struct digest_env *env, const struct digest_file *f,
 		if ((r = member_read(env, &f[i], &v[k])) == 0)
 			env->keep(env->arg, f[i].name, f[i].deferred);
 		else if (r == 1 && v[k].digest_of != NULL &&
-		    digest_listed(env->mb, v[k].digest_of, v[k].id)) {
-			digest_settle(env, &v[k]);
+		    (l = digest_listed(env->mb, v[k].digest_of, v[k].id)) !=
+		    0) {
+			if (l == 1)	/* else not known now: left queued */
+				digest_settle(env, &v[k]);
 			member_free(&v[k]);
 		} else if (r == 1)
 			k++;
