@@ -31,7 +31,9 @@ digest_holds_back(const struct message *m)
 	const char *p = message_str(m, "priority");
 	const char *f = message_str(m, "format");
 
-	if (ynode_map_get(m->fm, "digest") != NULL)
+	/* A digest is not digested again; an update edits in place. */
+	if (ynode_map_get(m->fm, "digest") != NULL ||
+	    message_str(m, "replaces") != NULL)
 		return 0;
 	if (p != NULL && strcmp(p, "high") == 0)
 		return 0;
@@ -192,12 +194,16 @@ member_read(const struct digest_env *env, const struct digest_file *f,
 	struct message *m;
 	const char *s;
 	struct err e;
+	int64_t t;
 	int r = 1;
 
 	memset(d, 0, sizeof *d);
 	if (message_peek(dir, f->name, &m, &e) == -1)
 		return e.class == ERR_GONE ? -1 : 0;
-	if (!digest_holds_back(m)) {
+	/* Parked (not_before) or failed (expired) by dispatch as ever. */
+	if (!digest_holds_back(m) || (message_time(m, "not_before", &t) ==
+	    1 && t > clock_now()) || (message_time(m, "expires_at", &t) ==
+	    1 && t <= clock_now())) {
 		message_free(m);
 		return 0;
 	}

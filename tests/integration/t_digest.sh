@@ -233,6 +233,22 @@ assert len(m) == 1 and m[0]["digest_of"] == "m1+digest", m
 PY
 check recovered-log grep -q 'id q1: was in digest q0+digest already; archived' "$SCRATCH/dispatch.err"
 
+# 7. not_before ahead: parked in deferred/ by dispatch as ever, not
+#    composed early; grouped once it is due.
+at 2600
+nb=$(drop all '' 'Later' 'not before its time' "not_before: $(date -u -d @$((T0 + 5000)) +%Y-%m-%dT%H:%M:%SZ)")
+before=$(hooks_n /all)
+at 3000
+dispatch all
+check not-before-parked [ -f "$MB/deferred/all/$nb.md" ] 
+check not-before-nothing-sent [ "$(hooks_n /all)" = "$before" ]
+at 5000
+dispatch all
+py not-before-then-digested "$before" "$nb" <<'PY'
+rs = hooks("/all")[int(sys.argv[1]):]
+assert [r["json"]["id"] for r in rs] == [sys.argv[2] + "+digest"], rs
+PY
+
 # 5. SIGKILL at random points.  24 messages on kd (max 4 a digest),
 #    its window closed, and 4 more a round; 50 rounds of a dispatcher killed at a random
 #    system call (strace), each followed by outpost-archive with the

@@ -118,6 +118,9 @@ Test(digest, not_held)
 	m = parse_ok("---\ndigest: [a, b]\n---\na\n");
 	cr_assert(!digest_holds_back(m), "a digest is digested again");
 	message_free(m);
+	m = parse_ok("---\nreplaces: old-1\n---\na\n");
+	cr_assert(!digest_holds_back(m), "an update is merged");
+	message_free(m);
 	m = parse_ok("---\nformat: raw\n---\n{}\n");
 	cr_assert(!digest_holds_back(m));
 	message_free(m);
