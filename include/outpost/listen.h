@@ -43,6 +43,8 @@ struct listen_resp {
 	int status;
 	const char *ctype;	/* of body; NULL for text/plain */
 	char body[2048];	/* the answer */
+	const char *hname;	/* one more header (static strings), or NULL */
+	const char *hvalue;
 };
 
 typedef void (*listen_handler)(const struct listen_req *,

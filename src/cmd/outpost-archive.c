@@ -295,15 +295,24 @@ escalate(const char *channel, const char *name, struct message *m)
 	return 1;
 }
 
-/* Has m waited escalate_after since it was queued (its name's time)? */
+/*
+ * Has a message of channel queued at born (-1: not known) waited
+ * escalate_after?
+ */
 static int
-overdue(const char *channel, const char *name)
+overdue_since(const char *channel, int64_t born)
 {
 	struct policy p = policy_of(channel);
-	int64_t born = name_time(name);
 
 	return p.escalate_after > 0 && born != -1 &&
 	    clock_now() - born >= p.escalate_after;
+}
+
+/* The same, queued at its name's time. */
+static int
+overdue(const char *channel, const char *name)
+{
+	return overdue_since(channel, name_time(name));
 }
 
 /* Files dir/from as .deadletter/<channel>/<to>, status dead. */
@@ -397,18 +406,23 @@ judge_one(const char *channel, int dir, const char *name)
 }
 
 /*
- * A deferred message past escalate_after: its copy, and escalated_to in
- * it with its mtime (next_retry_at) kept.  0 when it may move on.
+ * A waiting message queued at born and past escalate_after: its copy, and
+ * escalated_to in it with its mtime (a deferred file's next_retry_at)
+ * kept.  Rewritten in place only if it is still there (mailbox_replace):
+ * a dispatcher that claimed it meanwhile sends it as it was, and the next
+ * pass that sees it finds the copy's id taken and records it then.
+ * 0 when it may move on.
  */
 static int
-escalate_deferred(const char *channel, int dir, const char *name,
-    const struct stat *st)
+escalate_waiting(const char *channel, int dir, const char *name,
+    const struct stat *st, int64_t born)
 {
 	struct message *m;
 	struct err e = { ERR_TEMP, 0, 0, "out of memory" };
 	int r;
 
-	if (!overdue(channel, name) || message_load(dir, name, &m, &e) == -1)
+	if (!overdue_since(channel, born) ||
+	    message_load(dir, name, &m, &e) == -1)
 		return 0;	/* unparseable: judged after its next try */
 	if ((r = escalate(channel, name, m)) == 1 &&
 	    outcome_rewrite(&cli.mb, dir, name, m, (int64_t)st->st_mtime,
@@ -419,6 +433,43 @@ escalate_deferred(const char *channel, int dir, const char *name,
 	}
 	message_free(m);
 	return r == -1 ? -1 : 0;
+}
+
+static int
+escalate_deferred(const char *channel, int dir, const char *name,
+    const struct stat *st)
+{
+	return escalate_waiting(channel, dir, name, st, name_time(name));
+}
+
+/*
+ * A message never tried (no dispatcher runs, or its channel is held off)
+ * escalates as well; its mtime, when it was written, stands in for a
+ * name without a time.
+ */
+static void
+escalate_outbound(const char *channel, int dir, const char *name)
+{
+	struct stat st;
+	int64_t born = name_time(name);
+
+	if (policy_of(channel).escalate_after <= 0 ||
+	    fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return;
+	escalate_waiting(channel, dir, name, &st, born != -1 ? born :
+	    (int64_t)st.st_mtime);
+}
+
+/* Does any channel escalate?  Else outbound/ is not walked for it. */
+static int
+any_escalate(void)
+{
+	size_t i;
+
+	for (i = 0; i < cli.cfg->nchannels; i++)
+		if (cli.cfg->channels[i].policy.escalate_after > 0)
+			return 1;
+	return 0;
 }
 
 /* deferred/ -> outbound/ when due. */
@@ -644,6 +695,8 @@ run(void *arg)
 	archive_one(NULL, -1, NULL);
 	each(ST_FAILED, judge_one);
 	notices();	/* before due ones leave deferred/ */
+	if (any_escalate())	/* only read, rewritten in place: no fsync */
+		walk(ST_OUTBOUND, escalate_outbound, 0);
 	each(ST_DEFERRED, promote_one);
 	clean_tmp();
 }

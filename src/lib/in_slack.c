@@ -284,4 +284,9 @@ in_slack(const struct listen_req *q, struct in_source *s,
 		listen_answer_raw(r, 200, NULL, "", 0);
 	}
 	json_decref(root);
+	/* Authentic but never to be taken: Slack need not send it again. */
+	if (r->status == 400) {
+		r->hname = "X-Slack-No-Retry";
+		r->hvalue = "1";
+	}
 }

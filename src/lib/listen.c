@@ -125,6 +125,8 @@ reply(struct MHD_Connection *c, const char *method, const char *url,
 	    r->ctype ? r->ctype : "text/plain; charset=utf-8");
 	if (allow != NULL)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+	if (r->hname != NULL)
+		MHD_add_response_header(resp, r->hname, r->hvalue);
 	ok = MHD_queue_response(c, (unsigned)r->status, resp);
 	MHD_destroy_response(resp);
 	log_info("%s %.200s %d %zu bytes %s", method, url, r->status, seen,
@@ -180,7 +182,7 @@ begin(struct listen_server *s, struct MHD_Connection *c, const char *url,
     const char *method, void **cls)
 {
 	const struct listen_route *rt = route_of(url);
-	struct listen_resp r;
+	struct listen_resp r = { 0 };
 	struct pending *p;
 	const char *cl;
 	char allow[64];
@@ -240,7 +242,7 @@ finish(struct listen_server *s, struct MHD_Connection *c, const char *url,
     const char *method, struct pending *p)
 {
 	struct listen_req q;
-	struct listen_resp r;
+	struct listen_resp r = { 0 };
 
 	if (p->over) {
 		listen_answer(&r, 413, "body over the limit of %zu bytes",

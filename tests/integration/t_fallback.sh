@@ -94,6 +94,24 @@ OUTPOST_NOW=$((T0 + 2000)) expect slow3-dispatch 0 outpost-dispatch -q --channel
 OUTPOST_NOW=$((T0 + 2000)) expect slow3-judged 0 outpost-archive -q
 check slow3-copy-from-failed [ -f "$MB/outbound/b/$id3~b.md" ]
 check slow3-escalated [ "$(fm "$MB/deferred/slow/$id3.md" escalated_to)" = b ]
+# Never tried (no dispatcher ran): it escalates from outbound/ all the
+# same, where it stays to be tried; a name without a time counts from
+# its mtime.
+id4=$(echo 'never tried' | OUTPOST_NOW=$((T0 + 3000)) outpost-drop -C slow -s 'Never')
+put slow own4 'subject: own' 'never tried, own id'
+touch -d @$((T0 + 3000)) "$MB/outbound/slow/own4.md"
+OUTPOST_NOW=$((T0 + 4799)) expect never-early 0 outpost-archive -q
+check never-no-copy-yet [ "$(copies "$id4~b")" = 0 ] && [ "$(copies own4~b)" = 0 ]
+OUTPOST_NOW=$((T0 + 4800)) expect never-late 0 outpost-archive -q
+check never-copy [ -f "$MB/outbound/b/$id4~b.md" ]
+check never-own-copy [ -f "$MB/outbound/b/own4~b.md" ]
+check never-escalated [ "$(fm "$MB/outbound/slow/$id4.md" escalated_to)" = b ]
+check never-own-escalated [ "$(fm "$MB/outbound/slow/own4.md" escalated_to)" = b ]
+check never-mtime-kept [ "$(stat -c %Y "$MB/outbound/slow/own4.md")" = $((T0 + 3000)) ]
+OUTPOST_NOW=$((T0 + 4900)) expect never-again 0 outpost-archive -q
+check never-one-copy [ "$(copies "$id4~b")" = 1 ]
+rm -f "$MB/outbound/slow/$id4.md" "$MB/outbound/slow/own4.md" \
+    "$MB/outbound/b/$id4~b.md" "$MB/outbound/b/own4~b.md"
 
 # 3. The message's own fallback: wins over its channel's.
 put a own1 'fallback: [z]

@@ -91,9 +91,13 @@ post "the published vector is authentic (a slash command, not an event: 400)" \
     400 vec "$SCRATCH/vec" -H 'X-Slack-Request-Timestamp: 1531420618' \
     -H "X-Slack-Signature: $VSIG"
 check "and said so" grep -q 'not an event' "$SCRATCH/resp"
+check "with X-Slack-No-Retry, since it can never be taken" \
+    grep -qix 'x-slack-no-retry: 1.' "$SCRATCH/resph"
 post "the vector with one digit changed is not (401)" 401 vec "$SCRATCH/vec" \
     -H 'X-Slack-Request-Timestamp: 1531420618' \
     -H "X-Slack-Signature: ${VSIG%3}4"
+check "without X-Slack-No-Retry: a secret put right takes the next" \
+    sh -c '! grep -qi x-slack-no-retry "$1"' - "$SCRATCH/resph"
 printf '%s' '{"token":"Jhj5dZrVaK7ZwHHjRyZWjbDl","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}' >"$SCRATCH/uv"
 post "url_verification, signed (INBOUND.md's JSON vector)" 200 vec "$SCRATCH/uv" \
     -H 'X-Slack-Request-Timestamp: 1531420618' \
