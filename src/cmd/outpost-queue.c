@@ -1085,6 +1085,8 @@ why_json(const struct entry *en, const char **h, size_t nh,
 	json_object_set_new(o, "expires_at", jtime(en, "expires_at"));
 	json_object_set_new(o, "escalated_to", jstr(str_or_null(en,
 	    "escalated_to")));
+	json_object_set_new(o, "digest_of", jstr(str_or_null(en,
+	    "digest_of")));
 	for (i = 0; i < nh; i++)
 		json_array_append_new(a, jstr(h[i]));
 	json_object_set_new(o, "history", a);
@@ -1133,6 +1135,8 @@ why_text(const struct entry *en, const char **h, size_t nh,
 		line("expires_at", time_format(t, when));
 	if ((err = str_or_null(en, "escalated_to")) != NULL)
 		line("escalated_to", err);
+	if ((err = str_or_null(en, "digest_of")) != NULL)
+		line("digest_of", err);
 	line("history", nh ? "" : "none recorded");
 	for (i = 0; i < nh; i++) {
 		fputs("  ", stdout);

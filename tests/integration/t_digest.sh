@@ -103,6 +103,12 @@ check digest-lists-members grep -qx "digest: \[$a1, $a2, $a3\]" "$MB/sent/ops/$D
 outpost-queue why "$a1" >"$SCRATCH/why.arch" 2>&1
 check why-archived-member grep -q "digest: in digest $D of 3 messages (alert: disk)" "$SCRATCH/why.arch"
 check why-archived-state grep -q '^state: archive' "$SCRATCH/why.arch"
+check why-archived-digest-of grep -qx "digest_of: $D" "$SCRATCH/why.arch"
+outpost-queue why --json "$a2" >"$SCRATCH/why.json" 2>&1
+py why-json-digest-of "$D" <<'PY'
+j = json.load(open(os.path.join(S, "why.json")))
+assert j["digest_of"] == sys.argv[1] and j["state"] == "archive", j
+PY
 outpost-queue why "$D" >"$SCRATCH/why.d" 2>&1
 check why-digest grep -q "digest of 3 messages: $a1, $a2, $a3" "$SCRATCH/why.d"
 check log-notice grep -q "ops: digest $D of 3 messages (alert: disk)" "$SCRATCH/dispatch.err"
