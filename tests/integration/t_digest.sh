@@ -255,6 +255,29 @@ rs = hooks("/all")[int(sys.argv[1]):]
 assert [r["json"]["id"] for r in rs] == [sys.argv[2] + "+digest"], rs
 PY
 
+# 8. Attachments: the union of the members', each blob once.
+at 6000
+printf 'alpha\n' >"$SCRATCH/a.txt"; printf 'shared\n' >"$SCRATCH/b.txt"
+printf 'shared\n' >"$SCRATCH/b2.txt"; printf '%%PDF-1.4\n' >"$SCRATCH/c.pdf"
+m1=$(echo 'with a and b' | outpost-drop -C all -s 'Att 1' -a "$SCRATCH/a.txt" -a "$SCRATCH/b.txt")
+m2=$(echo 'with b and c' | outpost-drop -C all -s 'Att 2' -a "$SCRATCH/b2.txt" -a "$SCRATCH/c.pdf")
+before=$(hooks_n /all)
+at 6300
+dispatch all
+py attachments-union "$before" "$m1" <<'PY'
+import hashlib
+def blob(b):
+    return "sha256:" + hashlib.sha256(b).hexdigest()
+rs = hooks("/all")[int(sys.argv[1]):]
+assert [r["json"]["id"] for r in rs] == [sys.argv[2] + "+digest"], rs
+a = rs[0]["json"]["attachments"]
+assert a == [
+    {"name": "a.txt", "type": "text/plain", "blob": blob(b"alpha\n")},
+    {"name": "b.txt", "type": "text/plain", "blob": blob(b"shared\n")},
+    {"name": "c.pdf", "type": "application/pdf", "blob": blob(b"%PDF-1.4\n")},
+], a
+PY
+
 # 5. SIGKILL at random points.  24 messages on kd (max 4 a digest),
 #    its window closed, and 4 more a round; 50 rounds of a dispatcher killed at a random
 #    system call (strace), each followed by outpost-archive with the
