@@ -1,10 +1,12 @@
 # t_digest.sh - digests (a channel's digest: {window, key, max}): the
 # window closing, max reached and the rest waiting, grouping by key, with
 # no key and without the key, recipients never merged, the exact requests
-# (a webhook's JSON, Telegram's sendMessage, a long digest in parts),
-# every original archived with digest_of and status digested, why for a
-# waiting member, an archived one and the digest, priority: high passing;
-# then SIGKILL at random points: nothing lost, no digest sent twice.
+# (a webhook's JSON, Telegram's sendMessage, a long digest in parts on
+# Telegram and a Slack webhook), the attachments' union, every original
+# archived with digest_of and status digested, why for a waiting member,
+# an archived one and the digest, priority: high and not_before, a member
+# found again after a crash; then SIGKILL at random points: nothing
+# lost, no digest sent twice.
 # The clock is OUTPOST_NOW: nothing here sleeps for a window.
 T0=1796000000			# 2026-11-30T00:53:20Z
 export OUTPOST_NOW=$T0
@@ -23,6 +25,8 @@ channels:
         digest: {window: 5m}}
   tg: {provider: telegram, token: "$gtok", to: "42",
        base_url: "http://127.0.0.1:$tg_port", digest: {window: 1m}}
+  sl: {provider: slack, url: "http://127.0.0.1:$hook_port/services/T0/B0/HOOKSECRET",
+       digest: {window: 1m}}
   kd: {provider: webhook, url: "http://127.0.0.1:$kill_port/kd",
        digest: {window: 1m, max: 4}}
 X
@@ -212,6 +216,28 @@ words = (t[1].split("\n\n", 1)[1] + " " + t[2].split("\n\n")[0]).split()
 assert words == sys.argv[2].split(), "the long body is not whole"
 assert t[2].endswith("\n\n" + "\u2500" * 6 + "\n\n<b>no subject here</b>\n\n"
     "no subject here\nsecond line"), repr(t[2][-120:])
+PY
+
+# Slack (a webhook): the same digest in parts of at most 3000 characters.
+at 2000
+s1=$(drop sl '' 'Backup' 'backup **done** on db1')
+s2=$(drop sl '' 'Long log' "$long")
+at 2060
+dispatch sl
+py slack-digest-parts "$long" <<'PY'
+rs = hooks("/services/T0/B0/HOOKSECRET")
+assert len(rs) == 3, len(rs)
+for r in rs:
+    assert list(r["json"]) == ["text"], r["json"]
+    assert len(r["json"]["text"]) <= 3000, len(r["json"]["text"])
+t = [r["json"]["text"] for r in rs]
+assert t[0] == ("*Digest: 2 messages*\n"
+    "\u2022 2026-11-30T01:26:40Z Backup\n"
+    "\u2022 2026-11-30T01:26:40Z Long log\n\n"
+    "*Backup*\n\nbackup *done* on db1\n\n" + "\u2500" * 6), repr(t[0])
+assert t[1].startswith("*Long log*\n\nword0 word1 "), repr(t[1][:40])
+words = (t[1].split("\n\n", 1)[1] + " " + t[2]).split()
+assert words == sys.argv[1].split(), "the long body is not whole"
 PY
 
 # 6. Found again after a crash: a member whose digest_of names a digest
