@@ -14,7 +14,8 @@ gtok=123456:TGSECRETTOKEN
 tgok='{"status": 200, "body": "{\"ok\":true,\"result\":{\"message_id\":7,\"chat\":{\"id\":42}}}"}'
 start_recorder hook '[{"status": 200, "body": "ok"}]'
 start_recorder tg "[$tgok]"
-start_recorder kill '[{"status": 200, "body": "ok", "delay": 0.05}]'
+start_recorder kdok '[{"status": 200, "body": "ok"}]'
+start_recorder kd503 '[{"status": 503, "body": "busy"}]'
 cat >"$OUTPOST_CONFIG" <<X
 defaults: {max_attempts: 1000, max_age: 30d, backoff: {min: 1s, max: 2s}}
 claim_lease: 60
@@ -27,7 +28,7 @@ channels:
        base_url: "http://127.0.0.1:$tg_port", digest: {window: 1m}}
   sl: {provider: slack, url: "http://127.0.0.1:$hook_port/services/T0/B0/HOOKSECRET",
        digest: {window: 1m}}
-  kd: {provider: webhook, url: "http://127.0.0.1:$kill_port/kd",
+  kd: {provider: webhook, url: "http://127.0.0.1:$kdok_port/kd",
        digest: {window: 1m, max: 4}}
 X
 chmod 600 "$OUTPOST_CONFIG"
@@ -314,10 +315,7 @@ PY
 #    kd answering 200, runs without kills until the queue is empty:
 #    every original archived once with digest_of, every digest id sent
 #    once, every original's text in exactly one digest.
-start_recorder kdok '[{"status": 200, "body": "ok"}]'
-start_recorder kd503 '[{"status": 503, "body": "busy"}]'
-sed "s|127.0.0.1:$kill_port/kd|127.0.0.1:$kd503_port/kd|" "$OUTPOST_CONFIG" >"$SCRATCH/kill.yaml"
-sed -i "s|127.0.0.1:$kill_port/kd|127.0.0.1:$kdok_port/kd|" "$OUTPOST_CONFIG"
+sed "s|127.0.0.1:$kdok_port/kd|127.0.0.1:$kd503_port/kd|" "$OUTPOST_CONFIG" >"$SCRATCH/kill.yaml"
 chmod 600 "$SCRATCH/kill.yaml"
 strace() { ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
     command strace "$@"; }
