@@ -33,11 +33,12 @@ static const struct known {
 	{ "fallback", K_STRLIST }, { "fallback_tried", K_STRLIST },
 	{ "escalated_to", K_STR },
 	{ "replaces", K_STR },
+	{ "digest", K_STRLIST }, { "digest_of", K_STR },
 };
 
 static const char *const formats[] = { "markdown", "text", "raw", NULL };
 static const char *const statuses[] = { "pending", "sending", "sent",
-    "failed", "dead", NULL };
+    "failed", "dead", "digested", NULL };
 static const char *const attachment_keys[] = { "name", "blob", "type",
     "size", "content_id", "inline", NULL };
 
