@@ -308,7 +308,7 @@ static size_t
 count_dir(const struct channel *ch, int dir, int deferred, const char *g,
     int64_t now, int64_t *opened)
 {
-	struct digest_file f = { NULL, deferred };
+	struct digest_file f = { NULL, deferred, 0 };
 	struct digest_env env = { NULL, ch, dir, dir, -1, NULL, NULL, NULL };
 	struct dmember d;
 	struct stat st;
