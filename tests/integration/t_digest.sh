@@ -265,6 +265,22 @@ m = [fm(f) for f in archived("all") if fm(f)["id"] == "m1"]
 assert len(m) == 1 and m[0]["digest_of"] == "m1+digest", m
 PY
 check recovered-log grep -q 'id q1: was in digest q0+digest already; archived' "$SCRATCH/dispatch.err"
+# A member still claimed when its composer died (another host's claim,
+# its lease lapsed) is no failed attempt: outpost-archive puts it back in
+# outbound/ at once, its attempts as they were, and the next pass finds
+# it in its digest.
+printf -- '---\nid: q2\nsubject: Q2\ndigest_of: q0+digest\nstatus: digested\nattempts: 0\n---\nq2 text\n' \
+    >"$MB/active/all/q2:hostc:4242.0a1b2c3d.77.md"
+touch -d @$((T0 + 2000)) "$MB/active/all/q2:hostc:4242.0a1b2c3d.77.md"
+printf -- '---\nid: q0+digest\ndigest: [q0, q1, q2]\nstatus: sent\n---\nx\n' >"$MB/tmp/q.md"
+mv "$MB/tmp/q.md" "$MB/sent/all/q0+digest.md"
+expect claim-recovered 0 outpost-archive -q
+check claim-to-outbound [ -f "$MB/outbound/all/q2.md" ]
+check claim-no-attempt [ "$(fm "$MB/outbound/all/q2.md" attempts)" = 0 ]
+check claim-history grep -q 'recovered: the digest q0+digest was being composed' "$MB/outbound/all/q2.md"
+before=$(hooks_n /all)
+dispatch all
+check claim-archived-in-its-digest [ "$(hooks_n /all)" = "$before" ] && [ ! -f "$MB/outbound/all/q2.md" ]
 
 # 7. not_before ahead: parked in deferred/ by dispatch as ever, not
 #    composed early; grouped once it is due.
