@@ -613,6 +613,8 @@ Test(config, quiet_hours_refused)
 	refused("channels:\n  a: {provider: maildir, path: /x, "
 	    "quiet_hours: {from: \"22:00\", to: \"07:00\", when: x}}\n",
 	    2, 78, "quiet_hours: unknown key \"when\"");
+}
+
 Test(config, digest)
 {
 	struct config *c;
@@ -649,4 +651,22 @@ Test(config, digest_refused)
 	    "digest: unknown key \"every\"");
 	refused("channels:\n  a: {provider: maildir, path: /x, "
 	    "digest: 10m}\n", 2, 44, "digest: expected {window: DURATION");
+}
+
+/* escalate_after within a digest's window would copy every message. */
+Test(config, escalate_within_digest_refused)
+{
+	struct config *c;
+	struct err e;
+
+	refused("channels:\n  a: {provider: maildir, path: /x, fallback: b,\n"
+	    "      escalate_after: 10m, digest: {window: 1h}}\n"
+	    "  b: {provider: maildir, path: /y}\n", 3, 23,
+	    "channel a: escalate_after (600s) is not longer than "
+	    "digest.window (3600s)");
+	cr_assert_eq(load("channels:\n  a: {provider: maildir, path: /x, "
+	    "fallback: b, escalate_after: 2h, digest: {window: 1h}}\n"
+	    "  b: {provider: maildir, path: /y}\n", 0600, &c, &e), 0, "%s",
+	    e.msg);
+	config_free(c);
 }
