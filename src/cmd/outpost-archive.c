@@ -497,6 +497,39 @@ promote_one(const char *channel, int dir, const char *name)
 	close(out);
 }
 
+/*
+ * A member claimed into a digest whose composer died: not an attempt, so
+ * straight back to outbound/, where the next digest pass archives it if
+ * its digest was written and lists it, else groups it afresh (digest.h).
+ * Frees m.
+ */
+static void
+unfinished_digest(const char *channel, int dir, const char *mine,
+    const char *plain, struct message *m)
+{
+	struct err e = { ERR_TEMP, 0, 0, "out of memory" };
+	int out;
+
+	if (history_add(m, clock_now(), "recovered: the digest %s was being "
+	    "composed when its dispatcher stopped",
+	    message_str(m, "digest_of")) == -1 ||
+	    outcome_rewrite(&cli.mb, dir, mine, m, 0, &e) == -1 ||
+	    (out = open_dir(ST_OUTBOUND, channel)) == -1) {
+		message_free(m);
+		if (e.class != ERR_GONE)
+			left(channel, mine, &e);
+		return;
+	}
+	message_free(m);
+	if (outcome_move(dir, mine, out, plain, &e) == 0)
+		log_notice("%s/%s: its digest was interrupted; to outbound/",
+		    channel, plain);
+	else if (e.class != ERR_GONE)
+		left(channel, mine, &e);
+	sync_dir(out, "outbound/", channel);
+	close(out);
+}
+
 /* Marks a claimed file failed ("interrupted") and files it in failed/. */
 static void
 interrupted(const char *channel, int dir, const char *mine,
@@ -511,6 +544,10 @@ interrupted(const char *channel, int dir, const char *mine,
 			dead(channel, dir, mine, plain, NULL, e.msg);
 		else if (e.class != ERR_GONE)
 			left(channel, mine, &e);
+		return;
+	}
+	if (message_str(m, "digest_of") != NULL) {
+		unfinished_digest(channel, dir, mine, plain, m);
 		return;
 	}
 	if (message_set_str(m, "status", "failed") == -1 ||

@@ -33,6 +33,7 @@
 #include "outpost/cli.h"
 #include "outpost/cliopt.h"
 #include "outpost/clock.h"
+#include "outpost/digest.h"
 #include "outpost/follow.h"
 #include "outpost/history.h"
 #include "outpost/log.h"
@@ -289,6 +290,37 @@ chan_get(const char *name)
 	return c;
 }
 
+/* What a digest does not hold, with its class (a new digest: normal). */
+static void
+pend_keep(void *c, const char *name, int deferred, int cls)
+{
+	pend_add(c, name, deferred, cls < 0 ? PRIO_NORMAL : cls);
+}
+
+/* A digest channel's listing: what digest.h does not hold is kept. */
+static void
+chan_digest(struct chan *c)
+{
+	struct digest_env env = { &cli.mb, c->cfg, c->outfd, c->deffd,
+	    c->actfd, pend_keep, c, &next_due };
+	struct pend *p = c->pend;
+	struct digest_file *f = calloc(c->npend + 1, sizeof *f);
+	size_t n = c->npend, i;
+
+	if (f == NULL)
+		return;		/* delivered one by one: nothing lost */
+	for (i = 0; i < n; i++)
+		f[i] = (struct digest_file){ p[i].name, p[i].deferred,
+		    p[i].cls };
+	c->pend = NULL;
+	c->npend = c->next = 0;
+	digest_pass(&env, f, n);
+	for (i = 0; i < n; i++)
+		free(p[i].name);
+	free(p);
+	free(f);
+}
+
 /* Lists what is due in c: outbound/ in name order, then due deferred/. */
 static void
 chan_list(struct chan *c)
@@ -327,6 +359,8 @@ chan_list(struct chan *c)
 		free(due);
 		names_free(names, n);
 	}
+	if (c->cfg->policy.digest_window > 0)
+		chan_digest(c);
 	pend_order(c);
 }
 

@@ -25,6 +25,7 @@
 
 #include "outpost/cli.h"
 #include "outpost/clock.h"
+#include "outpost/digest.h"
 #include "outpost/history.h"
 #include "outpost/idfind.h"
 #include "outpost/log.h"
@@ -976,9 +977,24 @@ wait_rate(const struct entry *en, int64_t now, struct wait *w)
 	return 1;
 }
 
+/* A digest channel holds the message until its group's window closes. */
+static int
+wait_digest(const struct entry *en, int64_t now, struct wait *w)
+{
+	const struct channel *ch = config_channel(cli.cfg, en->channel);
+
+	if (!waiting_state(en) || ch == NULL || en->m == NULL ||
+	    (en->st == ST_DEFERRED && en->mtime > now) ||
+	    !digest_wait(&cli.mb, ch, en->name, en->m, now, &w->until,
+	    w->detail, sizeof w->detail))
+		return 0;
+	w->rule = "digest";
+	return 1;
+}
+
 static int (*const waiters[])(const struct entry *, int64_t, struct wait *) = {
-	wait_hold, wait_mark, wait_retry, wait_not_before, wait_quiet,
-	wait_rate,
+	wait_hold, wait_mark, wait_retry, wait_not_before, wait_digest,
+	wait_quiet, wait_rate,
 };
 #define NWAITERS (sizeof waiters / sizeof waiters[0])
 
@@ -1099,6 +1115,8 @@ why_json(const struct entry *en, const char **h, size_t nh,
 	json_object_set_new(o, "expires_at", jtime(en, "expires_at"));
 	json_object_set_new(o, "escalated_to", jstr(str_or_null(en,
 	    "escalated_to")));
+	json_object_set_new(o, "digest_of", jstr(str_or_null(en,
+	    "digest_of")));
 	for (i = 0; i < nh; i++)
 		json_array_append_new(a, jstr(h[i]));
 	json_object_set_new(o, "history", a);
@@ -1147,6 +1165,8 @@ why_text(const struct entry *en, const char **h, size_t nh,
 		line("expires_at", time_format(t, when));
 	if ((err = str_or_null(en, "escalated_to")) != NULL)
 		line("escalated_to", err);
+	if ((err = str_or_null(en, "digest_of")) != NULL)
+		line("digest_of", err);
 	line("history", nh ? "" : "none recorded");
 	for (i = 0; i < nh; i++) {
 		fputs("  ", stdout);

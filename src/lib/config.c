@@ -1232,6 +1232,32 @@ check_fallbacks(struct loader *l, struct config *c)
 	return r;
 }
 
+/*
+ * A digest holds messages up to its window: an escalate_after no longer
+ * would copy every message into the fallback while it waits its turn.
+ */
+static int
+check_escalate_digest(struct loader *l, struct config *c)
+{
+	const struct policy *p;
+	const struct ynode *at;
+	size_t i;
+
+	for (i = 0; i < c->nchannels; i++) {
+		p = &c->channels[i].policy;
+		if (p->digest_window == 0 || p->escalate_after == 0 ||
+		    p->escalate_after > p->digest_window)
+			continue;
+		at = ynode_map_get(c->channels[i].node, "escalate_after");
+		return fail(l, at ? at : c->channels[i].node, "channel %s: "
+		    "escalate_after (%llds) is not longer than digest.window "
+		    "(%llds): every message would fall back while it waits "
+		    "for its digest", c->channels[i].name,
+		    (long long)p->escalate_after, (long long)p->digest_window);
+	}
+	return 0;
+}
+
 static int
 load_tree(struct loader *l, struct config *c)
 {
@@ -1291,7 +1317,8 @@ load_tree(struct loader *l, struct config *c)
 	}
 	/* Channels inherit the defaults, wherever the file put them. */
 	if (chans != NULL && !ynode_is_null(chans) &&
-	    (load_channels(l, c, chans) == -1 || check_fallbacks(l, c) == -1))
+	    (load_channels(l, c, chans) == -1 || check_fallbacks(l, c) == -1 ||
+	    check_escalate_digest(l, c) == -1))
 		return -1;
 	if (srcs != NULL && !ynode_is_null(srcs) &&
 	    load_sources(l, c, srcs) == -1)

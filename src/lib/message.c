@@ -33,12 +33,13 @@ static const struct known {
 	{ "fallback", K_STRLIST }, { "fallback_tried", K_STRLIST },
 	{ "escalated_to", K_STR },
 	{ "replaces", K_STR },
+	{ "digest", K_STRLIST }, { "digest_of", K_STR },
 	{ "throttled", K_STR }, { "suppressed_before", K_INT },
 };
 
 static const char *const formats[] = { "markdown", "text", "raw", NULL };
 static const char *const statuses[] = { "pending", "sending", "sent",
-    "failed", "dead",
+    "failed", "dead", "digested",
     "suppressed",		/* throttle.h: archived, never sent */
     NULL };
 static const char *const attachment_keys[] = { "name", "blob", "type",

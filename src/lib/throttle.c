@@ -434,8 +434,10 @@ throttle_apply(struct mailbox *mb, const struct channel *ch, int dirfd,
 
 	if (ch->policy.throttle_max <= 0)
 		return THROTTLE_SEND;
-	/* An expired message fails as such; it takes no slot. */
-	if (message_time(m, "expires_at", &t) == 1 && t <= now)
+	/* An expired message fails as such; it takes no slot.  A digest's
+	 * members were throttled one by one before it was composed. */
+	if ((message_time(m, "expires_at", &t) == 1 && t <= now) ||
+	    ynode_map_get(m->fm, "digest") != NULL)
 		return THROTTLE_SEND;
 	/* Without an id: key, its name's stem, which it keeps, is its id. */
 	if (id == NULL) {

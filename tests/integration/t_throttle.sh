@@ -25,6 +25,8 @@ channels:
           rate: 2/h, throttle: {key: alert, per: 1h, max: 1}}
   bare: {provider: webhook, url: "http://127.0.0.1:$hook_port/bare",
          throttle: {per: 1h, max: 1}}
+  dig: {provider: webhook, url: "http://127.0.0.1:$hook_port/dig",
+        digest: {window: 10m, key: alert}, throttle: {key: alert, per: 1h, max: 2}}
   race: {provider: maildir, path: "$SCRATCH/race", throttle: {per: 1h, max: 5}}
   kill: {provider: maildir, path: "$SCRATCH/kill", throttle: {key: k, per: 1h, max: 3}}
 X
@@ -180,6 +182,33 @@ m = fm(files("archive", "bare", sys.argv[1], "bare2.md")[0])
 assert m["status"] == "suppressed" and "id" not in m, m
 PY
 check bare-logged grep -q 'bare/bare2.md: id bare2: suppressed by throttle (1 per 1h' "$SCRATCH/err"
+
+# 3e. With a digest: the throttle first, member by member; the digest of
+#    what it let through is sent, and is not throttled itself.
+gids=
+for i in 1 2 3 4; do
+	gids="$gids $(printf -- '---\nalert: disk\n---\ndisk %s\n' $i |
+	    outpost-drop -C dig -s "G$i")"
+done
+expect dispatch-dig-open 0 outpost-dispatch --once --channel dig
+check dig-window-open [ "$(count "$MB/outbound/dig")" = 4 ]
+OUTPOST_NOW=$((T0 + 601)) expect dispatch-dig 0 outpost-dispatch --once --channel dig
+py digest-after-throttle "$day" $gids <<'PY'
+day, ids = sys.argv[1], sys.argv[2:]
+rs = reqs("hook", "/dig")
+assert len(rs) == 1, len(rs)
+b = body(rs[0])
+assert b["subject"] == "Digest: 2 messages (alert: disk)", b
+assert "disk 1" in b["markdown"] and "disk 2" in b["markdown"], b
+assert "disk 3" not in b["markdown"] and "disk 4" not in b["markdown"], b
+st = {fm(f)["id"]: fm(f)["status"] for f in files("archive", "dig", day, "*.md")}
+assert st == {ids[0]: "digested", ids[1]: "digested", ids[2]: "suppressed",
+    ids[3]: "suppressed"}, st
+PY
+# the digest took no slot: the only group counted is alert=disk's
+# (the empty value's, e3b0c442..., SHA-256 of "", would hold the digest's)
+check digest-not-counted [ "$(ls "$MB/state/throttle/dig")" = \
+    "$(printf disk | sha256sum | cut -c1-16)" ]
 
 # 4. Two dispatchers at once, then two hosts at once: exactly 5 of 40.
 race() {	# race LABEL RUNNER: 40 messages, two dispatchers via RUNNER

@@ -651,3 +651,59 @@ Test(config, quiet_hours_refused)
 	    "quiet_hours: {from: \"22:00\", to: \"07:00\", when: x}}\n",
 	    2, 78, "quiet_hours: unknown key \"when\"");
 }
+
+Test(config, digest)
+{
+	struct config *c;
+	const struct policy *p;
+	struct err e;
+
+	cr_assert_eq(load("defaults: {digest: {window: 1h}}\nchannels:\n"
+	    "  a: {provider: maildir, path: /x,"
+	    " digest: {window: 10m, key: alert, max: 3}}\n"
+	    "  b: {provider: maildir, path: /x}\n", 0600, &c, &e), 0, "%s",
+	    e.msg);
+	p = &config_channel(c, "a")->policy;
+	cr_assert_eq(p->digest_window, 600);
+	cr_assert_eq(p->digest_max, 3);
+	cr_assert_str_eq(p->digest_key, "alert");
+	/* A channel's digest replaces the default's whole. */
+	p = &config_channel(c, "b")->policy;
+	cr_assert_eq(p->digest_window, 3600);
+	cr_assert_eq(p->digest_max, 0);
+	cr_assert_null(p->digest_key);
+	config_free(c);
+}
+
+Test(config, digest_refused)
+{
+	refused("channels:\n  a: {provider: maildir, path: /x, "
+	    "digest: {key: alert}}\n", 2, 44, "digest: window is required");
+	refused("channels:\n  a: {provider: maildir, path: /x, "
+	    "digest: {window: soon}}\n", 2, 53, "digest.window");
+	refused("channels:\n  a: {provider: maildir, path: /x, "
+	    "digest: {window: 1m, max: -1}}\n", 2, 62, "digest.max");
+	refused("channels:\n  a: {provider: maildir, path: /x, "
+	    "digest: {window: 1m, every: 2}}\n", 2, 57,
+	    "digest: unknown key \"every\"");
+	refused("channels:\n  a: {provider: maildir, path: /x, "
+	    "digest: 10m}\n", 2, 44, "digest: expected {window: DURATION");
+}
+
+/* escalate_after within a digest's window would copy every message. */
+Test(config, escalate_within_digest_refused)
+{
+	struct config *c;
+	struct err e;
+
+	refused("channels:\n  a: {provider: maildir, path: /x, fallback: b,\n"
+	    "      escalate_after: 10m, digest: {window: 1h}}\n"
+	    "  b: {provider: maildir, path: /y}\n", 3, 23,
+	    "channel a: escalate_after (600s) is not longer than "
+	    "digest.window (3600s)");
+	cr_assert_eq(load("channels:\n  a: {provider: maildir, path: /x, "
+	    "fallback: b, escalate_after: 2h, digest: {window: 1h}}\n"
+	    "  b: {provider: maildir, path: /y}\n", 0600, &c, &e), 0, "%s",
+	    e.msg);
+	config_free(c);
+}
