@@ -99,6 +99,16 @@ wait_for() {
 # count DIR: the number of *.md files directly in DIR.
 count() { ls "$1" 2>/dev/null | grep -c '\.md$'; }
 
+# py NAME [ARG...] <<'PY': a python check, ok when it exits 0, with the
+# names of the test's own $SCRATCH/chk.py at hand (PYTHONPATH finds it);
+# a test that needs other names defines its own py.
+py() {
+	_name=$1
+	shift
+	if { echo 'from chk import *'; cat; } | python3 - "$@" >"$SCRATCH/py.out" 2>&1
+	then ok "$_name"; else fail "$_name" "$(tail -3 "$SCRATCH/py.out" | tr '\n' ' ')"; fi
+}
+
 # fm FILE KEY: the value of a top-level front matter key.
 fm() { sed -n '2,/^---$/p' "$1" | sed -n "s/^$2: //p" | head -1; }
 

@@ -15,12 +15,6 @@ PNG = open(os.path.join(S, "chart.png"), "rb").read()
 PY
 export SCRATCH PYTHONPATH=$SCRATCH:$here
 
-py() {	# py NAME [ARG...] <<'PY': a python check with chk's names at hand
-	_name=$1
-	shift
-	if { echo 'from chk import *'; cat; } | python3 - "$@" >"$SCRATCH/py.out" 2>&1
-	then ok "$_name"; else fail "$_name" "$(tail -3 "$SCRATCH/py.out" | tr '\n' ' ')"; fi
-}
 dispatch() { outpost-dispatch --once --channel "$1" 2>>"$SCRATCH/dispatch.err"; }
 out() { echo "$MB/$1/$2/$3.md"; }
 row() {	# row STATE CHANNEL ID CLASS LAST_ERROR: a failed message's front matter

@@ -14,12 +14,6 @@ PDF = open("report.pdf", "rb").read()
 PNG = open("chart.png", "rb").read()
 PY
 
-py() {	# py NAME ARGS... <<'PY': a python check with chk's names at hand
-	_name=$1
-	shift
-	if { echo 'from chk import *'; cat; } | python3 - "$@" >"$SCRATCH/py.out" 2>&1
-	then ok "$_name"; else fail "$_name" "$(tail -3 "$SCRATCH/py.out" | tr '\n' ' ')"; fi
-}
 dispatch() { outpost-dispatch --once --channel "$1" 2>>"$SCRATCH/dispatch.err"; }
 out() { echo "$MB/$1/$2/$3.md"; }
 row() {	# row PREFIX CHANNEL CLASS LAST_ERROR [REQUESTS [RECORDER]]

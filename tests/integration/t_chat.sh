@@ -16,12 +16,6 @@ PY
 export SCRATCH PYTHONPATH=$SCRATCH:$here
 
 # py NAME <<'PY' ... : a python check with chk's names at hand.
-py() {
-	_name=$1
-	shift
-	if { echo 'from chk import *'; cat; } | python3 - "$@" >"$SCRATCH/py.out" 2>&1
-	then ok "$_name"; else fail "$_name" "$(tail -3 "$SCRATCH/py.out" | tr '\n' ' ')"; fi
-}
 
 # dispatch CHANNEL: one run of outpost-dispatch for it.
 dispatch() { outpost-dispatch --once --channel "$1" 2>>"$SCRATCH/dispatch.err"; }

@@ -37,12 +37,6 @@ def sent(path):
     return [r["json"] for r in jreq("good") if r["path"] == path]
 PY
 export SCRATCH MB PYTHONPATH=$SCRATCH:$here
-py() {
-	_name=$1
-	shift
-	if { echo 'from chk import *'; cat; } | python3 - "$@" >"$SCRATCH/py.out" 2>&1
-	then ok "$_name"; else fail "$_name" "$(tail -3 "$SCRATCH/py.out" | tr '\n' ' ')"; fi
-}
 at() { OUTPOST_NOW=$(($T0 + $1)); export OUTPOST_NOW; }
 # drop CHANNEL ALERT SUBJECT TEXT [more front matter]: prints its id
 drop() { printf -- '---\nalert: %s\n%s\n---\n%s\n' "$2" "${5:-}" "$4" |

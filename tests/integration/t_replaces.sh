@@ -9,12 +9,6 @@ from rec import *
 PY
 export SCRATCH PYTHONPATH=$SCRATCH:$here
 
-py() {
-	_name=$1
-	shift
-	if { echo 'from chk import *'; cat; } | python3 - "$@" >"$SCRATCH/py.out" 2>&1
-	then ok "$_name"; else fail "$_name" "$(tail -3 "$SCRATCH/py.out" | tr '\n' ' ')"; fi
-}
 dispatch() { outpost-dispatch --once --channel "$1" 2>>"$SCRATCH/dispatch.err"; }
 out() { echo "$MB/$1/$2/$3.md"; }
 # update CHANNEL OLD TEXT: drops TEXT with replaces: OLD; prints its id.

@@ -42,12 +42,6 @@ def body(r):
     return json.loads(r["body"])
 PY
 export SCRATCH PYTHONPATH=$SCRATCH:$here
-py() {
-	_name=$1
-	shift
-	if { echo 'from chk import *'; cat; } | python3 - "$@" >"$SCRATCH/py.out" 2>&1
-	then ok "$_name"; else fail "$_name" "$(tail -3 "$SCRATCH/py.out" | tr '\n' ' ')"; fi
-}
 # drop CHANNEL ID ALERT TEXT: a message with id ID (and alert: ALERT
 # unless it is "-") as outbound/CHANNEL/ID.md.
 drop() {
