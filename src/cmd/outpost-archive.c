@@ -105,8 +105,8 @@ static void
 sync_dir(int fd, const char *what, const char *channel)
 {
 	if (fsync(fd) == -1) {
-		log_err("%s%s: fsync: %s", what, channel ? channel : "",
-		    strerror(errno));
+		log_err("%s%s%s: fsync: %s", what, channel ? "/" : "",
+		    channel ? channel : "", strerror(errno));
 		status = 75;
 	}
 }
@@ -398,7 +398,7 @@ judge_one(const char *channel, int dir, const char *name)
 	} else
 		log_info("%s/%s: retry at %s", channel, name,
 		    time_format(next, when));
-	sync_dir(def, "deferred/", channel);
+	sync_dir(def, "deferred", channel);
 	close(def);
 	message_free(m);
 	if (next_due == 0 || next < next_due)
@@ -493,51 +493,54 @@ promote_one(const char *channel, int dir, const char *name)
 	if (outcome_move(dir, name, out, name, &e) == -1 &&
 	    e.class != ERR_GONE)
 		left(channel, name, &e);
-	sync_dir(out, "outbound/", channel);
+	sync_dir(out, "outbound", channel);
 	close(out);
 }
 
 /*
- * A member claimed into a digest whose composer died: not an attempt, so
- * straight back to outbound/, where the next digest pass archives it if
- * its digest was written and lists it, else groups it afresh (digest.h).
- * Frees m.
+ * Rewrites the claimed dir/mine with m (marked already: marked is 0, or
+ * -1 when out of memory) and files it as STATE/<channel>/plain, saying
+ * why at notice.  Frees m.
  */
 static void
-unfinished_digest(const char *channel, int dir, const char *mine,
-    const char *plain, struct message *m)
+refile(const char *channel, int dir, const char *mine, const char *plain,
+    struct message *m, int marked, enum state st, const char *why)
 {
 	struct err e = { ERR_TEMP, 0, 0, "out of memory" };
-	int out;
+	int to;
 
-	if (history_add(m, clock_now(), "recovered: the digest %s was being "
-	    "composed when its dispatcher stopped",
-	    message_str(m, "digest_of")) == -1 ||
-	    outcome_rewrite(&cli.mb, dir, mine, m, 0, &e) == -1 ||
-	    (out = open_dir(ST_OUTBOUND, channel)) == -1) {
+	if (marked == -1 || outcome_rewrite(&cli.mb, dir, mine, m, 0,
+	    &e) == -1 || (to = open_dir(st, channel)) == -1) {
 		message_free(m);
 		if (e.class != ERR_GONE)
 			left(channel, mine, &e);
 		return;
 	}
 	message_free(m);
-	if (outcome_move(dir, mine, out, plain, &e) == 0)
-		log_notice("%s/%s: its digest was interrupted; to outbound/",
-		    channel, plain);
+	if (outcome_move(dir, mine, to, plain, &e) == 0)
+		log_notice("%s/%s: %s; to %s/", channel, plain, why,
+		    state_dir[st]);
 	else if (e.class != ERR_GONE)
 		left(channel, mine, &e);
-	sync_dir(out, "outbound/", channel);
-	close(out);
+	sync_dir(to, state_dir[st], channel);
+	close(to);
 }
 
-/* Marks a claimed file failed ("interrupted") and files it in failed/. */
+/*
+ * Marks a claimed file failed ("interrupted") and files it in failed/;
+ * but a member claimed into a digest whose composer died was no attempt:
+ * it goes straight back to outbound/, where the next digest pass
+ * archives it if its digest was written and lists it, else groups it
+ * afresh (digest.h).
+ */
 static void
 interrupted(const char *channel, int dir, const char *mine,
     const char *plain, const char *why)
 {
+	const char *digest;
 	struct message *m;
 	struct err e = { ERR_TEMP, 0, 0, "out of memory" };
-	int fail;
+	int r;
 
 	if (message_load(dir, mine, &m, &e) == -1) {
 		if (e.class == ERR_DATA)
@@ -546,30 +549,20 @@ interrupted(const char *channel, int dir, const char *mine,
 			left(channel, mine, &e);
 		return;
 	}
-	if (message_str(m, "digest_of") != NULL) {
-		unfinished_digest(channel, dir, mine, plain, m);
+	if ((digest = message_str(m, "digest_of")) != NULL) {
+		r = history_add(m, clock_now(), "recovered: the digest %s was "
+		    "being composed when its dispatcher stopped", digest);
+		refile(channel, dir, mine, plain, m, r, ST_OUTBOUND,
+		    "its digest was interrupted");
 		return;
 	}
-	if (message_set_str(m, "status", "failed") == -1 ||
-	    message_set_int(m, "attempts", message_attempts(m) + 1) == -1 ||
-	    message_set_str(m, "last_error", "interrupted") == -1 ||
-	    message_set_str(m, "error_class", "temporary") == -1 ||
-	    history_add(m, clock_now(), "attempt %lld: temporary: "
-	    "interrupted (%s)", (long long)message_attempts(m), why) == -1 ||
-	    outcome_rewrite(&cli.mb, dir, mine, m, 0, &e) == -1 ||
-	    (fail = open_dir(ST_FAILED, channel)) == -1) {
-		message_free(m);
-		if (e.class != ERR_GONE)
-			left(channel, mine, &e);
-		return;
-	}
-	message_free(m);
-	if (outcome_move(dir, mine, fail, plain, &e) == 0)
-		log_notice("%s/%s: %s; to failed/", channel, plain, why);
-	else if (e.class != ERR_GONE)
-		left(channel, mine, &e);
-	sync_dir(fail, "failed/", channel);
-	close(fail);
+	r = message_set_str(m, "status", "failed");
+	r |= message_set_int(m, "attempts", message_attempts(m) + 1);
+	r |= message_set_str(m, "last_error", "interrupted");
+	r |= message_set_str(m, "error_class", "temporary");
+	r |= history_add(m, clock_now(), "attempt %lld: temporary: "
+	    "interrupted (%s)", (long long)message_attempts(m), why);
+	refile(channel, dir, mine, plain, m, r, ST_FAILED, why);
 }
 
 /*
