@@ -16,6 +16,15 @@
  *   w<K>.<I>       send slot I (1..N) of window K: a link to the id of
  *                  the message that took it
  *   w<K>.x.<ID>    message ID was suppressed in window K
+ *   w<K>.id.<ID>   the slot message ID took in window K: a link to its
+ *                  number, so a message finds its own slot in one look
+ *   cur            a link to the newest window its opener knew of
+ *
+ * A decision costs a few looks, however full the window: the newest
+ * window from cur (and a look past it), the id's own index and marker,
+ * and the first free slot by doubling and halving, slots being taken in
+ * order.  Only a message tried before, which may have been cut off
+ * between taking its slot and indexing it, reads the whole directory.
  *
  * Each is made by symlink(2), which creates or fails with EEXIST as
  * O_EXCL does (one winner, on NFS too) and carries its content whole in

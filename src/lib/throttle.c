@@ -25,14 +25,13 @@
 struct scan {
 	int64_t k;		/* the newest window, 0 when none */
 	int64_t start;		/* its start */
-	int64_t taken;		/* its slots taken */
 	int64_t own_win, own_slot;	/* the id's slot, in k or k-1 */
 	int64_t mark_win;	/* the id's marker, in k or k-1 */
 };
 
-enum kind { N_OTHER, N_WIN, N_SLOT, N_MARK };
+enum kind { N_OTHER, N_WIN, N_SLOT, N_MARK, N_INDEX };
 
-/* "w<K>", "w<K>.<I>" or "w<K>.x.<ID>". */
+/* "w<K>", "w<K>.<I>", "w<K>.x.<ID>" or "w<K>.id.<ID>". */
 static enum kind
 parse(const char *s, int64_t *k, int64_t *i, const char **id)
 {
@@ -46,6 +45,10 @@ parse(const char *s, int64_t *k, int64_t *i, const char **id)
 	if (strncmp(end, ".x.", 3) == 0 && end[3] != '\0') {
 		*id = end + 3;
 		return N_MARK;
+	}
+	if (strncmp(end, ".id.", 4) == 0 && end[4] != '\0') {
+		*id = end + 4;
+		return N_INDEX;
 	}
 	if (end[0] != '.' || end[1] < '1' || end[1] > '9')
 		return N_OTHER;
@@ -96,43 +99,113 @@ open_list(int dir)
 	return dp;
 }
 
-/* The newest window, then what the id has in it and the one before. */
+/* Whether dir/name exists (a link, never followed). */
 static int
-scan(int dir, const char *id, struct scan *s)
+exists(int dir, const char *name)
+{
+	return faccessat(dir, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/*
+ * The newest window: "cur" names the one its opener opened last, and a
+ * newer one not yet named there is found by looking; without "cur", one
+ * listing.  0 when none.
+ */
+static int64_t
+newest(int dir)
 {
 	struct dirent *de;
 	const char *mid;
-	int64_t k, i;
-	enum kind t;
+	char name[32];
+	int64_t k = link_num(dir, "cur"), i, w;
 	DIR *dp;
 
-	memset(s, 0, sizeof *s);
-	if ((dp = open_list(dir)) == NULL)
-		return -1;
+	if (k < 0) {
+		k = 0;
+		if ((dp = open_list(dir)) == NULL)
+			return -1;
+		while ((de = readdir(dp)) != NULL)
+			if (parse(de->d_name, &w, &i, &mid) == N_WIN && w > k)
+				k = w;
+		closedir(dp);
+	}
+	for (;;) {
+		snprintf(name, sizeof name, "w%" PRId64, k + 1);
+		if (!exists(dir, name))
+			return k;
+		k++;
+	}
+}
+
+/* Names "cur" window k, replacing what it named: one rename. */
+static void
+set_cur(int dir, int64_t k)
+{
+	char tmp[48], num[32];
+
+	snprintf(tmp, sizeof tmp, "cur.%ld", (long)getpid());
+	snprintf(num, sizeof num, "%" PRId64, k);
+	unlinkat(dir, tmp, 0);
+	if (symlinkat(num, dir, tmp) == 0 &&
+	    renameat(dir, tmp, dir, "cur") == -1)
+		unlinkat(dir, tmp, 0);
+}
+
+/*
+ * The slot id holds in window k or k-1, from its index entry; with
+ * deep, else from the slots themselves, for a message that may have
+ * been cut off between taking a slot and indexing it (it is then back
+ * after an interrupted attempt).  Fills s->own_win and s->own_slot.
+ */
+static void
+own_slot(int dir, const char *id, int deep, struct scan *s)
+{
+	struct dirent *de;
+	const char *mid;
+	char name[NAME_LEN + 48];
+	int64_t k, i, w;
+	DIR *dp;
+
+	for (w = s->k; w >= s->k - 1 && w > 0; w--) {
+		snprintf(name, sizeof name, "w%" PRId64 ".id.%s", w, id);
+		if ((i = link_num(dir, name)) > 0) {
+			s->own_win = w;
+			s->own_slot = i;
+			return;
+		}
+	}
+	if (!deep || (dp = open_list(dir)) == NULL)
+		return;
 	while ((de = readdir(dp)) != NULL)
-		if (parse(de->d_name, &k, &i, &mid) == N_WIN && k > s->k)
-			s->k = k;
-	rewinddir(dp);
-	while (s->k > 0 && (de = readdir(dp)) != NULL) {
-		if ((t = parse(de->d_name, &k, &i, &mid)) == N_OTHER ||
-		    (k != s->k && k != s->k - 1))
-			continue;
-		if (t == N_SLOT && k == s->k)
-			s->taken++;
-		if (t == N_SLOT && s->own_slot == 0 &&
+		if (parse(de->d_name, &k, &i, &mid) == N_SLOT &&
+		    (k == s->k || k == s->k - 1) &&
 		    links_to(dir, de->d_name, id)) {
 			s->own_win = k;
 			s->own_slot = i;
+			break;
 		}
-		if (t == N_MARK && strcmp(mid, id) == 0)
-			s->mark_win = k;
-	}
 	closedir(dp);
-	if (s->k > 0) {
-		char name[32];
+}
 
-		snprintf(name, sizeof name, "w%" PRId64, s->k);
-		s->start = link_num(dir, name);
+/* What the state says of the newest window and of id. */
+static int
+scan(int dir, const char *id, int deep, struct scan *s)
+{
+	char name[NAME_LEN + 48];
+	int64_t w;
+
+	memset(s, 0, sizeof *s);
+	if ((s->k = newest(dir)) < 0)
+		return -1;
+	if (s->k == 0)
+		return 0;
+	snprintf(name, sizeof name, "w%" PRId64, s->k);
+	s->start = link_num(dir, name);
+	own_slot(dir, id, deep, s);
+	for (w = s->k; w >= s->k - 1 && w > 0 && s->mark_win == 0; w--) {
+		snprintf(name, sizeof name, "w%" PRId64 ".x.%s", w, id);
+		if (exists(dir, name))
+			s->mark_win = w;
 	}
 	return 0;
 }
@@ -209,23 +282,64 @@ key_dir(struct mailbox *mb, const struct channel *ch,
 	return mailbox_subdir(mb, rel, 1, e);
 }
 
-/* Takes a free slot of window s->k: its number, 0 when all are taken,
- * -1 on an error. */
+static int
+slot_taken(int dir, int64_t k, int64_t i)
+{
+	char name[48];
+
+	snprintf(name, sizeof name, "w%" PRId64 ".%" PRId64, k, i);
+	return exists(dir, name);
+}
+
+/*
+ * The first free slot of window k, at most max + 1.  Slots are taken in
+ * order (each after seeing the one before taken), so the taken ones are
+ * 1..n: found by doubling, then halving, in about 2 log n looks.
+ */
+static int64_t
+first_free(int dir, int64_t k, int64_t max)
+{
+	int64_t lo = 0, hi = 1, mid;	/* lo taken (0: none), hi not known */
+
+	while (hi <= max && slot_taken(dir, k, hi)) {
+		lo = hi;
+		hi *= 2;
+	}
+	if (hi > max + 1)
+		hi = max + 1;
+	while (hi - lo > 1) {		/* lo taken, hi free (or max + 1) */
+		mid = lo + (hi - lo) / 2;
+		if (slot_taken(dir, k, mid))
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return hi;
+}
+
+/*
+ * Takes a free slot of window s->k for id and indexes it under the id:
+ * its number, 0 when all are taken, -1 on an error.
+ */
 static int64_t
 take_slot(int dir, const struct scan *s, int64_t max, const char *id)
 {
-	char name[48];
+	char name[NAME_LEN + 48], num[32];
 	int64_t i;
 	int r;
 
-	if (s->taken >= max)
-		return 0;
-	for (i = 1; i <= max; i++) {
+	for (i = first_free(dir, s->k, max); i <= max; i++) {
 		snprintf(name, sizeof name, "w%" PRId64 ".%" PRId64, s->k, i);
-		if ((r = make(dir, name, id)) == 0)
-			return i;
+		if ((r = make(dir, name, id)) == 1)
+			continue;	/* another took it first */
 		if (r == -1)
 			return -1;
+		snprintf(name, sizeof name, "w%" PRId64 ".id.%s", s->k, id);
+		snprintf(num, sizeof num, "%" PRId64, i);
+		if (make(dir, name, num) == -1)
+			log_warn("throttle: cannot index a slot (%s)",
+			    strerror(errno));
+		return i;
 	}
 	return 0;
 }
@@ -261,15 +375,15 @@ suppressed(int dir, int64_t w, int64_t per, struct throttle_verdict *v)
 
 /* One pass: a verdict, or -2 to look again (a window was opened). */
 static int
-decide_once(int dir, const struct policy *p, const char *id, int64_t now,
-    struct throttle_verdict *v)
+decide_once(int dir, const struct policy *p, const char *id, int deep,
+    int64_t now, struct throttle_verdict *v)
 {
 	char name[NAME_LEN], num[32];
 	struct scan s;
 	int64_t slot;
 	int r;
 
-	if (scan(dir, id, &s) == -1)
+	if (scan(dir, id, deep, &s) == -1)
 		return -1;
 	if (s.own_slot > 0)	/* back after a crash or a failure */
 		return sent(dir, s.own_win, s.own_slot, p->throttle_per, v);
@@ -280,8 +394,10 @@ decide_once(int dir, const struct policy *p, const char *id, int64_t now,
 		snprintf(num, sizeof num, "%" PRId64, now);
 		if ((r = make(dir, name, num)) == -1)
 			return -1;
-		if (r == 0)	/* ours: the one it closes is kept */
+		if (r == 0) {	/* ours: the one it closes is kept */
+			set_cur(dir, s.k + 1);
 			prune(dir, s.k);
+		}
 		return -2;
 	}
 	if ((slot = take_slot(dir, &s, p->throttle_max, id)) == -1)
@@ -311,8 +427,10 @@ decide_id(struct mailbox *mb, const struct channel *ch,
 		log_warn("%s: throttle not applied: %s", ch->name, e.msg);
 		return THROTTLE_SEND;
 	}
+	/* Only a message tried before can hold a slot it never indexed. */
 	for (i = 0; i < TRIES && r == -2; i++)
-		r = decide_once(dir, &ch->policy, id, now, v);
+		r = decide_once(dir, &ch->policy, id, message_attempts(m) > 0,
+		    now, v);
 	if (r < 0) {
 		log_warn("%s: id %s: throttle not applied: state/throttle: "
 		    "%s", ch->name, id, r == -1 ? strerror(errno) :

@@ -181,7 +181,10 @@ Test(throttle, the_next_window_counts_the_suppressed)
 	cr_assert(has(n, k, "w1") && has(n, k, "w1.1") && has(n, k, "w1.x.c") &&
 	    has(n, k, "w1.x.d") && has(n, k, "w2") && has(n, k, "w2.1") &&
 	    has(n, k, "w2.2"));
-	cr_assert_eq(k, 8);
+	/* Each slot indexed under its id; cur names the newest window. */
+	cr_assert(has(n, k, "w2.id.e") && has(n, k, "w2.id.f") &&
+	    has(n, k, "cur"));
+	cr_assert_eq(k, 13);
 }
 
 Test(throttle, a_window_opens_at_the_first_send_after_a_gap)
@@ -207,8 +210,9 @@ Test(throttle, a_window_opens_at_the_first_send_after_a_gap)
 	cr_assert(!has(n, k, "w1") && !has(n, k, "w1.1") &&
 	    !has(n, k, "w1.x.c"));
 	cr_assert(has(n, k, "w2") && has(n, k, "w2.1") && has(n, k, "w3") &&
-	    has(n, k, "w3.1"));
-	cr_assert_eq(k, 5);
+	    has(n, k, "w3.1") && has(n, k, "w2.id.d") && has(n, k, "w3.id.f") &&
+	    !has(n, k, "w1.id.a") && has(n, k, "cur"));
+	cr_assert_eq(k, 9);
 }
 
 Test(throttle, a_window_opened_by_another_is_joined)
@@ -257,4 +261,45 @@ Test(throttle, what_names_the_group)
 	throttle_what(&ch, m, buf, sizeof buf);
 	cr_assert_str_eq(buf, "2 per 90s");
 	message_free(m);
+}
+
+/*
+ * Cut off between taking its slot and indexing it, a message is back
+ * only after an interrupted attempt (attempts > 0): then the slots
+ * themselves are read and it finds its own; a message never tried is
+ * not made to read them.
+ */
+Test(throttle, a_slot_never_indexed_is_found_by_a_retry)
+{
+	struct throttle_verdict v;
+	struct message *m;
+	char path[300];
+
+	cr_assert_eq(decide("a", "disk", T0, &v), THROTTLE_SEND);
+	cr_assert_eq(v.slot, 1);
+	snprintf(path, sizeof path, "%s/state/throttle/alerts", sc.mbpath);
+	{
+		char n[16][NAME_LEN], full[700];
+		size_t k = names(n, 16);
+		struct dirent *de;
+		DIR *dp;
+
+		cr_assert(has(n, k, "w1.id.a"));
+		cr_assert_not_null(dp = opendir(path));
+		while ((de = readdir(dp)) != NULL && de->d_name[0] == '.')
+			;
+		cr_assert_not_null(de);
+		snprintf(full, sizeof full, "%s/%s/w1.id.a", path, de->d_name);
+		closedir(dp);
+		cr_assert_eq(unlink(full), 0);
+	}
+	m = msg("a", "disk");
+	cr_assert_eq(message_set_int(m, "attempts", 1), 0);
+	cr_assert_eq(throttle_decide(&mb, &ch, m, T0 + 60, &v), THROTTLE_SEND);
+	cr_assert_eq(v.slot, 1);
+	message_free(m);
+	/* Slot 2 is still free: the retry took nothing. */
+	cr_assert_eq(decide("b", "disk", T0 + 60, &v), THROTTLE_SEND);
+	cr_assert_eq(v.slot, 2);
+	cr_assert_eq(decide("c", "disk", T0 + 60, &v), THROTTLE_SUPPRESS);
 }
