@@ -16,15 +16,18 @@
  *   w<K>.<I>       send slot I (1..N) of window K: a link to the id of
  *                  the message that took it
  *   w<K>.x.<ID>    message ID was suppressed in window K
- *   w<K>.id.<ID>   the slot message ID took in window K: a link to its
- *                  number, so a message finds its own slot in one look
  *   cur            a link to the newest window its opener knew of
  *
- * A decision costs a few looks, however full the window: the newest
- * window from cur (and a look past it), the id's own index and marker,
- * and the first free slot by doubling and halving, slots being taken in
- * order.  Only a message tried before, which may have been cut off
- * between taking its slot and indexing it, reads the whole directory.
+ * The slot a message took is recorded in the message itself,
+ * throttle_slot: K.I, written with its file whenever that is rewritten
+ * (a failed attempt, a hold by quiet hours), so a message that comes back
+ * finds its slot with no look at all.  A decision costs one link made,
+ * however full the window: the newest window is remembered while it
+ * runs, and the next free slot is the one after this process's last
+ * (else found by doubling and halving, slots being taken in order).
+ * Only a message tried before, which may have been cut off before its
+ * file recorded its slot, reads the whole directory (the slots link to
+ * the ids that took them).
  *
  * Each is made by symlink(2), which creates or fails with EEXIST as
  * O_EXCL does (one winner, on NFS too) and carries its content whole in
@@ -64,12 +67,13 @@ struct throttle_verdict {
 /*
  * Decides for message m (its id set) of channel ch at now: THROTTLE_SEND
  * (a slot taken or found, or no throttle) or THROTTLE_SUPPRESS (a marker
- * made or found), with v filled.  State that cannot be read or written
- * makes it THROTTLE_SEND (said at warning): a throttle never holds a
- * message back because it cannot count.
+ * made or found), with v filled; a slot taken is recorded in m as
+ * throttle_slot: K.I.  State that cannot be read or written makes it
+ * THROTTLE_SEND (said at warning): a throttle never holds a message back
+ * because it cannot count.
  */
 int throttle_decide(struct mailbox *, const struct channel *,
-    const struct message *, int64_t now, struct throttle_verdict *);
+    struct message *, int64_t now, struct throttle_verdict *);
 
 /*
  * For a message claimed as dirfd/claimed (name: its name out of active/,

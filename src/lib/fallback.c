@@ -19,7 +19,7 @@
 static const char *const state_keys[] = { "status", "attempts",
 	"next_retry_at", "last_error", "error_class", "sent_at", "receipt",
 	"retry_after", "parts_sent", "escalated_to", "fallback",
-	"fallback_tried", "replaces", NULL };
+	"fallback_tried", "replaces", "throttle_slot", NULL };
 
 /* The chain: the message's fallback: key wins, even an empty one. */
 static size_t

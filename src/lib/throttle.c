@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,9 +30,9 @@ struct scan {
 	int64_t mark_win;	/* the id's marker, in k or k-1 */
 };
 
-enum kind { N_OTHER, N_WIN, N_SLOT, N_MARK, N_INDEX };
+enum kind { N_OTHER, N_WIN, N_SLOT, N_MARK };
 
-/* "w<K>", "w<K>.<I>", "w<K>.x.<ID>" or "w<K>.id.<ID>". */
+/* "w<K>", "w<K>.<I>" or "w<K>.x.<ID>". */
 static enum kind
 parse(const char *s, int64_t *k, int64_t *i, const char **id)
 {
@@ -45,10 +46,6 @@ parse(const char *s, int64_t *k, int64_t *i, const char **id)
 	if (strncmp(end, ".x.", 3) == 0 && end[3] != '\0') {
 		*id = end + 3;
 		return N_MARK;
-	}
-	if (strncmp(end, ".id.", 4) == 0 && end[4] != '\0') {
-		*id = end + 4;
-		return N_INDEX;
 	}
 	if (end[0] != '.' || end[1] < '1' || end[1] > '9')
 		return N_OTHER;
@@ -152,27 +149,27 @@ set_cur(int dir, int64_t k)
 }
 
 /*
- * The slot id holds in window k or k-1, from its index entry; with
- * deep, else from the slots themselves, for a message that may have
- * been cut off between taking a slot and indexing it (it is then back
- * after an interrupted attempt).  Fills s->own_win and s->own_slot.
+ * The slot m holds in window s->k or s->k-1: from its own record,
+ * throttle_slot: K.I, written with the file whenever it is rewritten
+ * (a failed attempt, a hold); with deep, else from the slots themselves,
+ * for a message cut off before its file recorded the slot (back after an
+ * interrupted attempt then).  Fills s->own_*.
  */
 static void
-own_slot(int dir, const char *id, int deep, struct scan *s)
+own_slot(int dir, const struct message *m, const char *id, int deep,
+    struct scan *s)
 {
+	const char *rec = message_str(m, "throttle_slot");
 	struct dirent *de;
 	const char *mid;
-	char name[NAME_LEN + 48];
-	int64_t k, i, w;
+	int64_t k, i;
 	DIR *dp;
 
-	for (w = s->k; w >= s->k - 1 && w > 0; w--) {
-		snprintf(name, sizeof name, "w%" PRId64 ".id.%s", w, id);
-		if ((i = link_num(dir, name)) > 0) {
-			s->own_win = w;
-			s->own_slot = i;
-			return;
-		}
+	if (rec != NULL && sscanf(rec, "%" SCNd64 ".%" SCNd64, &k, &i) == 2 &&
+	    i > 0 && (k == s->k || (k == s->k - 1 && k > 0))) {
+		s->own_win = k;
+		s->own_slot = i;
+		return;
 	}
 	if (!deep || (dp = open_list(dir)) == NULL)
 		return;
@@ -187,27 +184,18 @@ own_slot(int dir, const char *id, int deep, struct scan *s)
 	closedir(dp);
 }
 
-/* What the state says of the newest window and of id. */
-static int
-scan(int dir, const char *id, int deep, struct scan *s)
+/* Fills s->mark_win when id was suppressed in window s->k or s->k-1. */
+static void
+own_mark(int dir, const char *id, struct scan *s)
 {
 	char name[NAME_LEN + 48];
 	int64_t w;
 
-	memset(s, 0, sizeof *s);
-	if ((s->k = newest(dir)) < 0)
-		return -1;
-	if (s->k == 0)
-		return 0;
-	snprintf(name, sizeof name, "w%" PRId64, s->k);
-	s->start = link_num(dir, name);
-	own_slot(dir, id, deep, s);
 	for (w = s->k; w >= s->k - 1 && w > 0 && s->mark_win == 0; w--) {
 		snprintf(name, sizeof name, "w%" PRId64 ".x.%s", w, id);
 		if (exists(dir, name))
 			s->mark_win = w;
 	}
-	return 0;
 }
 
 /* Window k's start, and how many were suppressed in it. */
@@ -261,15 +249,32 @@ make(int dir, const char *name, const char *target)
 	return errno == EEXIST ? 1 : -1;
 }
 
-/* state/throttle/<channel>/<hash>, created. */
-static int
+/*
+ * The key directories this process has open, and where it last found
+ * the first free slot of each one's newest window: the next decision on
+ * a key then looks there first.  (One thread decides: the dispatcher.)
+ */
+#define KEYS_OPEN	16
+static struct keydir {
+	char path[PATH_MAX];	/* the mailbox's, then state/throttle/... */
+	int fd;
+	int64_t k, next;	/* window k's first free slot, last seen */
+	int64_t wk, wstart;	/* the newest window and its start, seen
+				   while it ran (none opens a newer before
+				   it ends: clocks agree, claim.h) */
+} keys[KEYS_OPEN];
+static size_t kturn;
+
+/* state/throttle/<channel>/<hash>, created, from the cache if open. */
+static struct keydir *
 key_dir(struct mailbox *mb, const struct channel *ch,
     const struct message *m, struct err *e)
 {
 	const char *key = ch->policy.throttle_key, *v = NULL;
 	unsigned char md[SHA256_DIGEST_LENGTH];
-	char rel[NAME_LEN + 64];
-	int n, i;
+	char rel[NAME_LEN + 64], path[PATH_MAX];
+	struct keydir *kd;
+	int n, i, fd;
 
 	if (key != NULL)
 		v = message_str(m, key);
@@ -279,7 +284,55 @@ key_dir(struct mailbox *mb, const struct channel *ch,
 	n = snprintf(rel, sizeof rel, "state/throttle/%s/", ch->name);
 	for (i = 0; i < 8; i++)
 		n += snprintf(rel + n, sizeof rel - (size_t)n, "%02x", md[i]);
-	return mailbox_subdir(mb, rel, 1, e);
+	if (snprintf(path, sizeof path, "%s/%s", mb->path, rel) >=
+	    (int)sizeof path) {
+		err_set(e, ERR_CONFIG, "%s: path too long", rel);
+		return NULL;
+	}
+	for (i = 0; i < KEYS_OPEN; i++)
+		if (keys[i].fd > 0 && strcmp(keys[i].path, path) == 0)
+			return &keys[i];
+	if ((fd = mailbox_subdir(mb, rel, 1, e)) == -1)
+		return NULL;
+	kd = &keys[kturn++ % KEYS_OPEN];
+	if (kd->fd > 0)
+		close(kd->fd);
+	snprintf(kd->path, sizeof kd->path, "%s", path);
+	kd->fd = fd;
+	kd->k = kd->next = kd->wk = kd->wstart = 0;
+	return kd;
+}
+
+/* The newest window of kd into s (k 0: none), from the cache while it
+ * runs, else from the directory. */
+static int
+window(struct keydir *kd, int64_t per, int64_t now, struct scan *s)
+{
+	char name[32];
+
+	memset(s, 0, sizeof *s);
+	if (kd->wk > 0 && now < kd->wstart + per) {
+		s->k = kd->wk;
+		s->start = kd->wstart;
+		return 0;
+	}
+	if ((s->k = newest(kd->fd)) < 0)
+		return -1;
+	if (s->k > 0) {
+		snprintf(name, sizeof name, "w%" PRId64, s->k);
+		s->start = link_num(kd->fd, name);
+	}
+	kd->wk = s->k;
+	kd->wstart = s->start;
+	return 0;
+}
+
+/* Forgets kd: its directory was removed under us. */
+static void
+key_forget(struct keydir *kd)
+{
+	close(kd->fd);
+	memset(kd, 0, sizeof *kd);
 }
 
 static int
@@ -292,18 +345,20 @@ slot_taken(int dir, int64_t k, int64_t i)
 }
 
 /*
- * The first free slot of window k, at most max + 1.  Slots are taken in
- * order (each after seeing the one before taken), so the taken ones are
- * 1..n: found by doubling, then halving, in about 2 log n looks.
+ * The first free slot of window k, at most max + 1, looking first at
+ * hint (1, or the slot after the one this process took last: taken
+ * slots are 1..n, each taken after seeing the one before taken), then
+ * doubling the step, then halving: one look mostly, 2 log n at worst.
  */
 static int64_t
-first_free(int dir, int64_t k, int64_t max)
+first_free(int dir, int64_t k, int64_t max, int64_t hint)
 {
-	int64_t lo = 0, hi = 1, mid;	/* lo taken (0: none), hi not known */
+	int64_t lo = hint - 1, hi = hint, step = 1, mid;
 
 	while (hi <= max && slot_taken(dir, k, hi)) {
-		lo = hi;
-		hi *= 2;
+		lo = hi;		/* lo taken (0: none), hi not known */
+		hi = lo + step;
+		step *= 2;
 	}
 	if (hi > max + 1)
 		hi = max + 1;
@@ -318,27 +373,31 @@ first_free(int dir, int64_t k, int64_t max)
 }
 
 /*
- * Takes a free slot of window s->k for id and indexes it under the id:
- * its number, 0 when all are taken, -1 on an error.
+ * Takes a free slot of window s->k for id, trying the one after this
+ * process's last first, and records it in m (own_slot()).  Its number;
+ * 0 when all are taken; -1 on an error.
  */
 static int64_t
-take_slot(int dir, const struct scan *s, int64_t max, const char *id)
+take_slot(struct keydir *kd, const struct scan *s, int64_t max,
+    struct message *m, const char *id)
 {
-	char name[NAME_LEN + 48], num[32];
-	int64_t i;
+	char name[48], rec[48];
+	int64_t i = kd->k == s->k && kd->next > 0 ? kd->next : 1;
 	int r;
 
-	for (i = first_free(dir, s->k, max); i <= max; i++) {
+	for (; i <= max; i++) {
 		snprintf(name, sizeof name, "w%" PRId64 ".%" PRId64, s->k, i);
-		if ((r = make(dir, name, id)) == 1)
-			continue;	/* another took it first */
+		if ((r = make(kd->fd, name, id)) == 1) {
+			i = first_free(kd->fd, s->k, max, i + 1) - 1;
+			continue;	/* taken: on from the first free */
+		}
 		if (r == -1)
 			return -1;
-		snprintf(name, sizeof name, "w%" PRId64 ".id.%s", s->k, id);
-		snprintf(num, sizeof num, "%" PRId64, i);
-		if (make(dir, name, num) == -1)
-			log_warn("throttle: cannot index a slot (%s)",
-			    strerror(errno));
+		kd->k = s->k;
+		kd->next = i + 1;
+		snprintf(rec, sizeof rec, "%" PRId64 ".%" PRId64, s->k, i);
+		if (message_set_str(m, "throttle_slot", rec) == -1)
+			log_warn("throttle: out of memory recording a slot");
 		return i;
 	}
 	return 0;
@@ -373,25 +432,34 @@ suppressed(int dir, int64_t w, int64_t per, struct throttle_verdict *v)
 	return THROTTLE_SUPPRESS;
 }
 
-/* One pass: a verdict, or -2 to look again (a window was opened). */
+/*
+ * One pass: a verdict, or -2 to look again (a window was opened).  Only
+ * a message tried before (deep) may hold a marker, or a slot its file
+ * does not record: only then is more than its slot looked at.
+ */
 static int
-decide_once(int dir, const struct policy *p, const char *id, int deep,
-    int64_t now, struct throttle_verdict *v)
+decide_once(struct keydir *kd, const struct policy *p, struct message *m,
+    const char *id, int deep, int64_t now, struct throttle_verdict *v)
 {
-	char name[NAME_LEN], num[32];
+	char name[NAME_LEN + 48], num[32];
+	int dir = kd->fd;
 	struct scan s;
 	int64_t slot;
 	int r;
 
-	if (scan(dir, id, deep, &s) == -1)
+	if (window(kd, p->throttle_per, now, &s) == -1)
 		return -1;
-	if (s.own_slot > 0)	/* back after a crash or a failure */
+	own_slot(dir, m, id, deep, &s);
+	if (s.own_slot > 0)	/* back after a crash, a failure, a hold */
 		return sent(dir, s.own_win, s.own_slot, p->throttle_per, v);
+	if (deep)
+		own_mark(dir, id, &s);
 	if (s.mark_win > 0)
 		return suppressed(dir, s.mark_win, p->throttle_per, v);
 	if (s.k == 0 || s.start + p->throttle_per <= now) {
 		snprintf(name, sizeof name, "w%" PRId64, s.k + 1);
 		snprintf(num, sizeof num, "%" PRId64, now);
+		kd->wk = 0;	/* read the directory again */
 		if ((r = make(dir, name, num)) == -1)
 			return -1;
 		if (r == 0) {	/* ours: the one it closes is kept */
@@ -400,7 +468,7 @@ decide_once(int dir, const struct policy *p, const char *id, int deep,
 		}
 		return -2;
 	}
-	if ((slot = take_slot(dir, &s, p->throttle_max, id)) == -1)
+	if ((slot = take_slot(kd, &s, p->throttle_max, m, id)) == -1)
 		return -1;
 	if (slot > 0)
 		return sent(dir, s.k, slot, p->throttle_per, v);
@@ -413,24 +481,31 @@ decide_once(int dir, const struct policy *p, const char *id, int deep,
 
 /* throttle_decide() for the message known as id. */
 static int
-decide_id(struct mailbox *mb, const struct channel *ch,
-    const struct message *m, const char *id, int64_t now,
-    struct throttle_verdict *v)
+decide_id(struct mailbox *mb, const struct channel *ch, struct message *m,
+    const char *id, int64_t now, struct throttle_verdict *v)
 {
+	struct keydir *kd = NULL;
 	struct err e = { 0 };
-	int dir, r = -2, i;
+	int r = -2, i, fresh = 0;
 
 	memset(v, 0, sizeof *v);
 	if (ch->policy.throttle_max <= 0 || id == NULL)
 		return THROTTLE_SEND;
-	if ((dir = key_dir(mb, ch, m, &e)) == -1) {
-		log_warn("%s: throttle not applied: %s", ch->name, e.msg);
-		return THROTTLE_SEND;
-	}
 	/* Only a message tried before can hold a slot it never indexed. */
-	for (i = 0; i < TRIES && r == -2; i++)
-		r = decide_once(dir, &ch->policy, id, message_attempts(m) > 0,
-		    now, v);
+	for (i = 0; i < TRIES && r == -2; i++) {
+		if (kd == NULL && (kd = key_dir(mb, ch, m, &e)) == NULL) {
+			log_warn("%s: throttle not applied: %s", ch->name,
+			    e.msg);
+			return THROTTLE_SEND;
+		}
+		r = decide_once(kd, &ch->policy, m, id,
+		    message_attempts(m) > 0, now, v);
+		if (r == -1 && errno == ENOENT && !fresh++) {
+			key_forget(kd);	/* removed under us: once more */
+			kd = NULL;
+			r = -2;
+		}
+	}
 	if (r < 0) {
 		log_warn("%s: id %s: throttle not applied: state/throttle: "
 		    "%s", ch->name, id, r == -1 ? strerror(errno) :
@@ -438,13 +513,12 @@ decide_id(struct mailbox *mb, const struct channel *ch,
 		memset(v, 0, sizeof *v);
 		r = THROTTLE_SEND;
 	}
-	close(dir);
 	return r;
 }
 
 int
 throttle_decide(struct mailbox *mb, const struct channel *ch,
-    const struct message *m, int64_t now, struct throttle_verdict *v)
+    struct message *m, int64_t now, struct throttle_verdict *v)
 {
 	return decide_id(mb, ch, m, message_str(m, "id"), now, v);
 }
