@@ -16,13 +16,17 @@
  *   w<K>.<I>       send slot I (1..N) of window K: a link to the id of
  *                  the message that took it
  *   w<K>.x.<ID>    message ID was suppressed in window K
+ *   w<K>.b<J>      block J of window K: slots (J-1)*64+1 to J*64, taken
+ *                  by one process at once while far below a max of
+ *                  1024 or more (half of max at most)
  *   cur            a link to the newest window its opener knew of
  *
  * The slot a message took is recorded in the message itself,
  * throttle_slot: K.I, written with its file whenever that is rewritten
  * (a failed attempt, a hold by quiet hours), so a message that comes back
- * finds its slot with no look at all.  A decision costs one link made,
- * however full the window: the newest window is remembered while it
+ * finds its slot with no look at all.  A decision costs one link made
+ * (one per 64 in a block), however full the window: the newest window
+ * is remembered while it
  * runs, and the next free slot is the one after this process's last
  * (else found by doubling and halving, slots being taken in order).
  * Only a message tried before, which may have been cut off before its

@@ -30,9 +30,9 @@ struct scan {
 	int64_t mark_win;	/* the id's marker, in k or k-1 */
 };
 
-enum kind { N_OTHER, N_WIN, N_SLOT, N_MARK };
+enum kind { N_OTHER, N_WIN, N_SLOT, N_MARK, N_BLOCK };
 
-/* "w<K>", "w<K>.<I>" or "w<K>.x.<ID>". */
+/* "w<K>", "w<K>.<I>", "w<K>.b<J>" or "w<K>.x.<ID>". */
 static enum kind
 parse(const char *s, int64_t *k, int64_t *i, const char **id)
 {
@@ -46,6 +46,10 @@ parse(const char *s, int64_t *k, int64_t *i, const char **id)
 	if (strncmp(end, ".x.", 3) == 0 && end[3] != '\0') {
 		*id = end + 3;
 		return N_MARK;
+	}
+	if (end[0] == '.' && end[1] == 'b' && end[2] >= '1' && end[2] <= '9') {
+		*i = strtoll(end + 2, &end, 10);
+		return *end == '\0' ? N_BLOCK : N_OTHER;
 	}
 	if (end[0] != '.' || end[1] < '1' || end[1] > '9')
 		return N_OTHER;
@@ -259,6 +263,7 @@ static struct keydir {
 	char path[PATH_MAX];	/* the mailbox's, then state/throttle/... */
 	int fd;
 	int64_t k, next;	/* window k's first free slot, last seen */
+	int64_t bk, bj, bnext;	/* block bj of window bk, its next slot */
 	int64_t wk, wstart;	/* the newest window and its start, seen
 				   while it ran (none opens a newer before
 				   it ends: clocks agree, claim.h) */
@@ -300,6 +305,7 @@ key_dir(struct mailbox *mb, const struct channel *ch,
 	snprintf(kd->path, sizeof kd->path, "%s", path);
 	kd->fd = fd;
 	kd->k = kd->next = kd->wk = kd->wstart = 0;
+	kd->bk = kd->bj = kd->bnext = 0;
 	return kd;
 }
 
@@ -335,41 +341,92 @@ key_forget(struct keydir *kd)
 	memset(kd, 0, sizeof *kd);
 }
 
+/* Whether slot i (blk: block i) of window k is taken. */
 static int
-slot_taken(int dir, int64_t k, int64_t i)
+slot_taken(int dir, int64_t k, int64_t i, int blk)
 {
 	char name[48];
 
-	snprintf(name, sizeof name, "w%" PRId64 ".%" PRId64, k, i);
+	snprintf(name, sizeof name, "w%" PRId64 ".%s%" PRId64, k,
+	    blk ? "b" : "", i);
 	return exists(dir, name);
 }
 
 /*
- * The first free slot of window k, at most max + 1, looking first at
- * hint (1, or the slot after the one this process took last: taken
- * slots are 1..n, each taken after seeing the one before taken), then
- * doubling the step, then halving: one look mostly, 2 log n at worst.
+ * The first free slot (blk: block) of window k, at most max + 1, looking
+ * first at hint (the first not known taken: taken ones are numbered in
+ * order from the first, each taken after seeing the one before taken),
+ * then doubling the step, then halving: one look mostly, 2 log n at
+ * worst.
  */
 static int64_t
-first_free(int dir, int64_t k, int64_t max, int64_t hint)
+first_free(int dir, int64_t k, int64_t max, int64_t hint, int blk)
 {
 	int64_t lo = hint - 1, hi = hint, step = 1, mid;
 
-	while (hi <= max && slot_taken(dir, k, hi)) {
-		lo = hi;		/* lo taken (0: none), hi not known */
-		hi = lo + step;
+	while (hi <= max && slot_taken(dir, k, hi, blk)) {
+		lo = hi;		/* lo taken (or below the first), */
+		hi = lo + step;		/* hi not known */
 		step *= 2;
 	}
 	if (hi > max + 1)
 		hi = max + 1;
 	while (hi - lo > 1) {		/* lo taken, hi free (or max + 1) */
 		mid = lo + (hi - lo) / 2;
-		if (slot_taken(dir, k, mid))
+		if (slot_taken(dir, k, mid, blk))
 			lo = mid;
 		else
 			hi = mid;
 	}
 	return hi;
+}
+
+/*
+ * Far below a large max, a process takes slots a block at a time: block
+ * J of window K, "w<K>.b<J>", is slots (J-1)*BLOCK+1 to J*BLOCK, handed
+ * out from memory; one link made per BLOCK messages.  Blocks cover at
+ * most half of max, the rest is taken one slot at a time, so near the
+ * limit the count is exact; what a process leaves of its block when it
+ * exits counts as sent, so a window then sends fewer than max, never
+ * more (at least max/2).
+ */
+#define BLOCK		64
+#define BLOCK_MAX	1024	/* the least max blocks are taken for */
+
+static int64_t
+blocks_of(int64_t max)
+{
+	return max < BLOCK_MAX ? 0 : max / 2 / BLOCK;
+}
+
+/* A slot from this process's block of window s->k; 0 when none is left
+ * (blocks used up: single slots then), -1 on an error. */
+static int64_t
+block_slot(struct keydir *kd, const struct scan *s, int64_t max,
+    const char *id)
+{
+	int64_t nb = blocks_of(max), j;
+	char name[48];
+	int r;
+
+	if (kd->bk == s->k && kd->bnext > 0 && kd->bnext <= kd->bj * BLOCK)
+		return kd->bnext++;
+	j = kd->bk == s->k ? kd->bj + 1 : 1;
+	for (j = first_free(kd->fd, s->k, nb, j, 1); j <= nb; j++) {
+		snprintf(name, sizeof name, "w%" PRId64 ".b%" PRId64, s->k, j);
+		if ((r = make(kd->fd, name, id)) == 1)
+			continue;
+		if (r == -1)
+			return -1;
+		kd->bk = s->k;
+		kd->bj = j;
+		kd->bnext = (j - 1) * BLOCK + 1;
+		return kd->bnext++;
+	}
+	kd->bk = s->k;		/* none left in this window */
+	kd->bj = nb;
+	kd->bnext = 0;
+	return 0;
 }
 
 /*
@@ -382,25 +439,33 @@ take_slot(struct keydir *kd, const struct scan *s, int64_t max,
     struct message *m, const char *id)
 {
 	char name[48], rec[48];
-	int64_t i = kd->k == s->k && kd->next > 0 ? kd->next : 1;
+	int64_t base = blocks_of(max) * BLOCK, i;
 	int r;
 
+	if ((i = block_slot(kd, s, max, id)) == -1)
+		return -1;
+	if (i == 0)
+		i = kd->k == s->k && kd->next > base ? kd->next : base + 1;
 	for (; i <= max; i++) {
+		if (i <= base)
+			break;		/* from a block */
 		snprintf(name, sizeof name, "w%" PRId64 ".%" PRId64, s->k, i);
 		if ((r = make(kd->fd, name, id)) == 1) {
-			i = first_free(kd->fd, s->k, max, i + 1) - 1;
+			i = first_free(kd->fd, s->k, max, i + 1, 0) - 1;
 			continue;	/* taken: on from the first free */
 		}
 		if (r == -1)
 			return -1;
 		kd->k = s->k;
 		kd->next = i + 1;
-		snprintf(rec, sizeof rec, "%" PRId64 ".%" PRId64, s->k, i);
-		if (message_set_str(m, "throttle_slot", rec) == -1)
-			log_warn("throttle: out of memory recording a slot");
-		return i;
+		break;
 	}
-	return 0;
+	if (i > max)
+		return 0;
+	snprintf(rec, sizeof rec, "%" PRId64 ".%" PRId64, s->k, i);
+	if (message_set_str(m, "throttle_slot", rec) == -1)
+		log_warn("throttle: out of memory recording a slot");
+	return i;
 }
 
 /* The verdict once a slot is known: send, with the note for slot 1. */

@@ -307,3 +307,75 @@ Test(throttle, a_slot_not_recorded_is_found_by_a_retry)
 	cr_assert_eq(v.slot, 2);
 	cr_assert_eq(decide("c", "disk", T0 + 60, &v), THROTTLE_SUPPRESS);
 }
+
+/* The entries of the one key directory, and whether name is one. */
+static size_t
+nentries(const char *want, int *found)
+{
+	char path[256], sub[600];
+	struct dirent *de;
+	size_t n = 0;
+	DIR *dp;
+
+	snprintf(path, sizeof path, "%s/state/throttle/alerts", sc.mbpath);
+	cr_assert_not_null(dp = opendir(path));
+	while ((de = readdir(dp)) != NULL && de->d_name[0] == '.')
+		;
+	cr_assert_not_null(de);
+	snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
+	closedir(dp);
+	cr_assert_not_null(dp = opendir(sub));
+	*found = 0;
+	while ((de = readdir(dp)) != NULL)
+		if (de->d_name[0] != '.') {
+			n++;
+			*found |= strcmp(de->d_name, want) == 0;
+		}
+	closedir(dp);
+	return n;
+}
+
+/*
+ * Far below a large max, slots are taken a block of 64 at a time (one
+ * link per 64 messages), over half of max at most; the rest one by one,
+ * so exactly max are sent and the next is suppressed.
+ */
+Test(throttle, blocks_far_below_a_large_max)
+{
+	struct throttle_verdict v;
+	struct message *m;
+	char id[16];
+	size_t n;
+	int i, found;
+
+	ch.policy.throttle_max = 1024;
+	for (i = 1; i <= 64; i++) {
+		m = msg("x", "disk");
+		cr_assert_eq(throttle_decide(&mb, &ch, m, T0, &v), THROTTLE_SEND);
+		cr_assert_eq(v.slot, i);
+		message_free(m);
+	}
+	n = nentries("w1.b1", &found);
+	cr_assert(found);
+	cr_assert_eq(n, 3, "%zu", n);		/* w1, cur, w1.b1 */
+	for (i = 65; i <= 600; i++) {
+		snprintf(id, sizeof id, "m%d", i);
+		m = msg(id, "disk");
+		cr_assert_eq(throttle_decide(&mb, &ch, m, T0, &v), THROTTLE_SEND);
+		cr_assert_eq(v.slot, i);
+		message_free(m);
+	}
+	/* Eight blocks (512 slots, half of max), then 88 single slots. */
+	n = nentries("w1.600", &found);
+	cr_assert(found);
+	cr_assert_eq(n, 2 + 8 + 88, "%zu", n);
+	for (i = 601; i <= 1024; i++) {
+		snprintf(id, sizeof id, "m%d", i);
+		m = msg(id, "disk");
+		cr_assert_eq(throttle_decide(&mb, &ch, m, T0, &v), THROTTLE_SEND);
+		message_free(m);
+	}
+	m = msg("over", "disk");
+	cr_assert_eq(throttle_decide(&mb, &ch, m, T0, &v), THROTTLE_SUPPRESS);
+	message_free(m);
+}
