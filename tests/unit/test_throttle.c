@@ -85,13 +85,12 @@ decide(const char *id, const char *alert, int64_t now,
 	return throttle_decide(&mb, &ch, kept_msg(id, alert), now, v);
 }
 
-/* The names in the one key directory under state/throttle/alerts/. */
-static size_t
-names(char out[][NAME_LEN], size_t max)
+/* The one key directory under state/throttle/alerts/, opened. */
+static DIR *
+key_dir_open(void)
 {
 	char path[256], sub[600];
 	struct dirent *de;
-	size_t n = 0;
 	DIR *dp;
 
 	snprintf(path, sizeof path, "%s/state/throttle/alerts", sc.mbpath);
@@ -102,9 +101,23 @@ names(char out[][NAME_LEN], size_t max)
 	snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
 	closedir(dp);
 	cr_assert_not_null(dp = opendir(sub));
+	return dp;
+}
+
+/* The names in it: the first max, and how many there are. */
+static size_t
+names(char out[][NAME_LEN], size_t max)
+{
+	DIR *dp = key_dir_open();
+	struct dirent *de;
+	size_t n = 0;
+
 	while ((de = readdir(dp)) != NULL)
-		if (de->d_name[0] != '.' && n < max)
-			snprintf(out[n++], NAME_LEN, "%s", de->d_name);
+		if (de->d_name[0] != '.') {
+			if (n < max)
+				snprintf(out[n], NAME_LEN, "%s", de->d_name);
+			n++;
+		}
 	closedir(dp);
 	return n;
 }
@@ -308,31 +321,15 @@ Test(throttle, a_slot_not_recorded_is_found_by_a_retry)
 	cr_assert_eq(decide("c", "disk", T0 + 60, &v), THROTTLE_SUPPRESS);
 }
 
-/* The entries of the one key directory, and whether name is one. */
+/* How many names the key directory has, and whether want is one. */
 static size_t
 nentries(const char *want, int *found)
 {
-	char path[256], sub[600];
-	struct dirent *de;
-	size_t n = 0;
-	DIR *dp;
+	static char n[2048][NAME_LEN];
+	size_t k = names(n, 2048);
 
-	snprintf(path, sizeof path, "%s/state/throttle/alerts", sc.mbpath);
-	cr_assert_not_null(dp = opendir(path));
-	while ((de = readdir(dp)) != NULL && de->d_name[0] == '.')
-		;
-	cr_assert_not_null(de);
-	snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
-	closedir(dp);
-	cr_assert_not_null(dp = opendir(sub));
-	*found = 0;
-	while ((de = readdir(dp)) != NULL)
-		if (de->d_name[0] != '.') {
-			n++;
-			*found |= strcmp(de->d_name, want) == 0;
-		}
-	closedir(dp);
-	return n;
+	*found = has(n, k < 2048 ? k : 2048, want);
+	return k;
 }
 
 /*
