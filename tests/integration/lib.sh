@@ -109,6 +109,25 @@ py() {
 	then ok "$_name"; else fail "$_name" "$(tail -3 "$SCRATCH/py.out" | tr '\n' ' ')"; fi
 }
 
+# put_msg CH ID FRONT-MATTER-LINE: a message file, renamed into
+# outbound/CH/ from tmp/.
+put_msg() {
+	mkdir -p "$MB/outbound/$1"
+	printf -- '---\nid: %s\n%s\n---\nbody of %s\n' "$2" "$3" "$2" >"$MB/tmp/$2.md"
+	mv "$MB/tmp/$2.md" "$MB/outbound/$1/$2.md"
+}
+
+# rec_ids PATH: the ids recorder "rec" got on PATH, in the order they
+# came, one a line.
+rec_ids() { python3 - "$SCRATCH/rec" "$1" <<'PY'
+import base64, glob, json, sys
+for f in sorted(glob.glob(sys.argv[1] + "/[0-9]*.json")):
+    r = json.load(open(f))
+    if r["path"] == sys.argv[2]:
+        print(json.loads(base64.b64decode(r["body_b64"]))["id"])
+PY
+}
+
 # fm FILE KEY: the value of a top-level front matter key.
 fm() { sed -n '2,/^---$/p' "$1" | sed -n "s/^$2: //p" | head -1; }
 

@@ -11,29 +11,17 @@ channels:
 X
 chmod 600 "$OUTPOST_CONFIG"
 outpost-queue init
-# put CH ID FRONT-MATTER-LINE: a message file, renamed into outbound/CH/
-put() { mkdir -p "$MB/outbound/$1"; printf -- '---\nid: %s\n%s\n---\nbody of %s\n' "$2" "$3" "$2" >"$MB/tmp/$2.md"
-	mv "$MB/tmp/$2.md" "$MB/outbound/$1/$2.md"; }
-# the ids the recorder got on PATH, in the order they came, one a line
-order() { python3 - "$SCRATCH/rec" "$1" <<'PY'
-import base64, glob, json, sys
-for f in sorted(glob.glob(sys.argv[1] + "/[0-9]*.json")):
-    r = json.load(open(f))
-    if r["path"] == sys.argv[2]:
-        print(json.loads(base64.b64decode(r["body_b64"]))["id"])
-PY
-}
 
 # 1. Names in one order, classes in another: high first, then normal
 #    (absent and a bad value among them, in name order), then low.
-put p 01-low 'priority: low'
-put p 02-normal 'priority: normal'
-put p 03-high 'priority: high'
-put p 04-none 'subject: no priority'
-put p 05-urgent 'priority: urgent'
-put p 06-high 'priority: "high"'
+put_msg p 01-low 'priority: low'
+put_msg p 02-normal 'priority: normal'
+put_msg p 03-high 'priority: high'
+put_msg p 04-none 'subject: no priority'
+put_msg p 05-urgent 'priority: urgent'
+put_msg p 06-high 'priority: "high"'
 expect p-dispatch 0 outpost-dispatch --once --channel p
-order /p >"$SCRATCH/got"
+rec_ids /p >"$SCRATCH/got"
 printf '%s\n' 03-high 06-high 02-normal 04-none 05-urgent 01-low >"$SCRATCH/want"
 check p-order cmp -s "$SCRATCH/want" "$SCRATCH/got"
 check p-all-sent [ "$(count "$MB/sent/p")" = 6 ]
@@ -43,12 +31,12 @@ check bad-value-sent [ -f "$MB/sent/p/05-urgent.md" ]
 # 2. A long high backlog does not starve the others: of every four
 #    starts while lower classes wait, three high, the fourth theirs
 #    (shared among them by the same rule).
-for i in 00 01 02 03 04 05 06 07 08 09; do put q h$i 'priority: high'; done
-put q n0 'priority: normal'
-put q n1 'priority: normal'
-put q l0 'priority: low'
+for i in 00 01 02 03 04 05 06 07 08 09; do put_msg q h$i 'priority: high'; done
+put_msg q n0 'priority: normal'
+put_msg q n1 'priority: normal'
+put_msg q l0 'priority: low'
 expect q-dispatch 0 outpost-dispatch --once --channel q
-order /q >"$SCRATCH/got"
+rec_ids /q >"$SCRATCH/got"
 printf '%s\n' h00 h01 h02 n0 h03 h04 h05 n1 h06 h07 h08 l0 h09 >"$SCRATCH/want"
 check q-share-order cmp -s "$SCRATCH/want" "$SCRATCH/got"
 

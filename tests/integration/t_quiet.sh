@@ -16,18 +16,6 @@ channels:
 X
 chmod 600 "$OUTPOST_CONFIG"
 outpost-queue init
-# put CH ID FRONT-MATTER-LINE: a message file, renamed into outbound/CH/
-put() { mkdir -p "$MB/outbound/$1"; printf -- '---\nid: %s\n%s\n---\nbody of %s\n' "$2" "$3" "$2" >"$MB/tmp/$2.md"
-	mv "$MB/tmp/$2.md" "$MB/outbound/$1/$2.md"; }
-# the ids the recorder got on PATH, in the order they came
-order() { python3 - "$SCRATCH/rec" "$1" <<'PY'
-import base64, glob, json, sys
-for f in sorted(glob.glob(sys.argv[1] + "/[0-9]*.json")):
-    r = json.load(open(f))
-    if r["path"] == sys.argv[2]:
-        print(json.loads(base64.b64decode(r["body_b64"]))["id"])
-PY
-}
 mtime() { stat -c %Y "$1"; }
 
 # 1. 22:30 CET on 2026-03-28, the night the clocks go forward: quiet
@@ -35,12 +23,12 @@ mtime() { stat -c %Y "$1"; }
 #    High is sent; normal, absent and low are held to that instant.
 T=1774733400			# 2026-03-28T21:30:00Z
 END=1774760400			# 2026-03-29T05:00:00Z
-put night n1 'priority: normal'
-put night l1 'priority: low'
-put night h1 'priority: high'
-put night d1 'subject: no priority'
+put_msg night n1 'priority: normal'
+put_msg night l1 'priority: low'
+put_msg night h1 'priority: high'
+put_msg night d1 'subject: no priority'
 expect spring-dispatch 0 env OUTPOST_NOW=$T outpost-dispatch --once --channel night
-check spring-high-sent [ "$(order /night)" = h1 ]
+check spring-high-sent [ "$(rec_ids /night)" = h1 ]
 for id in n1 l1 d1; do
 	D=$MB/deferred/night/$id.md
 	check spring-$id-held [ -f "$D" ]
@@ -61,26 +49,26 @@ check why-held-due grep -qx 'now: due at 2026-03-29T05:00:00Z' "$SCRATCH/out"
 expect spring-early 0 env OUTPOST_NOW=$((END - 1)) outpost-dispatch --once --channel night
 check spring-early-still-held [ "$(count "$MB/deferred/night")" = 3 ]
 expect spring-release 0 env OUTPOST_NOW=$END outpost-dispatch --once --channel night
-check spring-released-order [ "$(order /night | tr '\n' ' ')" = 'h1 d1 n1 l1 ' ]
+check spring-released-order [ "$(rec_ids /night | tr '\n' ' ')" = 'h1 d1 n1 l1 ' ]
 check spring-released-sent [ "$(count "$MB/sent/night")" = 4 ]
 check spring-released-history grep -q "held by quiet_hours" "$MB/sent/night/n1.md"
 
 # 2. 23:00 CEST on 2026-10-24, the night they go back: 07:00 CET is
 #    06:00Z.
 T=1792875600			# 2026-10-24T21:00:00Z
-put night n2 'priority: low'
+put_msg night n2 'priority: low'
 expect autumn-dispatch 0 env OUTPOST_NOW=$T outpost-dispatch --once --channel night
 check autumn-until-end [ "$(mtime "$MB/deferred/night/n2.md")" = 1792908000 ]
 check autumn-history grep -qxe "- 2026-10-24T21:00:00Z held by quiet_hours 22:00-07:00 Europe/Berlin until 2026-10-25T06:00:00Z" "$MB/deferred/night/n2.md"
 
 # 3. Asia/Shanghai keeps one offset: 23:00 there is 15:00Z, the end 23:00Z.
-put sh s1 'subject: x'
-put sh s2 'priority: high'
+put_msg sh s1 'subject: x'
+put_msg sh s2 'priority: high'
 expect sh-dispatch 0 env OUTPOST_NOW=1774710000 outpost-dispatch --once --channel sh
 check sh-until-end [ "$(mtime "$MB/deferred/sh/s1.md")" = 1774738800 ]
 check sh-high-sent [ -f "$MB/sent/sh/s2.md" ]
 # Outside the window (07:00 there) a message goes straight out.
-put sh s3 'subject: y'
+put_msg sh s3 'subject: y'
 expect sh-day 0 env OUTPOST_NOW=1774738800 outpost-dispatch --once --channel sh
 check sh-day-sent [ -f "$MB/sent/sh/s3.md" ]
 check sh-released [ -f "$MB/sent/sh/s1.md" ]
@@ -90,13 +78,13 @@ check sh-released [ -f "$MB/sent/sh/s1.md" ]
 #    ends one that tries); at 07:00 the first is sent, the rest wait for
 #    their slots, none left claimed when the run is stopped.
 T=1796684400			# 2026-12-07T23:00:00Z
-for i in $(seq -w 1 20); do put rated r$i 'subject: r'; done
+for i in $(seq -w 1 20); do put_msg rated r$i 'subject: r'; done
 expect rate-held 0 timeout 10 env OUTPOST_NOW=$T outpost-dispatch --once --channel rated
 check rate-all-held [ "$(count "$MB/deferred/rated")" = 20 ]
 check rate-no-slot [ -z "$(ls "$MB/state/rate/rated" 2>/dev/null)" ]
-check rate-none-sent [ -z "$(order /rated)" ]
+check rate-none-sent [ -z "$(rec_ids /rated)" ]
 OUTPOST_NOW=1796713200 timeout 2 outpost-dispatch --once --channel rated 2>/dev/null
-check rate-first-sent [ "$(order /rated)" = r01 ]
+check rate-first-sent [ "$(rec_ids /rated)" = r01 ]
 check rate-one-slot [ "$(ls "$MB/state/rate/rated" | wc -l)" = 1 ]
 check rate-none-claimed [ "$(count "$MB/active/rated")" = 0 ]
 check rate-rest-wait [ $(($(count "$MB/deferred/rated") + $(count "$MB/outbound/rated"))) = 19 ]
