@@ -14,6 +14,7 @@
 #include <criterion/criterion.h>
 
 #include "outpost/mailbox.h"
+#include "outpost/message.h"
 
 struct scratch {
 	char base[64];		/* the mkdtemp directory */
@@ -72,6 +73,19 @@ scratch_entries(const struct scratch *s, const char *rel)
 			n++;
 	closedir(dp);
 	return n;
+}
+
+/* Parses s (strlen bytes) and expects success. */
+static __attribute__((unused)) struct message *
+parse_ok(const char *s)
+{
+	struct message *m = NULL;
+	struct err e = { 0 };
+
+	cr_assert_eq(message_parse(s, strlen(s), &m, &e), 0,
+	    "parse failed: %d:%d %s", e.line, e.col, e.msg);
+	cr_assert_not_null(m);
+	return m;
 }
 
 #endif

@@ -11,18 +11,9 @@
 
 #include "outpost/history.h"
 #include "outpost/message.h"
+#include "scratch.h"
 
 #define T0 1796637600		/* 2026-12-07T10:00:00Z */
-
-static struct message *
-parse_ok(const char *s)
-{
-	struct message *m = NULL;
-	struct err e = { 0 };
-
-	cr_assert_eq(message_parse(s, strlen(s), &m, &e), 0, "%s", e.msg);
-	return m;
-}
 
 /* Emits m and parses it again, as the next reader of the file would. */
 static struct message *

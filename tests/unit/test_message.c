@@ -10,22 +10,10 @@
 #include <criterion/criterion.h>
 
 #include "outpost/message.h"
+#include "scratch.h"
 #include "outpost/yaml.h"
 
 #define HEX64 "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
-
-/* Parses s (strlen bytes) and expects success. */
-static struct message *
-parse_ok(const char *s)
-{
-	struct message *m = NULL;
-	struct err e = { 0 };
-
-	cr_assert_eq(message_parse(s, strlen(s), &m, &e), 0,
-	    "parse failed: %d:%d %s", e.line, e.col, e.msg);
-	cr_assert_not_null(m);
-	return m;
-}
 
 /* Parses len bytes and expects a refusal of class ERR_DATA at line:col. */
 static struct err
