@@ -773,9 +773,8 @@ check_value(struct loader *l, struct ynode *v, const struct key *k,
 			    k->name);
 		return 0;
 	case V_COUNT:
-		if (ynode_int(v, &x) == -1 || x < 1 || x > 1000000)
-			return fail(l, v, "%s: expected a whole number from 1",
-			    k->name);
+		if (check_count(l, v, k->name, &x) == -1)
+			return -1;
 		if (p != NULL && strcmp(k->name, "max_attempts") == 0)
 			p->max_attempts = x;
 		else if (p != NULL && strcmp(k->name, "concurrency") == 0)
