@@ -539,6 +539,8 @@ record(struct outcome_rec *o)
 	}
 	if (!ok)
 		say_failure(c, o);
+	else		/* sent: its throttle slot is kept by nothing now */
+		ynode_map_del(m->fm, "throttle_slot");
 	r |= note_attempt(o, now);
 	r |= message_set_str(m, "status", ok ? "sent" : "failed");
 	r |= message_set_int(m, "attempts", message_attempts(m) + 1);

@@ -261,6 +261,8 @@ make(int dir, const char *name, const char *target)
 #define KEYS_OPEN	16
 static struct keydir {
 	char path[PATH_MAX];	/* the mailbox's, then state/throttle/... */
+	const struct channel *ch;
+	char value[128];	/* the key's value, when shorter */
 	int fd;
 	int64_t k, next;	/* window k's first free slot, last seen */
 	int64_t bk, bj, bnext;	/* block bj of window bk, its next slot */
@@ -269,6 +271,25 @@ static struct keydir {
 				   it ends: clocks agree, claim.h) */
 } keys[KEYS_OPEN];
 static size_t kturn;
+
+/* The open key directory of mb's channel ch and value v, or NULL: looked
+ * up by the value itself, so a message whose key is known costs no hash. */
+static struct keydir *
+key_cached(const struct mailbox *mb, const struct channel *ch,
+    const char *v)
+{
+	size_t i, n = strlen(mb->path);
+
+	if (strlen(v) >= sizeof keys[0].value)
+		return NULL;
+	for (i = 0; i < KEYS_OPEN; i++)
+		if (keys[i].fd > 0 && keys[i].ch == ch &&
+		    strcmp(keys[i].value, v) == 0 &&
+		    strncmp(keys[i].path, mb->path, n) == 0 &&
+		    keys[i].path[n] == '/')
+			return &keys[i];
+	return NULL;
+}
 
 /* state/throttle/<channel>/<hash>, created, from the cache if open. */
 static struct keydir *
@@ -285,6 +306,8 @@ key_dir(struct mailbox *mb, const struct channel *ch,
 		v = message_str(m, key);
 	if (v == NULL)
 		v = "";
+	if ((kd = key_cached(mb, ch, v)) != NULL)
+		return kd;
 	SHA256((const unsigned char *)v, strlen(v), md);
 	n = snprintf(rel, sizeof rel, "state/throttle/%s/", ch->name);
 	for (i = 0; i < 8; i++)
@@ -302,10 +325,12 @@ key_dir(struct mailbox *mb, const struct channel *ch,
 	kd = &keys[kturn++ % KEYS_OPEN];
 	if (kd->fd > 0)
 		close(kd->fd);
+	memset(kd, 0, sizeof *kd);
 	snprintf(kd->path, sizeof kd->path, "%s", path);
 	kd->fd = fd;
-	kd->k = kd->next = kd->wk = kd->wstart = 0;
-	kd->bk = kd->bj = kd->bnext = 0;
+	kd->ch = ch;
+	if (strlen(v) < sizeof kd->value)
+		memcpy(kd->value, v, strlen(v) + 1);
 	return kd;
 }
 
@@ -468,31 +493,38 @@ take_slot(struct keydir *kd, const struct scan *s, int64_t max,
 	return i;
 }
 
-/* The verdict once a slot is known: send, with the note for slot 1. */
-static int
-sent(int dir, int64_t w, int64_t slot, int64_t per,
-    struct throttle_verdict *v)
+/* Window w's start: remembered while it is the newest, else its link. */
+static int64_t
+win_start(const struct keydir *kd, int64_t w)
 {
 	char name[32];
 
+	if (kd->wk > 0 && w == kd->wk)
+		return kd->wstart;
+	snprintf(name, sizeof name, "w%" PRId64, w);
+	return link_num(kd->fd, name);
+}
+
+/* The verdict once a slot is known: send, with the note for slot 1. */
+static int
+sent(const struct keydir *kd, int64_t w, int64_t slot, int64_t per,
+    struct throttle_verdict *v)
+{
 	v->window = w;
 	v->slot = slot;
-	snprintf(name, sizeof name, "w%" PRId64, w);
-	v->start = link_num(dir, name);
+	v->start = win_start(kd, w);
 	v->end = v->start + per;
 	if (slot == 1)
-		v->before = count_marks(dir, w - 1, &v->before_start);
+		v->before = count_marks(kd->fd, w - 1, &v->before_start);
 	return THROTTLE_SEND;
 }
 
 static int
-suppressed(int dir, int64_t w, int64_t per, struct throttle_verdict *v)
+suppressed(const struct keydir *kd, int64_t w, int64_t per,
+    struct throttle_verdict *v)
 {
-	char name[32];
-
 	v->window = w;
-	snprintf(name, sizeof name, "w%" PRId64, w);
-	v->start = link_num(dir, name);
+	v->start = win_start(kd, w);
 	v->end = v->start + per;
 	return THROTTLE_SUPPRESS;
 }
@@ -516,11 +548,11 @@ decide_once(struct keydir *kd, const struct policy *p, struct message *m,
 		return -1;
 	own_slot(dir, m, id, deep, &s);
 	if (s.own_slot > 0)	/* back after a crash, a failure, a hold */
-		return sent(dir, s.own_win, s.own_slot, p->throttle_per, v);
+		return sent(kd, s.own_win, s.own_slot, p->throttle_per, v);
 	if (deep)
 		own_mark(dir, id, &s);
 	if (s.mark_win > 0)
-		return suppressed(dir, s.mark_win, p->throttle_per, v);
+		return suppressed(kd, s.mark_win, p->throttle_per, v);
 	if (s.k == 0 || s.start + p->throttle_per <= now) {
 		snprintf(name, sizeof name, "w%" PRId64, s.k + 1);
 		snprintf(num, sizeof num, "%" PRId64, now);
@@ -536,12 +568,12 @@ decide_once(struct keydir *kd, const struct policy *p, struct message *m,
 	if ((slot = take_slot(kd, &s, p->throttle_max, m, id)) == -1)
 		return -1;
 	if (slot > 0)
-		return sent(dir, s.k, slot, p->throttle_per, v);
+		return sent(kd, s.k, slot, p->throttle_per, v);
 	snprintf(name, sizeof name, "w%" PRId64 ".x.%s", s.k, id);
 	if (make(dir, name, id) == -1)
 		log_warn("throttle: cannot count a suppression (%s); "
 		    "suppressed all the same", strerror(errno));
-	return suppressed(dir, s.k, p->throttle_per, v);
+	return suppressed(kd, s.k, p->throttle_per, v);
 }
 
 /* throttle_decide() for the message known as id. */

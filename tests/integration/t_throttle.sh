@@ -66,6 +66,8 @@ got = sorted(body(r)["id"] for r in rs)
 assert got == ["c1", "c2", "d1", "d2", "d3", "n1", "n2"], got
 sent = [os.path.basename(f) for f in files("sent", "disk", "*.md")]
 assert sorted(sent) == ["c1.md", "c2.md", "d1.md", "d2.md", "d3.md", "n1.md", "n2.md"], sent
+for f in files("sent", "disk", "*.md"):	# a sent one keeps no slot
+    assert "throttle_slot" not in fm(f), f
 arch = files("archive", "disk", day, "*.md")
 assert [os.path.basename(f) for f in arch] == ["d4.md", "d5.md"], arch
 for f in arch:
