@@ -973,15 +973,23 @@ rate_slot(struct chan *c, int64_t *wait_us)
 
 /*
  * A claim that waited for its rate slot when the run stops (or lost its
- * lease meanwhile): back to outbound/, unsent, unless it is not ours.
+ * lease meanwhile): back to outbound/, unsent, unless it is not ours;
+ * with the throttle slot it took written in it, as a failure keeps it.
  */
 static void
 unready(struct chan *c)
 {
 	struct job *j = c->ready;
-	struct err e;
+	struct err e = { 0 };
 
 	c->ready = NULL;
+	if (!j->lost && ynode_map_get(j->d.m->fm, "throttle_slot") != NULL &&
+	    outcome_rewrite(&cli.mb, c->actfd, j->claimed, j->d.m, 0,
+	    &e) == -1) {
+		j->lost = e.class == ERR_GONE;
+		log_warn("%s/%s: its throttle slot is not kept: %s",
+		    c->cfg->name, j->claimed, e.msg);
+	}
 	if (!j->lost && outcome_move(c->actfd, j->claimed, c->outfd, j->name,
 	    &e) == -1)
 		log_err("%s/%s: %s (outpost-archive will recover it)",

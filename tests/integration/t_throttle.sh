@@ -164,6 +164,25 @@ assert sorted(body(r)["id"] for r in reqs("hook", "/paced")) == ["p1", "p3"]
 assert fm(files("archive", "paced", "*", "p2.md")[0])["status"] == "suppressed"
 PY
 
+# 3c'. Stopped while it waits for its rate slot, a message goes back to
+#    outbound/ with the throttle slot it took written in it, and keeps
+#    that slot: p4 (key z, max 1) waits for the slot p3 spent, is
+#    stopped, then sent, not suppressed by its own slot.
+OUTPOST_NOW=$((TP + 1800)) drop paced p4 z 'paced 4'
+OUTPOST_NOW=$((TP + 1800)) timeout 20 outpost-dispatch --once --channel paced \
+    2>>"$SCRATCH/err" & dp=$!
+zdir=$MB/state/throttle/paced/$(printf z | sha256sum | cut -c1-16)
+i=0; while [ ! -L "$zdir/w1.1" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+kill -TERM $dp; wait $dp
+py unready-keeps-slot <<'PY'
+assert fm(files("outbound", "paced", "p4.md")[0])["throttle_slot"] == "1.1"
+PY
+OUTPOST_NOW=$((TP + 3600)) expect paced-3 0 timeout 20 outpost-dispatch --once --channel paced
+py unready-slot-reused <<'PY'
+assert [body(r)["id"] for r in reqs("hook", "/paced")] == ["p1", "p3", "p4"]
+assert fm(files("sent", "paced", "p4.md")[0])["status"] == "sent"
+PY
+
 # 3d. Files without an id: key: their names' stems count as their ids.
 mkdir -p "$MB/outbound/bare"
 for i in 1 2; do
