@@ -6,8 +6,10 @@
 # archived with digest_of and status digested, why for a waiting member,
 # an archived one and the digest, priority: high and not_before, a member
 # found again after a crash; then SIGKILL at random points: nothing
-# lost, no digest sent twice.
-# The clock is OUTPOST_NOW: nothing here sleeps for a window.
+# lost, no digest sent twice; a lingering dispatcher waking when a
+# window closes.
+# The clock is OUTPOST_NOW: nothing here sleeps for a window, but for
+# the last, where the wait itself is tested (2 s).
 T0=1796000000			# 2026-11-30T00:53:20Z
 export OUTPOST_NOW=$T0
 gtok=123456:TGSECRETTOKEN
@@ -30,6 +32,8 @@ channels:
        digest: {window: 1m}}
   kd: {provider: webhook, url: "http://127.0.0.1:$kdok_port/kd",
        digest: {window: 1m, max: 4}}
+  lg: {provider: webhook, url: "http://127.0.0.1:$hook_port/lg",
+       digest: {window: 2s}}
 X
 chmod 600 "$OUTPOST_CONFIG"
 outpost-queue init
@@ -402,4 +406,23 @@ for i in ids:
     (d,) = texts[i]
     assert d == of[i] and d in sent, (i, d, of[i])
 print(len(sent), "digests")
+PY
+
+# 9. A lingering dispatcher wakes when a window closes, with nothing else
+#    to wake it.  The real clock here (a wait is real time): a window of
+#    2s, --linger 30; without the wake it would sleep out its linger and
+#    exit with the digest unsent.  Both members in the one digest show
+#    that it waited for the window.
+OUTPOST_NOW= outpost-dispatch -q --linger 30 --channel lg \
+    2>>"$SCRATCH/dispatch.err" & lp=$!
+OUTPOST_NOW= drop lg "" "Linger 1" "linger one" >/dev/null
+OUTPOST_NOW= drop lg "" "Linger 2" "linger two" >/dev/null
+i=0; while [ "$(hooks_n /lg)" = 0 ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+kill $lp; wait $lp
+py linger-wakes-at-window-close <<'PY'
+rs = hooks("/lg")
+assert len(rs) == 1, rs
+b = rs[0]["json"]
+assert b["subject"] == "Digest: 2 messages", b["subject"]
+assert "linger one" in b["markdown"] and "linger two" in b["markdown"], b
 PY
