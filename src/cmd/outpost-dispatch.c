@@ -1271,6 +1271,43 @@ queue_files(void)
  * claimed, moved, rewritten or sent, and no directory is made: this
  * path opens what exists, reads, and prints.
  */
+/*
+ * What the channel's policies would do with m instead of sending it now,
+ * in their order: a throttle is named (whether m is sent or suppressed is
+ * decided when it is claimed); a digest or quiet hours that would keep
+ * it are said, and then 1: it is not previewed.
+ */
+static int
+dry_policies(const struct channel *ch, const char *name,
+    const struct message *m)
+{
+	char detail[512], when[CLOCK_RFC3339_MAX];
+	int64_t until, now = clock_now();
+
+	if (ch->policy.throttle_max > 0) {
+		throttle_what(ch, m, detail, sizeof detail);
+		printf("throttle %s: sent or suppressed when claimed\n",
+		    detail);
+	}
+	if (digest_wait(&cli.mb, ch, name, m, now, &until, detail,
+	    sizeof detail)) {
+		printf("waits for its digest until %s: %s\n",
+		    time_format(until, when), detail);
+		return 1;
+	}
+	if (ch->policy.digest_window > 0 && digest_holds_back(m)) {
+		printf("goes in a digest now, its group due (the digest is "
+		    "not previewed)\n");
+		return 1;
+	}
+	if ((until = quiet_hold(&ch->policy, m, now)) > 0) {
+		quiet_describe(&ch->policy, until, detail, sizeof detail);
+		printf("%s\n", detail);
+		return 1;
+	}
+	return 0;
+}
+
 static void
 dry_one(const struct channel *ch, int dir, const char *state,
     const char *name)
@@ -1288,7 +1325,8 @@ dry_one(const struct channel *ch, int dir, const char *state,
 			status = 65;
 		return;
 	}
-	if (preview_message(stdout, &cli.mb, ch, m, name, &e) == -1) {
+	if (!dry_policies(ch, name, m) &&
+	    preview_message(stdout, &cli.mb, ch, m, name, &e) == -1) {
 		log_err("%s/%s: %s", ch->name, name, e.msg);
 		if ((code = err_exitcode(&e)) > status)
 			status = code;

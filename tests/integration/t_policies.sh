@@ -3,8 +3,9 @@
 # fallback): a throttle thins a digest's members before it is composed;
 # a digest composed during quiet hours is held whole until they end and
 # then sent once; priority: high passes digest and quiet hours alike; a
-# digest that cannot be delivered falls back as one message; and why
-# tells each decision.  The clock is OUTPOST_NOW: nothing here sleeps.
+# digest that cannot be delivered falls back as one message; why tells
+# each decision, and dispatch --dry-run what the policies would do.
+# The clock is OUTPOST_NOW: nothing here sleeps.
 T0=1796000000			# 2026-11-30T00:53:20Z
 export OUTPOST_NOW=$T0
 start_recorder good '[{"status": 200, "body": "ok"}]'
@@ -24,6 +25,10 @@ channels:
     digest: {window: 5m}
     fallback: [mail]
   mail: {provider: webhook, url: "http://127.0.0.1:$good_port/mail"}
+  calm:
+    provider: webhook
+    url: "http://127.0.0.1:$good_port/calm"
+    quiet_hours: {from: "01:00", to: "02:00", tz: UTC}
 X
 chmod 600 "$OUTPOST_CONFIG"
 outpost-queue init
@@ -81,13 +86,36 @@ at 420
 n1=$(drop ops net 'Net down' 'uplink 1 down')
 n2=$(drop ops net 'Net flaps' 'uplink 2 flapping')
 p1=$(drop ops page 'Page' 'wake someone' 'priority: high')
+c1=$(drop calm x 'Calm' 'in quiet hours')
+# --dry-run says what the policies would do, and previews only what
+# would be sent now: the page, not the members nor the held message.
+outpost-dispatch --dry-run >"$SCRATCH/dry" 2>&1
+py dry-run-policies "$n1" "$p1" "$c1" <<'PY'
+n1, p1, c1 = sys.argv[1:4]
+out = open(os.path.join(S, "dry")).read()
+parts = {b.split(" <==")[0]: b for b in out.split("==> ")[1:]}
+m = parts["outbound/ops/%s.md" % n1]
+assert "throttle alert=net: 2 per 1h: sent or suppressed when claimed\n" in m, m
+assert ("waits for its digest until 2026-11-30T01:05:20Z: digest group "
+    "(alert: net) on channel ops: 2 messages so far") in m, m
+assert "POST" not in m, m
+p = parts["outbound/ops/%s.md" % p1]
+assert "throttle alert=page" in p and "\nPOST ***\n" in p, p
+c = parts["outbound/calm/%s.md" % c1]
+assert ("held by quiet_hours 01:00-02:00 UTC until 2026-11-30T02:00:00Z\n"
+    in c and "POST" not in c), c
+PY
+rm "$MB/outbound/calm/$c1.md"
 dispatch ops
 py high-passes-digest-and-quiet "$p1" <<'PY'
 rs = sent("/ops")
 assert [r["id"] for r in rs][1:] == [sys.argv[1]], rs
 PY
 check quiet-members-wait [ -f "$MB/outbound/ops/$n1.md" ] && [ -f "$MB/outbound/ops/$n2.md" ]
-at 800; dispatch ops
+at 800
+outpost-dispatch --dry-run --channel ops >"$SCRATCH/dry2" 2>&1
+check dry-run-digest-due [ "$(grep -c '^goes in a digest now' "$SCRATCH/dry2")" = 2 ]
+dispatch ops
 D2=$n1+digest
 check quiet-digest-held [ -f "$MB/deferred/ops/$D2.md" ]
 check quiet-digest-until-0200 [ "$(stat -c %Y "$MB/deferred/ops/$D2.md")" = $((T0 + 4000)) ]
