@@ -42,7 +42,8 @@
  * temporary failure: it is sent again, or suppressed again, and never
  * counted twice.  The holder of slot 1 of window K counts the markers of
  * window K-1: that is the note.  The opener of a window removes the
- * windows before the one it closes.
+ * windows before the one it closes; outpost-archive --prune removes a
+ * key's directory idle for max_age (throttle_prune()).
  */
 #ifndef OUTPOST_THROTTLE_H
 #define OUTPOST_THROTTLE_H
@@ -96,6 +97,14 @@ int throttle_decide(struct mailbox *, const struct channel *,
 int throttle_apply(struct mailbox *, const struct channel *, int dirfd,
     const char *claimed, const char *name, struct message *m, int64_t now,
     struct err *);
+
+/*
+ * outpost-archive --prune: removes the state of each group whose newest
+ * window ended more than its channel's max_age ago, when no message still
+ * queued can hold a slot of it (it is dead-lettered past max_age).  A
+ * count of suppressions no message reported is logged, and forgotten.
+ */
+void throttle_prune(struct mailbox *, const struct config *, int64_t now);
 
 /* The group's words for logs and front matter: `KEY=VALUE: N per D`, or
  * `N per D` without a key. */

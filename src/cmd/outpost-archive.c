@@ -48,6 +48,7 @@
 #include "outpost/message.h"
 #include "outpost/notice.h"
 #include "outpost/outcome.h"
+#include "outpost/throttle.h"
 
 #define TMP_MAX_AGE	(36 * 3600)
 #define BLOB_GRACE	3600		/* a blob younger than this is kept */
@@ -1101,6 +1102,7 @@ main(int argc, char **argv)
 	if (prune_days >= 0) {
 		prune_archive();
 		prune_blobs();
+		throttle_prune(&cli.mb, cli.cfg, clock_now());
 	}
 	if (!once && !cli_stop) {
 		/* Archiving is not urgent: let events gather for 200 ms, so a

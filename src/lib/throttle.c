@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/sha.h>
@@ -736,4 +737,189 @@ throttle_apply(struct mailbox *mb, const struct channel *ch, int dirfd,
 	if (decide_id(mb, ch, m, id, now, &v) == THROTTLE_SEND)
 		return note(mb, ch, dirfd, claimed, m, now, &v, e);
 	return suppress(mb, ch, dirfd, claimed, name, m, id, now, &v, e);
+}
+
+/*
+ * Pruning (throttle.h): a key's directory is removed once its newest
+ * window ended more than the channel's max_age ago.
+ */
+
+/* Marks in window k of dir. */
+static int64_t
+marks_in(int dir, int64_t k)
+{
+	struct dirent *de;
+	const char *mid;
+	int64_t w, i, n = 0;
+	DIR *dp;
+
+	if ((dp = open_list(dir)) == NULL)
+		return 0;
+	while ((de = readdir(dp)) != NULL)
+		if (parse(de->d_name, &w, &i, &mid) == N_MARK && w == k)
+			n++;
+	closedir(dp);
+	return n;
+}
+
+/* Empties dir (links only: never followed) and removes it from parent. */
+static int
+remove_dir(int parent, const char *name)
+{
+	struct dirent *de;
+	int fd, tries, r = -1;
+	DIR *dp;
+
+	for (tries = 0; tries < 3 && r == -1; tries++) {
+		fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		if (fd == -1 || (dp = fdopendir(fd)) == NULL) {
+			if (fd != -1)
+				close(fd);
+			return -1;
+		}
+		while ((de = readdir(dp)) != NULL)
+			if (strcmp(de->d_name, ".") != 0 &&
+			    strcmp(de->d_name, "..") != 0)
+				unlinkat(dirfd(dp), de->d_name, 0);
+		closedir(dp);
+		/* Not empty: a dispatcher linked into it meanwhile. */
+		if ((r = unlinkat(parent, name, AT_REMOVEDIR)) == -1 &&
+		    errno != ENOTEMPTY && errno != EEXIST)
+			return -1;
+	}
+	return r;
+}
+
+/*
+ * One key directory of ch: when its newest window k ended more than
+ * max_age ago, renamed aside (a dispatcher opening the key from now on
+ * makes a fresh one), looked at again there (one that opened a window
+ * meanwhile goes back), and removed.  1 when removed.
+ */
+static int
+prune_key(int chdir, const struct channel *ch, const char *hex,
+    int64_t now)
+{
+	const struct policy *p = &ch->policy;
+	char aside[64], name[32], when[CLOCK_RFC3339_MAX];
+	int64_t k, start = 0, marks;
+	int fd;
+
+	if ((fd = openat(chdir, hex, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		return 0;
+	if ((k = newest(fd)) > 0) {
+		snprintf(name, sizeof name, "w%" PRId64, k);
+		start = link_num(fd, name);
+	}
+	close(fd);
+	if (k <= 0 || start <= 0 || now < start + p->throttle_per +
+	    p->max_age)
+		return 0;
+	snprintf(aside, sizeof aside, ".%s.%ld", hex, (long)getpid());
+	if (renameat(chdir, hex, chdir, aside) == -1)
+		return 0;
+	if ((fd = openat(chdir, aside, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		return 0;
+	if (newest(fd) != k) {
+		close(fd);
+		if (renameat2(chdir, aside, chdir, hex, RENAME_NOREPLACE) == 0)
+			return 0;
+	} else {
+		marks = marks_in(fd, k);
+		close(fd);
+		if (marks > 0)
+			log_notice("throttle: %s/%s: %" PRId64 " suppressed in "
+			    "the window to %s, and no message of the group "
+			    "since to say so; forgotten", ch->name, hex, marks,
+			    time_format(start + p->throttle_per, when));
+	}
+	if (remove_dir(chdir, aside) == -1) {
+		log_warn("state/throttle/%s/%s: cannot remove: %s", ch->name,
+		    aside, strerror(errno));
+		return 0;
+	}
+	return 1;
+}
+
+/* A directory set aside by a pruner that died, ".<hex>.<pid>", an hour
+ * ago or more (a live one renames it back or removes it in moments). */
+static int
+stray(int chdir, const char *name, int64_t now)
+{
+	struct stat st;
+
+	return name[0] == '.' && strlen(name) > 18 && name[17] == '.' &&
+	    strspn(name + 1, "0123456789abcdef") == 16 &&
+	    fstatat(chdir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(st.st_mode) && now - (int64_t)st.st_ctime >= 3600;
+}
+
+/* The names in dir, read before any is renamed or removed. */
+static char **
+names_of(int dir, size_t *n)
+{
+	struct dirent *de;
+	char **v = NULL, **t;
+	DIR *dp;
+
+	*n = 0;
+	if ((dp = open_list(dir)) == NULL)
+		return NULL;
+	while ((de = readdir(dp)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if ((t = realloc(v, (*n + 1) * sizeof *v)) == NULL ||
+		    (t[*n] = strdup(de->d_name)) == NULL) {
+			v = t != NULL ? t : v;
+			break;
+		}
+		v = t;
+		(*n)++;
+	}
+	closedir(dp);
+	return v;
+}
+
+/* The key directories of ch: 1 for each removed. */
+static size_t
+prune_channel(int chdir, const struct channel *ch, int64_t now)
+{
+	size_t i, n, gone = 0;
+	char **v = names_of(chdir, &n);
+
+	for (i = 0; i < n; i++) {
+		if (strlen(v[i]) == 16 && strspn(v[i], "0123456789abcdef") == 16)
+			gone += (size_t)prune_key(chdir, ch, v[i], now);
+		else if (stray(chdir, v[i], now) && remove_dir(chdir, v[i]) == 0)
+			gone++;
+		free(v[i]);
+	}
+	free(v);
+	return gone;
+}
+
+void
+throttle_prune(struct mailbox *mb, const struct config *cfg, int64_t now)
+{
+	char rel[NAME_LEN + 32];
+	const struct channel *ch;
+	struct err e;
+	size_t i, n;
+	int fd;
+
+	for (i = 0; i < cfg->nchannels; i++) {
+		ch = &cfg->channels[i];
+		if (ch->policy.throttle_max <= 0 || ch->policy.max_age <= 0)
+			continue;
+		snprintf(rel, sizeof rel, "state/throttle/%s", ch->name);
+		if ((fd = mailbox_subdir(mb, rel, 0, &e)) == -1)
+			continue;
+		if ((n = prune_channel(fd, ch, now)) > 0)
+			log_info("%s: %zu idle throttle group%s removed", rel, n,
+			    n == 1 ? "" : "s");
+		close(fd);
+	}
 }

@@ -29,6 +29,8 @@ channels:
         digest: {window: 10m, key: alert}, throttle: {key: alert, per: 1h, max: 2}}
   race: {provider: maildir, path: "$SCRATCH/race", throttle: {per: 1h, max: 5}}
   kill: {provider: maildir, path: "$SCRATCH/kill", throttle: {key: k, per: 1h, max: 3}}
+  idle: {provider: webhook, url: "http://127.0.0.1:$hook_port/idle", max_age: 2h,
+         throttle: {key: alert, per: 1h, max: 1}}
 X
 chmod 600 "$OUTPOST_CONFIG"
 outpost-queue init
@@ -309,6 +311,33 @@ for r in range(1, rounds + 1):
     st = [fin["k%d-%d" % (r, i)] for i in range(1, 7)]
     assert st.count("sent") == 3 and st.count("suppressed") == 3, (r, st)
     assert len(delivered[str(r)]) == 3, (r, delivered[str(r)])
+PY
+
+# 6. outpost-archive --prune removes a group's state once its newest
+#    window ended max_age ago (2h here), no sooner, and says what the
+#    group's suppressions no message reported were; the group then starts
+#    afresh.  a opens a window at TI and has one suppressed; b opens one
+#    at TI and another at TI+2h.
+TI=1796100000
+hx() { printf %s "$1" | sha256sum | cut -c1-16; }
+OUTPOST_NOW=$TI drop idle a1 a 'a 1'
+OUTPOST_NOW=$TI drop idle a2 a 'a 2'
+OUTPOST_NOW=$TI drop idle b1 b 'b 1'
+OUTPOST_NOW=$TI expect idle-1 0 outpost-dispatch --once --channel idle
+OUTPOST_NOW=$((TI + 7200)) drop idle b2 b 'b 2'
+OUTPOST_NOW=$((TI + 7200)) expect idle-2 0 outpost-dispatch --once --channel idle
+OUTPOST_NOW=$((TI + 10799)) outpost-archive --once --prune 30 2>"$SCRATCH/prune1.err"
+check prune-not-before [ "$(ls "$MB/state/throttle/idle" | sort | tr '\n' ' ')" = \
+    "$(printf '%s\n' "$(hx a)" "$(hx b)" | sort | tr '\n' ' ')" ]
+OUTPOST_NOW=$((TI + 10800)) outpost-archive --once --prune 30 2>"$SCRATCH/prune2.err"
+check prune-idle-group [ "$(ls -a "$MB/state/throttle/idle" | grep -v '^\.\.\?$')" = "$(hx b)" ]
+check prune-says-forgotten grep -q "throttle: idle/$(hx a): 1 suppressed in the window to 2026-12-01T05:40:00Z, and no message of the group since to say so; forgotten" "$SCRATCH/prune2.err"
+OUTPOST_NOW=$((TI + 10800)) drop idle a3 a 'a 3'
+OUTPOST_NOW=$((TI + 10800)) drop idle a4 a 'a 4'
+OUTPOST_NOW=$((TI + 10800)) expect idle-3 0 outpost-dispatch --once --channel idle
+py prune-afresh <<'PY'
+assert [body(r)["id"] for r in reqs("hook", "/idle")] == ["a1", "b1", "b2", "a3"]
+assert fm(files("archive", "idle", "*", "a4.md")[0])["status"] == "suppressed"
 PY
 
 # The example in outpost.yaml(5) loads.

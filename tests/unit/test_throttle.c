@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -375,4 +376,34 @@ Test(throttle, blocks_far_below_a_large_max)
 	m = msg("over", "disk");
 	cr_assert_eq(throttle_decide(&mb, &ch, m, T0, &v), THROTTLE_SUPPRESS);
 	message_free(m);
+}
+
+/*
+ * outpost-archive --prune removes a group whose newest window ended
+ * max_age ago, while this process still has its directory open: the next
+ * decision finds it gone, opens the key afresh and starts at window 1.
+ */
+Test(throttle, a_group_pruned_under_a_live_cache_starts_afresh)
+{
+	struct config cfg = { .channels = &ch, .nchannels = 1 };
+	struct throttle_verdict v;
+	char v1[4][NAME_LEN];
+	char path[256];
+
+	ch.policy.max_age = 3600;
+	cr_assert_eq(decide("a", "disk", T0, &v), THROTTLE_SEND);
+	cr_assert_eq(decide("b", "disk", T0, &v), THROTTLE_SEND);
+	cr_assert_eq(decide("c", "disk", T0, &v), THROTTLE_SUPPRESS);
+	throttle_prune(&mb, &cfg, T0 + 600 + 3600 - 1);
+	cr_assert_eq(names(v1, 4), 5);		/* w1 cur w1.1 w1.2 w1.x.c */
+	throttle_prune(&mb, &cfg, T0 + 600 + 3600);
+	snprintf(path, sizeof path, "%s/state/throttle/alerts", sc.mbpath);
+	cr_assert_eq(rmdir(path), 0, "the group's directory is left");
+	cr_assert_eq(mkdir(path, 0700), 0);
+	cr_assert_eq(decide("d", "disk", T0 + 4200, &v), THROTTLE_SEND);
+	cr_assert_eq(v.window, 1);
+	cr_assert_eq(v.slot, 1);
+	cr_assert_eq(v.before, 0, "the count went with the group");
+	cr_assert_eq(names(v1, 4), 3);		/* w1 cur w1.1 */
+	cr_assert(has(v1, 3, "w1.1"));
 }
