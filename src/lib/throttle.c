@@ -744,24 +744,6 @@ throttle_apply(struct mailbox *mb, const struct channel *ch, int dirfd,
  * window ended more than the channel's max_age ago.
  */
 
-/* Marks in window k of dir. */
-static int64_t
-marks_in(int dir, int64_t k)
-{
-	struct dirent *de;
-	const char *mid;
-	int64_t w, i, n = 0;
-	DIR *dp;
-
-	if ((dp = open_list(dir)) == NULL)
-		return 0;
-	while ((de = readdir(dp)) != NULL)
-		if (parse(de->d_name, &w, &i, &mid) == N_MARK && w == k)
-			n++;
-	closedir(dp);
-	return n;
-}
-
 /* Empties dir (links only: never followed) and removes it from parent. */
 static int
 remove_dir(int parent, const char *name)
@@ -794,11 +776,12 @@ remove_dir(int parent, const char *name)
 /*
  * One key directory of ch: when its newest window k ended more than
  * max_age ago, renamed aside (a dispatcher opening the key from now on
- * makes a fresh one), looked at again there (one that opened a window
- * meanwhile goes back), and removed.  1 when removed.
+ * makes a fresh one), looked at again there (one in which a window was
+ * opened meanwhile goes back, unless a fresh one is there already), and
+ * removed.  1 when removed.
  */
 static int
-prune_key(int chdir, const struct channel *ch, const char *hex,
+prune_key(int cdir, const struct channel *ch, const char *hex,
     int64_t now)
 {
 	const struct policy *p = &ch->policy;
@@ -806,7 +789,7 @@ prune_key(int chdir, const struct channel *ch, const char *hex,
 	int64_t k, start = 0, marks;
 	int fd;
 
-	if ((fd = openat(chdir, hex, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	if ((fd = openat(cdir, hex, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1)
 		return 0;
 	if ((k = newest(fd)) > 0) {
@@ -818,17 +801,17 @@ prune_key(int chdir, const struct channel *ch, const char *hex,
 	    p->max_age)
 		return 0;
 	snprintf(aside, sizeof aside, ".%s.%ld", hex, (long)getpid());
-	if (renameat(chdir, hex, chdir, aside) == -1)
+	if (renameat(cdir, hex, cdir, aside) == -1)
 		return 0;
-	if ((fd = openat(chdir, aside, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	if ((fd = openat(cdir, aside, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1)
 		return 0;
 	if (newest(fd) != k) {
 		close(fd);
-		if (renameat2(chdir, aside, chdir, hex, RENAME_NOREPLACE) == 0)
+		if (renameat2(cdir, aside, cdir, hex, RENAME_NOREPLACE) == 0)
 			return 0;
 	} else {
-		marks = marks_in(fd, k);
+		marks = count_marks(fd, k, &start);
 		close(fd);
 		if (marks > 0)
 			log_notice("throttle: %s/%s: %" PRId64 " suppressed in "
@@ -836,7 +819,7 @@ prune_key(int chdir, const struct channel *ch, const char *hex,
 			    "since to say so; forgotten", ch->name, hex, marks,
 			    time_format(start + p->throttle_per, when));
 	}
-	if (remove_dir(chdir, aside) == -1) {
+	if (remove_dir(cdir, aside) == -1) {
 		log_warn("state/throttle/%s/%s: cannot remove: %s", ch->name,
 		    aside, strerror(errno));
 		return 0;
@@ -847,13 +830,13 @@ prune_key(int chdir, const struct channel *ch, const char *hex,
 /* A directory set aside by a pruner that died, ".<hex>.<pid>", an hour
  * ago or more (a live one renames it back or removes it in moments). */
 static int
-stray(int chdir, const char *name, int64_t now)
+stray(int cdir, const char *name, int64_t now)
 {
 	struct stat st;
 
 	return name[0] == '.' && strlen(name) > 18 && name[17] == '.' &&
 	    strspn(name + 1, "0123456789abcdef") == 16 &&
-	    fstatat(chdir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    fstatat(cdir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    S_ISDIR(st.st_mode) && now - (int64_t)st.st_ctime >= 3600;
 }
 
@@ -885,15 +868,15 @@ names_of(int dir, size_t *n)
 
 /* The key directories of ch: 1 for each removed. */
 static size_t
-prune_channel(int chdir, const struct channel *ch, int64_t now)
+prune_channel(int cdir, const struct channel *ch, int64_t now)
 {
 	size_t i, n, gone = 0;
-	char **v = names_of(chdir, &n);
+	char **v = names_of(cdir, &n);
 
 	for (i = 0; i < n; i++) {
 		if (strlen(v[i]) == 16 && strspn(v[i], "0123456789abcdef") == 16)
-			gone += (size_t)prune_key(chdir, ch, v[i], now);
-		else if (stray(chdir, v[i], now) && remove_dir(chdir, v[i]) == 0)
+			gone += (size_t)prune_key(cdir, ch, v[i], now);
+		else if (stray(cdir, v[i], now) && remove_dir(cdir, v[i]) == 0)
 			gone++;
 		free(v[i]);
 	}
