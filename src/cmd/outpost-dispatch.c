@@ -986,9 +986,9 @@ unready(struct chan *c)
 	if (!j->lost && ynode_map_get(j->d.m->fm, "throttle_slot") != NULL &&
 	    outcome_rewrite(&cli.mb, c->actfd, j->claimed, j->d.m, 0,
 	    &e) == -1) {
-		j->lost = e.class == ERR_GONE;
-		log_warn("%s/%s: its throttle slot is not kept: %s",
-		    c->cfg->name, j->claimed, e.msg);
+		if (!(j->lost = e.class == ERR_GONE))
+			log_warn("%s/%s: its throttle slot is not kept: %s",
+			    c->cfg->name, j->claimed, e.msg);
 	}
 	if (!j->lost && outcome_move(c->actfd, j->claimed, c->outfd, j->name,
 	    &e) == -1)
@@ -1266,12 +1266,6 @@ queue_files(void)
 }
 
 /*
- * --dry-run: what a run would deliver now, each message previewed
- * (preview.h) under a "==> state/channel/name <==" line.  Nothing is
- * claimed, moved, rewritten or sent, and no directory is made: this
- * path opens what exists, reads, and prints.
- */
-/*
  * What the channel's policies would do with m instead of sending it now,
  * in their order: a throttle is named (whether m is sent or suppressed is
  * decided when it is claimed); a digest or quiet hours that would keep
@@ -1308,6 +1302,12 @@ dry_policies(const struct channel *ch, const char *name,
 	return 0;
 }
 
+/*
+ * --dry-run: what a run would deliver now, each message previewed
+ * (preview.h) under a "==> state/channel/name <==" line.  Nothing is
+ * claimed, moved, rewritten or sent, and no directory is made: this
+ * path opens what exists, reads, and prints.
+ */
 static void
 dry_one(const struct channel *ch, int dir, const char *state,
     const char *name)
