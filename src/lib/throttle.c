@@ -800,7 +800,7 @@ prune_key(int cdir, const struct channel *ch, const char *hex,
 	if (k <= 0 || start <= 0 || now < start + p->throttle_per +
 	    p->max_age)
 		return 0;
-	snprintf(aside, sizeof aside, ".%s.%ld", hex, (long)getpid());
+	snprintf(aside, sizeof aside, "%s.%ld", hex, (long)getpid());
 	if (renameat(cdir, hex, cdir, aside) == -1)
 		return 0;
 	if ((fd = openat(cdir, aside, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
@@ -827,43 +827,17 @@ prune_key(int cdir, const struct channel *ch, const char *hex,
 	return 1;
 }
 
-/* A directory set aside by a pruner that died, ".<hex>.<pid>", an hour
+/* A directory set aside by a pruner that died, "<hex>.<pid>", an hour
  * ago or more (a live one renames it back or removes it in moments). */
 static int
 stray(int cdir, const char *name, int64_t now)
 {
 	struct stat st;
 
-	return name[0] == '.' && strlen(name) > 18 && name[17] == '.' &&
-	    strspn(name + 1, "0123456789abcdef") == 16 &&
+	return strlen(name) > 17 && name[16] == '.' &&
+	    strspn(name, "0123456789abcdef") == 16 &&
 	    fstatat(cdir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    S_ISDIR(st.st_mode) && now - (int64_t)st.st_ctime >= 3600;
-}
-
-/* The names in dir, read before any is renamed or removed. */
-static char **
-names_of(int dir, size_t *n)
-{
-	struct dirent *de;
-	char **v = NULL, **t;
-	DIR *dp;
-
-	*n = 0;
-	if ((dp = open_list(dir)) == NULL)
-		return NULL;
-	while ((de = readdir(dp)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if ((t = realloc(v, (*n + 1) * sizeof *v)) == NULL ||
-		    (t[*n] = strdup(de->d_name)) == NULL) {
-			v = t != NULL ? t : v;
-			break;
-		}
-		v = t;
-		(*n)++;
-	}
-	closedir(dp);
-	return v;
 }
 
 /* The key directories of ch: 1 for each removed. */
@@ -871,16 +845,18 @@ static size_t
 prune_channel(int cdir, const struct channel *ch, int64_t now)
 {
 	size_t i, n, gone = 0;
-	char **v = names_of(cdir, &n);
+	struct err e;
+	char **v;
 
-	for (i = 0; i < n; i++) {
+	/* Listed whole first: what is renamed is not met again. */
+	if (mailbox_list_all(cdir, &v, &n, &e) == -1)
+		return 0;
+	for (i = 0; i < n; i++)
 		if (strlen(v[i]) == 16 && strspn(v[i], "0123456789abcdef") == 16)
 			gone += (size_t)prune_key(cdir, ch, v[i], now);
 		else if (stray(cdir, v[i], now) && remove_dir(cdir, v[i]) == 0)
 			gone++;
-		free(v[i]);
-	}
-	free(v);
+	names_free(v, n);
 	return gone;
 }
 

@@ -4,10 +4,12 @@
  * crash finding what it had, the count for the next window, pruning.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -406,4 +408,31 @@ Test(throttle, a_group_pruned_under_a_live_cache_starts_afresh)
 	cr_assert_eq(v.before, 0, "the count went with the group");
 	cr_assert_eq(names(v1, 4), 3);		/* w1 cur w1.1 */
 	cr_assert(has(v1, 3, "w1.1"));
+}
+
+/* A directory a pruner set aside and did not remove (it died) goes an
+ * hour after it was set aside, not before. */
+Test(throttle, a_group_left_aside_by_a_dead_pruner_goes_after_an_hour)
+{
+	static const char *const parts[] = { "/state", "/throttle",
+	    "/alerts", "/0123456789abcdef.4242" };
+	struct config cfg = { .channels = &ch, .nchannels = 1 };
+	char path[512], link[600];
+	int64_t now = (int64_t)time(NULL);
+	size_t i, n;
+
+	ch.policy.max_age = 3600;
+	n = (size_t)snprintf(path, sizeof path, "%s", sc.mbpath);
+	for (i = 0; i < 4; i++) {
+		n += (size_t)snprintf(path + n, sizeof path - n, "%s",
+		    parts[i]);
+		cr_assert(mkdir(path, 0700) == 0 || errno == EEXIST, "%s",
+		    path);
+	}
+	snprintf(link, sizeof link, "%s/w1", path);
+	cr_assert_eq(symlink("1796000000", link), 0);
+	throttle_prune(&mb, &cfg, now + 60);
+	cr_assert_eq(access(path, F_OK), 0, "removed before an hour");
+	throttle_prune(&mb, &cfg, now + 3600 + 60);
+	cr_assert_eq(access(path, F_OK), -1, "left after an hour");
 }
