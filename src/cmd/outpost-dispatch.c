@@ -829,15 +829,10 @@ hold_quiet(struct chan *c, struct message *m, const char *claimed,
  */
 static int
 throttled(struct chan *c, struct message *m, const char *claimed,
-    int64_t now)
+    const char *name, int64_t now)
 {
-	char stem[NAME_LEN], name[NAME_LEN + 4];
 	struct err e = { 0 };
 
-	if (c->cfg->policy.throttle_max <= 0)
-		return 0;
-	msgname_stem(claimed, stem, sizeof stem);
-	snprintf(name, sizeof name, "%s.md", stem);
 	if (throttle_apply(&cli.mb, c->cfg, c->actfd, claimed, name, m, now,
 	    &e) == THROTTLE_SEND)
 		return 0;
@@ -879,7 +874,7 @@ claim(struct chan *c, const struct pend *p)
 	}
 	/* An expired message skips the policies: it fails now, below. */
 	expired = message_time(m, "expires_at", &t) == 1 && t <= now;
-	if (!expired && throttled(c, m, claimed, now))
+	if (!expired && throttled(c, m, claimed, p->name, now))
 		return NULL;
 	if (!expired && hold_quiet(c, m, claimed, p->name, now))
 		return NULL;
